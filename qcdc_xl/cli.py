@@ -1,0 +1,152 @@
+"""The ``qcdc-xl`` command: a thin click layer over the Python API.
+
+Library errors become one Vietnamese line with a hint and a documented exit status
+(2 = usage: bad folder or units list; 1 = anything else that stopped the output); a
+traceback is never shown for bad input.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .spec import SpecError, load_form
+from .units import UnitsError, load_units
+
+EXIT_USAGE, EXIT_FAILED = 2, 1
+
+_UNITS_HELP = ("Danh sách đơn vị (.csv hoặc .xlsx; cột Mã đơn vị, Tên đơn vị, Loại hình "
+               "[, Khối][, Loại DN]). Mặc định: danh sách mẫu samples/don_vi.csv.")
+_FORM_HELP = "Biểu mẫu: tên (mặc định nq02_sk5) hoặc đường dẫn tệp .yaml trong workbook_templates/."
+
+
+class UsageProblem(Exception):
+    """A problem with what the user asked for (exit status 2)."""
+
+
+def _fail(message: str, status: int) -> None:
+    click.echo(f"Lỗi: {message}", err=True)
+    sys.exit(status)
+
+
+def _load_inputs(form_name, units_path):
+    """The form and the units list, or a plain message and exit status 2."""
+    try:
+        form = load_form(form_name)
+    except SpecError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    try:
+        units = load_units(units_path)
+        from .units import check_loai_dn
+        check_loai_dn(units, form.option_lists.get("loai_dn", ()))
+    except UnitsError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    return form, units
+
+
+def _ensure_utf8_console() -> None:
+    # Windows consoles default to a legacy code page; Vietnamese must not become '?'.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(encoding="utf-8", errors="replace")
+        except (AttributeError, ValueError):
+            pass
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="qcdc-xl", message="qcdc-xl %(version)s")
+def main():
+    """qcdc-xl — tạo biểu mẫu Excel cho các đơn vị và tổng hợp báo cáo gửi về.
+
+    \b
+    Ví dụ:
+      qcdc-xl generate
+      qcdc-xl aggregate samples/returns
+    """
+    _ensure_utf8_console()
+
+
+@main.command()
+@click.option("--units", "units_path", type=click.Path(path_type=Path), help=_UNITS_HELP)
+@click.option("--form", "form_name", default=None, help=_FORM_HELP)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("build/templates"),
+              show_default=True, help="Thư mục ghi các tệp biểu mẫu.")
+@click.option("--zip", "make_zip", is_flag=True, help="Ghi thêm một tệp .zip chứa tất cả biểu mẫu.")
+def generate(units_path, form_name, out_dir, make_zip):
+    """Tạo cho mỗi đơn vị một tệp Excel (Phụ lục 1, Phụ lục 2) đã điền sẵn thông tin đơn vị.
+
+    \b
+    Ví dụ:
+      qcdc-xl generate --units don_vi.csv --out bieu_mau --zip
+    """
+    from .generate import generate_all
+
+    form, units = _load_inputs(form_name, units_path)
+    try:
+        paths, zip_path = generate_all(form, units, out_dir, make_zip=make_zip)
+    except OSError as exc:
+        _fail(f"không ghi được vào «{out_dir}» ({exc.strerror or exc}); kiểm tra quyền ghi "
+              f"hoặc đóng tệp đang mở trong Excel.", EXIT_FAILED)
+    click.echo(f"Đã tạo {len(paths)} biểu mẫu trong «{out_dir}».")
+    if zip_path:
+        click.echo(f"Tệp nén: «{zip_path}».")
+
+
+@main.command()
+@click.argument("returns_dir", type=click.Path(path_type=Path))
+@click.option("--units", "units_path", type=click.Path(path_type=Path), help=_UNITS_HELP)
+@click.option("--form", "form_name", default=None, help=_FORM_HELP)
+@click.option("-o", "--output", "summary_path", type=click.Path(path_type=Path),
+              default=Path("build/tong_hop.xlsx"), show_default=True, help="Tệp Excel tổng hợp.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path),
+              help="Ghi thêm báo cáo dạng JSON (cho máy đọc).")
+@click.option("--feedback", "feedback_dir", type=click.Path(path_type=Path),
+              help="Thư mục ghi bản trả lại cho từng đơn vị có lỗi (ô lỗi được tô màu, có ghi chú).")
+def aggregate(returns_dir, units_path, form_name, summary_path, json_path, feedback_dir):
+    """Đọc, kiểm tra mọi tệp báo cáo trong RETURNS_DIR và ghi bảng tổng hợp.
+
+    \b
+    Ví dụ:
+      qcdc-xl aggregate bao_cao_gui_ve --units don_vi.csv -o tong_hop.xlsx --json bao_cao.json
+    """
+    from .aggregate import AggregateError, run_aggregate
+
+    if not returns_dir.is_dir():
+        _fail(f"không tìm thấy thư mục «{returns_dir}»; hãy chỉ đúng thư mục chứa các tệp "
+              f"báo cáo gửi về.", EXIT_USAGE)
+    form, units = _load_inputs(form_name, units_path)
+    try:
+        run_aggregate(form, units, returns_dir, summary_path=summary_path, json_path=json_path,
+                      feedback_dir=feedback_dir, echo=lambda s: click.echo(s),
+                      progress_stream=sys.stderr)
+    except AggregateError as exc:
+        _fail(str(exc), EXIT_FAILED)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--units", "units_path", type=click.Path(path_type=Path), help=_UNITS_HELP)
+@click.option("--form", "form_name", default=None, help=_FORM_HELP)
+@click.option("--json", "json_path", type=click.Path(path_type=Path),
+              help="Ghi kết quả kiểm tra dạng JSON.")
+def check(file, units_path, form_name, json_path):
+    """Kiểm tra một tệp báo cáo và in ra các lỗi, cảnh báo (cùng quy tắc với aggregate).
+
+    \b
+    Ví dụ:
+      qcdc-xl check bao_cao_gui_ve/SNV_so_ngoai_vu.xlsx
+    """
+    from .aggregate import AggregateError, run_check
+
+    if not file.is_file():
+        _fail(f"không tìm thấy tệp «{file}».", EXIT_USAGE)
+    form, units = _load_inputs(form_name, units_path)
+    try:
+        run_check(form, units, file, json_path=json_path, echo=lambda s: click.echo(s))
+    except AggregateError as exc:
+        _fail(str(exc), EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    main()
