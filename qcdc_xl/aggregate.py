@@ -1,0 +1,294 @@
+"""The aggregate flow: find returns → read → check → attribute → summarise → write.
+
+Each file is read and checked on its own (in worker processes when there are many, safe
+under the ``spawn`` start method that Windows uses); a file that breaks the reader becomes
+an issue and never stops the others. Inputs are only ever opened for reading.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .discover import Found, find_returns
+from .fileio import atomic_write_text
+from .issues import Issue, issue
+from .records import (STATUS_ERRORS, STATUS_MISSING, STATUS_OK, STATUS_SUPERSEDED, Report,
+                      UnitResult)
+from .spec import Form
+from .units import Unit
+
+# A file whose identity is in doubt is never attributed to a unit: its figures could be
+# someone else's. Its issues are still reported, and the unit stays "missing" if nothing
+# else came from it.
+REJECTING_CODES = {"unreadable_file", "encrypted_file", "not_a_form", "unknown_unit",
+                   "identity_mismatch"}
+POOL_THRESHOLD = 8  # below this, starting processes costs more than it saves
+
+
+class AggregateError(Exception):
+    """Something that stopped the summary or report from being written (exit status 1)."""
+
+
+# ---------------------------------------------------------------- reading one file
+
+
+def read_and_check(form: Form, units_by_code: dict, found: Found) -> UnitResult | list[Issue]:
+    """A checked result, or only file-level issues when the file cannot be used at all."""
+    from .check import check_return
+    from .read import read_return
+
+    try:
+        raw = read_return(found.path, found.rel, form)
+        if any(i.code in ("unreadable_file", "encrypted_file") for i in raw.issues):
+            return list(raw.issues)
+        return check_return(form, raw, units_by_code)
+    except Exception as exc:  # a reader bug must not stop the other files
+        return [issue("unreadable_file", file=found.rel, message=(
+            f"Tệp «{found.rel}»: gặp lỗi không mong đợi khi đọc ({type(exc).__name__}: {exc}). "
+            f"Hãy mở tệp bằng Excel, lưu lại rồi gửi lại; nếu vẫn lỗi, gửi tệp cho bộ phận kỹ thuật."))]
+
+
+def unreadable_format(found: Found) -> Issue:
+    return issue("unreadable_file", file=found.rel, message=(
+        f"Tệp «{found.rel}» ở định dạng {found.path.suffix.lower()} mà chương trình không đọc được. "
+        f"Hãy mở tệp bằng Excel (hoặc LibreOffice, WPS) và chọn Lưu thành → «Excel Workbook (*.xlsx)», "
+        f"rồi gửi lại."))
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(form: Form, units_by_code: dict) -> None:
+    _WORKER["form"], _WORKER["units"] = form, units_by_code
+
+
+def _work(found: Found):
+    return read_and_check(_WORKER["form"], _WORKER["units"], found)
+
+
+def read_all(form: Form, units_by_code: dict, files: list[Found],
+             on_done: Callable[[], None] = lambda: None) -> list[tuple[Found, object]]:
+    """Read and check every file, in parallel when it pays; results in the files' order."""
+    readable = [f for f in files if f.readable]
+    outcomes = {f.rel: [unreadable_format(f)] for f in files if not f.readable}
+    workers = min(os.cpu_count() or 1, 4)
+    if len(readable) >= POOL_THRESHOLD and workers > 1:
+        try:
+            ctx = get_context("spawn")  # the same start method everywhere, as on Windows
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(form, units_by_code)) as pool:
+                for found, outcome in zip(readable, pool.map(_work, readable, chunksize=4)):
+                    outcomes[found.rel] = outcome
+                    on_done()
+            readable = []
+        except (BrokenProcessPool, OSError):
+            readable = [f for f in readable if f.rel not in outcomes]  # finish in this process
+    for found in readable:
+        outcomes[found.rel] = read_and_check(form, units_by_code, found)
+        on_done()
+    return [(f, outcomes[f.rel]) for f in files]
+
+
+# ---------------------------------------------------------------- attributing returns
+
+
+def _is_attributable(result: UnitResult) -> bool:
+    for i in result.issues:
+        if i.code in REJECTING_CODES and i.severity == "error":
+            return False
+        if i.code == "form_version_mismatch" and i.severity == "error":
+            return False
+    return True
+
+
+def _recency(result: UnitResult):
+    floor = dt.datetime.min
+    return (_naive(result.saved_at) or floor, _naive(result.file_mtime) or floor, result.file or "")
+
+
+def _naive(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def attribute(units: list[Unit], outcomes: Iterable) -> tuple[list[UnitResult], list[Issue]]:
+    """One result per listed unit (newest return wins), plus every issue in report order."""
+    by_unit: dict[str, list[UnitResult]] = {}
+    loose_issues: list[Issue] = []
+    for _found, outcome in outcomes:
+        if isinstance(outcome, list):
+            loose_issues.extend(outcome)
+        elif _is_attributable(outcome):
+            by_unit.setdefault(outcome.unit.ma_don_vi, []).append(outcome)
+        else:
+            loose_issues.extend(outcome.issues)
+    results = [_result_for(unit, by_unit.get(unit.ma_don_vi, [])) for unit in units]
+    issues = [i for group in results for r in group for i in r.issues] + loose_issues
+    return [r for group in results for r in group], issues
+
+
+def _result_for(unit: Unit, returns: list[UnitResult]) -> list[UnitResult]:
+    if not returns:
+        missing = issue("missing_return", ma_don_vi=unit.ma_don_vi, message=(
+            f"Đơn vị {unit.ma_don_vi} – {unit.ten_don_vi}: chưa gửi báo cáo (không tìm thấy tệp nào "
+            f"của đơn vị trong thư mục). Hãy đề nghị đơn vị gửi biểu mẫu đã điền."))
+        return [UnitResult(unit=unit, status=STATUS_MISSING, issues=[missing])]
+    newest, *older = sorted(returns, key=_recency, reverse=True)
+    newest.unit = unit  # the list's spelling of the unit, not the file's
+    newest.status = STATUS_ERRORS if newest.error_count else STATUS_OK
+    for old in older:
+        old.unit, old.status = unit, STATUS_SUPERSEDED
+        old.issues = [issue("duplicate_return", file=old.file, ma_don_vi=unit.ma_don_vi, message=(
+            f"Đơn vị {unit.ma_don_vi} gửi nhiều bản: tệp «{old.file}» cũ hơn tệp «{newest.file}» "
+            f"nên không được tính. Nếu bản cũ mới là bản đúng, hãy xóa bản kia khỏi thư mục."))]
+    # Only the counted return lists its issues; a superseded one is reduced to its notice.
+    return [newest, *older]
+
+
+# ---------------------------------------------------------------- the whole run
+
+
+def build_report(form: Form, units: list[Unit], returns_dir: Path,
+                 progress: Callable[[int], Callable[[], None]] | None = None) -> Report:
+    """Read, check and roll up every return under ``returns_dir``."""
+    from .summarise import compute_totals
+
+    files = find_returns(returns_dir)
+    units_by_code = {u.ma_don_vi: u for u in units}
+    tick = progress(len(files)) if progress else (lambda: None)
+    outcomes = read_all(form, units_by_code, files, on_done=tick)
+    results, issues = attribute(units, outcomes)
+    return Report(form_id=form.id, form_version=form.version,
+                  generated_at=dt.datetime.now().replace(microsecond=0).isoformat(),
+                  units=results, issues=issues, totals=compute_totals(form, results),
+                  files_read=len(files))
+
+
+def write_json(data: dict, path: Path) -> None:
+    """UTF-8 JSON, written atomically so a reader never sees half a report."""
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def run_aggregate(form: Form, units: list[Unit], returns_dir: Path, summary_path: Path,
+                  json_path: Path | None = None, feedback_dir: Path | None = None,
+                  echo: Callable[[str], None] = print, progress_stream=None) -> Report:
+    """The ``aggregate`` command: everything but argument parsing."""
+    from .summary import SummaryLockedError, write_summary
+
+    report = build_report(form, units, returns_dir,
+                          progress=_progress_bar(progress_stream) if progress_stream else None)
+    try:
+        write_summary(form, report, summary_path)
+    except SummaryLockedError as exc:
+        raise AggregateError(str(exc)) from None
+    except OSError as exc:
+        raise AggregateError(f"không ghi được bảng tổng hợp «{summary_path}» "
+                             f"({exc.strerror or exc}); kiểm tra quyền ghi thư mục.") from None
+    if json_path:
+        _write_or_fail(lambda: write_json(report.to_json(), json_path), json_path)
+    feedback_count = 0
+    if feedback_dir:
+        from .feedback import write_feedback
+        feedback_count = _write_or_fail(
+            lambda: write_feedback(form, report, returns_dir, feedback_dir), feedback_dir)
+    for line in console_summary(report, returns_dir, summary_path, json_path, feedback_dir,
+                                feedback_count):
+        echo(line)
+    return report
+
+
+def _write_or_fail(write: Callable, target: Path):
+    try:
+        return write()
+    except OSError as exc:
+        raise AggregateError(f"không ghi được «{target}» ({exc.strerror or exc}); kiểm tra quyền "
+                             f"ghi hoặc đóng tệp nếu đang mở.") from None
+
+
+def console_summary(report: Report, returns_dir: Path, summary_path: Path,
+                    json_path: Path | None, feedback_dir: Path | None, feedback_count: int) -> list[str]:
+    count = {s: sum(1 for u in report.units if u.status == s)
+             for s in (STATUS_OK, STATUS_ERRORS, STATUS_MISSING, STATUS_SUPERSEDED)}
+    listed = count[STATUS_OK] + count[STATUS_ERRORS] + count[STATUS_MISSING]
+    errors = sum(1 for i in report.issues if i.severity == "error")
+    warnings = len(report.issues) - errors
+    lines = [
+        f"Đã đọc {report.files_read} tệp trong «{returns_dir}».",
+        f"Đơn vị trong danh sách: {listed} — {count[STATUS_OK]} đạt, {count[STATUS_ERRORS]} có lỗi, "
+        f"{count[STATUS_MISSING]} chưa nộp; {count[STATUS_SUPERSEDED]} bản cũ bị thay thế.",
+        f"Vấn đề phát hiện: {errors} lỗi, {warnings} cảnh báo (xem trang «Kiểm tra» của bảng tổng hợp).",
+        f"Bảng tổng hợp: {summary_path}",
+    ]
+    if json_path:
+        lines.append(f"Báo cáo JSON: {json_path}")
+    if feedback_dir:
+        lines.append(f"Bản trả lại cho {feedback_count} đơn vị: {feedback_dir}")
+    return lines
+
+
+def _progress_bar(stream) -> Callable[[int], Callable[[], None]]:
+    """A one-line bar on a terminal; nothing on a pipe or for a handful of files."""
+    def start(total: int) -> Callable[[], None]:
+        if total < 10 or not getattr(stream, "isatty", lambda: False)():
+            return lambda: None
+        state = {"done": 0}
+
+        def tick():
+            state["done"] += 1
+            filled = state["done"] * 30 // total
+            stream.write(f"\rĐang đọc: [{'#' * filled}{'.' * (30 - filled)}] {state['done']}/{total}")
+            if state["done"] == total:
+                stream.write("\n")
+            stream.flush()
+        return tick
+    return start
+
+
+# ---------------------------------------------------------------- check one file
+
+
+def check_file(form: Form, units: list[Unit], path: Path) -> tuple[UnitResult | None, list[Issue]]:
+    """The ``check`` command's work: the same reading and checks as ``aggregate``."""
+    found = Found(path=path, rel=path.name, readable=path.suffix.lower() in (".xlsx", ".xlsm"))
+    if not found.readable:
+        return None, [unreadable_format(found)]
+    outcome = read_and_check(form, {u.ma_don_vi: u for u in units}, found)
+    if isinstance(outcome, list):
+        return None, outcome
+    return outcome, outcome.issues
+
+
+def run_check(form: Form, units: list[Unit], path: Path, json_path: Path | None = None,
+              echo: Callable[[str], None] = print) -> list[Issue]:
+    result, issues = check_file(form, units, path)
+    errors = sum(1 for i in issues if i.severity == "error")
+    who = f"đơn vị {result.unit.ma_don_vi} – {result.unit.ten_don_vi}" if result else "không xác định đơn vị"
+    echo(f"Tệp «{path.name}» ({who}): {errors} lỗi, {len(issues) - errors} cảnh báo.")
+    for i in issues:
+        label = "LỖI" if i.severity == "error" else "Cảnh báo"
+        echo(f"  [{label}] {i.message}")
+    if not issues:
+        echo("  Không phát hiện vấn đề nào.")
+    if json_path:
+        data = {"file": path.name, "ma_don_vi": result.unit.ma_don_vi if result else None,
+                "status": (STATUS_ERRORS if errors else STATUS_OK),
+                "values": _json_values(result), "issues": [i.to_dict() for i in issues]}
+        _write_or_fail(lambda: write_json(data, json_path), json_path)
+    return issues
+
+
+def _json_values(result: UnitResult | None) -> dict | None:
+    from .records import json_value
+    return None if result is None else {k: json_value(v) for k, v in result.values.items()}
+
+
+if __name__ == "__main__":  # pragma: no cover - a module, not a script
+    sys.exit("Dùng lệnh: qcdc-xl aggregate THƯ_MỤC")

@@ -1,0 +1,131 @@
+"""Feedback for units: their own workbook with every offending cell marked, and a plain list.
+
+The copy is made from the returned file in memory; the input is never written. A first
+sheet «Cần sửa» lists every issue with a link-free cell address so the unit can find it
+even if it prints the list.
+"""
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from pathlib import Path
+
+from .fileio import atomic_write_bytes, atomic_write_text
+from .issues import Issue
+from .records import STATUS_ERRORS, STATUS_OK, Report, UnitResult
+from .spec import Form
+
+ERROR_FILL, WARNING_FILL = "FFC7CE", "FFEB9C"
+LIST_SHEET = "Cần sửa"
+_HEADERS = ("STT", "Mức độ", "Trang", "Ô", "Nội dung cần sửa")
+
+
+def _targets(report: Report) -> list[UnitResult]:
+    """Units whose counted return has at least one issue."""
+    return [u for u in report.units
+            if u.status in (STATUS_OK, STATUS_ERRORS) and u.file and u.issues]
+
+
+def write_feedback(form: Form, report: Report, returns_dir: Path, out_dir: Path) -> int:
+    """Write a marked copy and a plain list for every unit with issues; return how many."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for result in _targets(report):
+        stem = Path(result.file).stem
+        atomic_write_text(out_dir / f"{stem}_can_sua.txt", plain_list(result), bom=True)
+        source = returns_dir / result.file
+        data = marked_copy(source.read_bytes(), result.issues)
+        if data is not None:
+            atomic_write_bytes(out_dir / f"{stem}_can_sua.xlsx", data)
+        written += 1
+    return written
+
+
+def plain_list(result: UnitResult) -> str:
+    """The issues as numbered Vietnamese lines, ready to paste into an e-mail."""
+    unit = result.unit
+    errors = sum(1 for i in result.issues if i.severity == "error")
+    lines = [f"Đơn vị: {unit.ma_don_vi} – {unit.ten_don_vi}",
+             f"Tệp đã gửi: {result.file}",
+             f"Kết quả kiểm tra: {errors} lỗi, {len(result.issues) - errors} cảnh báo.",
+             "Đề nghị đơn vị sửa các lỗi dưới đây trong chính tệp đã gửi rồi gửi lại; "
+             "các cảnh báo cần xem lại và giải trình nếu số liệu đúng.", ""]
+    for n, i in enumerate(_ordered(result.issues), start=1):
+        label = "LỖI" if i.severity == "error" else "Cảnh báo"
+        lines.append(f"{n}. [{label}] {i.message}")
+    return "\n".join(lines) + "\n"
+
+
+def _ordered(issues: list[Issue]) -> list[Issue]:
+    return sorted(issues, key=lambda i: (i.severity != "error", i.sheet or "", _row_col(i.cell)))
+
+
+def _row_col(cell: str | None) -> tuple:
+    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+    if not cell:
+        return (0, 0)
+    try:
+        col, row = coordinate_from_string(cell.split(":")[0].replace("$", ""))
+        return (row, column_index_from_string(col))
+    except ValueError:
+        return (0, 0)
+
+
+def marked_copy(data: bytes, issues: list[Issue]) -> bytes | None:
+    """The workbook with issue cells filled and commented, and a «Cần sửa» sheet first."""
+    import openpyxl
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data))
+    except Exception:  # the reader already reported why this file cannot be used
+        return None
+    by_cell = defaultdict(list)
+    for i in issues:
+        if i.sheet in wb.sheetnames and i.cell:
+            by_cell[(i.sheet, i.cell.split(":")[0].replace("$", ""))].append(i)
+    for (sheet, cell), found in by_cell.items():
+        _mark_cell(wb[sheet], cell, found)
+    _add_list_sheet(wb, issues)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _mark_cell(ws, cell: str, found: list[Issue]) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+    target = ws[cell]
+    if type(target).__name__ == "MergedCell":
+        return
+    colour = ERROR_FILL if any(i.severity == "error" for i in found) else WARNING_FILL
+    target.fill = PatternFill("solid", start_color=colour, end_color=colour)
+    text = "\n".join(f"• {i.message}" for i in found)
+    comment = Comment(text[:2000], "qcdc-xl")
+    comment.width, comment.height = 360, 40 + 18 * min(12, text.count("\n") + len(text) // 60)
+    target.comment = comment
+
+
+def _add_list_sheet(wb, issues: list[Issue]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    ws = wb.create_sheet(LIST_SHEET, 0)
+    wb.active = 0
+    for sheet in wb.worksheets[1:]:
+        sheet.sheet_view.tabSelected = False
+    ws.append(list(_HEADERS))
+    for n, i in enumerate(_ordered(issues), start=1):
+        ws.append([n, "Lỗi" if i.severity == "error" else "Cảnh báo", i.sheet or "", i.cell or "",
+                   i.message])
+        ws.cell(ws.max_row, 5).data_type = "s"  # a message is always text
+    for col, width in zip("ABCDE", (6, 10, 18, 8, 100)):
+        ws.column_dimensions[col].width = width
+    for row in ws.iter_rows():
+        for cell in row:
+            cell.font = Font(name="Times New Roman", size=12, bold=cell.row == 1)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for cell in ws[1]:
+        cell.fill = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
+    ws.freeze_panes = "A2"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"

@@ -1,0 +1,38 @@
+"""The command line: every command has Vietnamese help ending with an example; usage errors exit 2."""
+import pytest
+from click.testing import CliRunner
+
+from qcdc_xl.cli import main
+
+
+@pytest.mark.parametrize("command", [[], ["generate"], ["aggregate"], ["check"]])
+def test_every_command_has_help_with_an_example(command):
+    result = CliRunner().invoke(main, command + ["--help"])
+    assert result.exit_code == 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    text = result.output
+    assert "Ví dụ:" in text
+    assert any("qcdc-xl" in line for line in text.split("Ví dụ:")[1].splitlines())
+    assert lines  # not empty
+
+
+def test_aggregate_missing_folder_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["aggregate", str(tmp_path / "khong_co")])
+    assert result.exit_code == 2
+    assert "không tìm thấy thư mục" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_units_list_is_a_usage_error(tmp_path):
+    units = tmp_path / "dv.csv"
+    units.write_text("ma_don_vi,ten_don_vi,loai_hinh\nA,Một,HCSN\nA,Hai,DN\n", encoding="utf-8")
+    (tmp_path / "returns").mkdir()
+    result = CliRunner().invoke(main, ["aggregate", str(tmp_path / "returns"), "--units", str(units)])
+    assert result.exit_code == 2
+    assert "dòng 3" in result.output and "bị trùng" in result.output
+
+
+def test_check_missing_file_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "x.xlsx")])
+    assert result.exit_code == 2
+    assert "không tìm thấy tệp" in result.output
