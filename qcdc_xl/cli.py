@@ -85,6 +85,8 @@ def generate(units_path, form_name, out_dir, make_zip):
     form, units = _load_inputs(form_name, units_path)
     try:
         paths, zip_path = generate_all(form, units, out_dir, make_zip=make_zip)
+    except SpecError as exc:  # e.g. a spec text longer than Excel allows
+        _fail(str(exc), EXIT_USAGE)
     except OSError as exc:
         _fail(f"không ghi được vào «{out_dir}» ({exc.strerror or exc}); kiểm tra quyền ghi "
               f"hoặc đóng tệp đang mở trong Excel.", EXIT_FAILED)
