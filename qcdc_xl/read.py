@@ -1,0 +1,590 @@
+"""Read one returned workbook into a :class:`RawReturn`: what the file holds, no judgement.
+
+Every file is treated as possibly hostile: its first bytes and its zip directory are looked
+at before any spreadsheet library sees it (encrypted, renamed .xls/.ods/CSV/HTML, truncated,
+zip bombs), and :func:`read_return` never raises for a bad file: problems become issues.
+Inputs are read into memory once and never written.
+
+Where things are is found the way the template defines them, so a unit's edits that Excel
+follows (inserted rows, renamed sheets) change nothing: fields by their workbook-scoped
+defined name (= field id), lists by their Excel table name. The structure and formula text
+come from openpyxl (which parses XML through defusedxml when it is installed, as it is
+here); the values Excel cached for formula cells from python-calamine, which reads the
+whole workbook in about a millisecond, where a second openpyxl pass would double the time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import tempfile
+import unicodedata
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+
+from .coerce import fold_key
+from .formulas import is_blank
+from .issues import Issue, issue, shown_value
+from .metadata import KEYS, LISTS_SHEET, META_SHEET, PROP_PREFIX
+from .records import CellRead, RawReturn
+from .spec import Form, Table
+
+MAX_FILE_BYTES = 100 * 1024 * 1024  # a filled template is well under 1 MB
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_MEMBERS = 5000
+MAX_RATIO = 200  # unpacked/packed per member; real sheets compress ~10–30×
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_SYSTEM_SHEETS = (META_SHEET, LISTS_SHEET)
+_COORD_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?[A-Z]{1,3}\$?\d+)?$")
+
+
+# ---------------------------------------------------------------- messages
+
+
+def _save_as_hint() -> str:
+    return "hãy mở bằng Excel và Lưu thành .xlsx (Sổ làm việc Excel) rồi gửi lại"
+
+
+def _bad_file(rel: str, what: str, code: str = "unreadable_file") -> Issue:
+    return issue(code, file=rel, message=f"Tệp «{rel}»: {what}")
+
+
+# ---------------------------------------------------------------- sniffing the bytes
+
+
+def sniff(data: bytes, rel: str) -> Issue | None:
+    """An issue when the bytes are not a workbook we can open safely, else None."""
+    if not data:
+        return _bad_file(rel, "tệp rỗng (0 byte), có thể bị lỗi khi sao chép hoặc gửi; "
+                              "hãy mở tệp gốc bằng Excel, kiểm tra rồi gửi lại.")
+    if len(data) > MAX_FILE_BYTES:
+        return _bad_file(rel, f"tệp quá lớn ({len(data) // (1024 * 1024)} MB) so với một biểu mẫu; "
+                              f"hãy xóa phần thừa, {_save_as_hint()}.")
+    if data.startswith(_OLE_MAGIC):
+        return _ole_problem(data, rel)
+    if data.startswith(_ZIP_MAGIC) or data.startswith(_EMPTY_ZIP_MAGIC):
+        return _zip_problem(data, rel)
+    return _bad_file(rel, f"không phải tệp Excel .xlsx mà là {_foreign_kind(data)} được đặt đuôi "
+                          f".xlsx; {_save_as_hint()}.")
+
+
+def _ole_problem(data: bytes, rel: str) -> Issue:
+    """Office's old binary container: a password-protected workbook, or an old .xls/.doc."""
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        return _bad_file(rel, "tệp được đặt mật khẩu khi mở nên chương trình không đọc được; "
+                              "hãy gỡ mật khẩu rồi lưu lại (trong Excel: Tệp → Thông tin → Bảo vệ "
+                              "sổ làm việc → Mã hóa bằng mật khẩu, xóa trống mật khẩu) và gửi lại.",
+                         code="encrypted_file")
+    if any(n.encode("utf-16-le") in data for n in ("Workbook", "Book")):
+        kind = "tệp Excel 97–2003 (.xls)"
+    else:
+        kind = "một tệp Office dạng cũ (không phải bảng tính .xlsx)"
+    return _bad_file(rel, f"đây là {kind} được đặt đuôi .xlsx; {_save_as_hint()}.")
+
+
+def _foreign_kind(data: bytes) -> str:
+    head = data[:4096]
+    if b"\0" in head:
+        return "một tệp không phải bảng tính"
+    text = head.decode("utf-8", "replace").lstrip("\ufeff \r\n\t").lower()
+    if text.startswith("<?xml") and "urn:schemas-microsoft-com:office:spreadsheet" in text:
+        return "bảng tính XML 2003"
+    if "<html" in text or "<table" in text or text.startswith("<!doctype"):
+        return "trang web (HTML)"
+    return "tệp văn bản/CSV"
+
+
+def _zip_problem(data: bytes, rel: str) -> Issue | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+            names = {i.filename for i in infos}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return _bad_file(rel, "tệp bị hỏng hoặc chưa tải về đủ (không giải nén được); "
+                              f"{_save_as_hint()}; nếu Excel cũng không mở được, đề nghị đơn vị gửi lại.")
+    too_big = sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES
+    inflated = any(i.compress_size and i.file_size / i.compress_size > MAX_RATIO
+                   and i.file_size > 10 * 1024 * 1024 for i in infos)
+    if len(infos) > MAX_MEMBERS or too_big or inflated:
+        return _bad_file(rel, "tệp có cấu trúc bất thường (khi giải nén quá lớn hoặc quá nhiều "
+                              f"thành phần) nên không được đọc; {_save_as_hint()}.")
+    return _package_kind_problem(names, data, rel)
+
+
+def _package_kind_problem(names: set, data: bytes, rel: str) -> Issue | None:
+    if "xl/workbook.xml" in names and "[Content_Types].xml" in names:
+        return None
+    if "mimetype" in names and b"opendocument.spreadsheet" in data[:200]:
+        kind = "bảng tính LibreOffice/OpenOffice (.ods)"
+    elif "xl/workbook.bin" in names:
+        kind = "sổ làm việc nhị phân Excel (.xlsb)"
+    elif "word/document.xml" in names:
+        kind = "văn bản Word (.docx)"
+    else:
+        kind = "một tệp nén không phải bảng tính Excel"
+    return _bad_file(rel, f"đây là {kind} được đặt đuôi .xlsx; {_save_as_hint()}.")
+
+
+# ---------------------------------------------------------------- opening
+
+
+@dataclass
+class _Book:
+    """The workbook as openpyxl sees it (structure, formulas) plus cached values by sheet."""
+
+    wb: Any
+    cached: dict[str, list[list]]  # sheet name -> rows of calamine values (from A1)
+
+    def cached_value(self, sheet: str, row: int, col: int):
+        grid = self.cached.get(sheet)
+        if grid is None or row > len(grid) or col > len(grid[row - 1]):
+            return None
+        value = grid[row - 1][col - 1]
+        return None if value == "" else value
+
+
+def _open(data: bytes) -> _Book:
+    import openpyxl
+
+    with warnings.catch_warnings():  # e.g. "Print area cannot be set to Defined name"
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False, keep_vba=False,
+                                    keep_links=False, rich_text=False)
+    return _Book(wb=wb, cached=_cached_values(data, wb))
+
+
+def _cached_values(data: bytes, wb) -> dict:
+    """Values Excel cached for each sheet that holds formulas (calamine; openpyxl fallback)."""
+    wanted = [ws.title for ws in wb.worksheets if _has_formula(ws)]
+    try:
+        from python_calamine import CalamineWorkbook
+
+        cw = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return {name: cw.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wanted}
+    except Exception:  # calamine refuses some odd files openpyxl reads: ask openpyxl then
+        import openpyxl
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = openpyxl.load_workbook(io.BytesIO(data), data_only=True, keep_links=False)
+        return {name: [list(r) for r in values[name].iter_rows(values_only=True)] for name in wanted}
+
+
+def _has_formula(ws) -> bool:
+    return any(c.data_type == "f" for c in ws._cells.values())
+
+
+def _peek(ws, row: int, col: int):
+    """The cell if it exists, without creating it (openpyxl's ws.cell() would)."""
+    return ws._cells.get((row, col))
+
+
+def _formula_text(cell) -> str | None:
+    if cell is None or cell.data_type != "f":
+        return None
+    value = cell.value
+    text = value if isinstance(value, str) else getattr(value, "text", None)
+    return str(text) if text is not None else None
+
+
+def _cell_read(book: _Book, ws, row: int, col: int) -> CellRead:
+    cell = _peek(ws, row, col)
+    formula = _formula_text(cell)
+    if formula is not None:
+        value = book.cached_value(ws.title, row, col)
+    else:
+        value = None if cell is None else cell.value
+    return CellRead(value=value, sheet=ws.title, cell=f"{get_column_letter(col)}{row}", formula=formula)
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def _text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def read_meta(wb) -> dict:
+    """The meta keys from the meta sheet (very hidden, or hidden after a LibreOffice save),
+    completed from the custom document properties, which LibreOffice keeps too."""
+    meta = {}
+    if META_SHEET in wb.sheetnames:
+        for row in wb[META_SHEET].iter_rows(min_col=1, max_col=2, values_only=True):
+            key, value = (row + (None, None))[:2]
+            if isinstance(key, str) and key.strip() in KEYS and not is_blank(value):
+                meta[key.strip()] = _text(value)
+    for prop in _custom_props(wb):
+        key = prop.name[len(PROP_PREFIX):] if prop.name.startswith(PROP_PREFIX) else None
+        if key in KEYS and key not in meta and not is_blank(prop.value):
+            meta[key] = _text(prop.value)
+    return meta
+
+
+def _custom_props(wb) -> list:
+    try:
+        return list(wb.custom_doc_props.props)
+    except AttributeError:
+        return []
+
+
+# ---------------------------------------------------------------- defined names
+
+
+def _name_index(wb) -> dict:
+    """Folded name -> DefinedName; workbook scope first, then sheet scope (Excel names are
+    case-insensitive, and a re-save may scope a name to its sheet)."""
+    index = {}
+    for ws in wb.worksheets:
+        for name, dn in getattr(ws, "defined_names", {}).items():
+            index[name.casefold()] = dn
+    for name, dn in wb.defined_names.items():
+        index[name.casefold()] = dn
+    return index
+
+
+def _destination(wb, dn) -> tuple[Any, int, int] | None:
+    """(worksheet, row, col) of the top-left cell a name points at, or None (#REF!, ranges
+    on other workbooks, constants)."""
+    try:
+        if dn.type != "RANGE":
+            return None
+        sheet, coord = next(iter(dn.destinations))
+    except (StopIteration, ValueError, TypeError, AttributeError):
+        return None
+    m = _COORD_RE.match(coord or "")
+    if not m or sheet not in wb.sheetnames:
+        return None
+    return wb[sheet], int(m.group(2)), column_index_from_string(m.group(1))
+
+
+def read_fields(book: _Book, form: Form) -> tuple[dict[str, CellRead], set]:
+    """Field id -> cell for every name of the form found; plus the (sheet, row, col) taken."""
+    index, fields, taken = _name_index(book.wb), {}, set()
+    for fid in form.fields:
+        dn = index.get(fid.casefold())
+        where = _destination(book.wb, dn) if dn is not None else None
+        if where is None:
+            continue
+        ws, row, col = where
+        fields[fid] = _cell_read(book, ws, row, col)
+        taken.add((ws.title, row, col))
+    return fields, taken
+
+
+# ---------------------------------------------------------------- tables
+
+
+@dataclass
+class _TableArea:
+    ws: Any
+    columns: dict[str, int]  # column id -> sheet column
+    header_row: int
+    first: int  # first data row
+    last: int  # last data row
+    bottom: int  # last row of the table object (totals row included)
+
+
+def _find_tables(wb) -> dict[str, tuple]:
+    """Table name (folded) -> (worksheet, openpyxl table)."""
+    return {t.name.casefold(): (ws, t) for ws in wb.worksheets for t in ws.tables.values()}
+
+
+def _table_area(ws, table_obj, spec: Table) -> _TableArea:
+    min_col, min_row, max_col, max_row = range_boundaries(table_obj.ref)
+    headers = [c.name for c in table_obj.tableColumns]
+    by_header = {fold_key(h): min_col + i for i, h in enumerate(headers)}
+    columns = {c.id: by_header.get(fold_key(c.header)) for c in spec.columns}
+    if None in columns.values():  # headers edited: fall back to the order of the columns
+        columns = {c.id: min_col + i for i, c in enumerate(spec.columns) if min_col + i <= max_col}
+    header_rows = 1 if table_obj.headerRowCount is None else int(table_obj.headerRowCount)
+    totals = int(table_obj.totalsRowCount or 0)
+    return _TableArea(ws=ws, columns=columns, header_row=min_row, first=min_row + header_rows,
+                      last=max_row - totals, bottom=max_row)
+
+
+def _row_reads(book: _Book, area: _TableArea, row: int) -> dict[str, CellRead]:
+    return {cid: _cell_read(book, area.ws, row, col) for cid, col in area.columns.items()}
+
+
+def _is_filled(reads: dict[str, CellRead], spec: Table) -> bool:
+    return any(not is_blank(reads[c.id].value) for c in spec.input_columns if c.id in reads)
+
+
+@dataclass
+class _Static:
+    """What the pristine template holds besides its inputs: labels, titles, check formulas."""
+
+    values: set = field(default_factory=set)
+    protected: dict = field(default_factory=dict)  # sheet name -> protection on
+    tt_formulas: dict = field(default_factory=dict)  # table name -> TT formula shapes (by row)
+    formulas: dict = field(default_factory=dict)  # field id -> formula shape
+
+
+def _static_key(cell) -> Any:
+    formula = _formula_text(cell)
+    if formula is not None:
+        return ("f", formula_shape(formula))
+    value = cell.value
+    if isinstance(value, str):
+        return ("s", " ".join(unicodedata.normalize("NFC", value).split()))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return ("d", value.isoformat())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ("n", float(value))
+    return ("o", repr(value))
+
+
+def _below_rows(book: _Book, area: _TableArea, spec: Table, static: _Static | None,
+                rel: str, label: str) -> Iterator[tuple[dict, Issue]]:
+    """Rows typed directly below the table in its input columns, until the first gap."""
+    row = area.bottom + 1
+    while row <= area.ws.max_row:
+        reads = _row_reads(book, area, row)
+        typed = [reads[c.id] for c in spec.input_columns if c.id in reads
+                 and not is_blank(reads[c.id].value) and not _is_static(area.ws, reads[c.id], static)]
+        if not typed:
+            return
+        first = typed[0]
+        yield reads, issue("data_outside_table", file=rel, sheet=first.sheet, cell=first.cell,
+                           value=shown_value(first.value), message=(
+            f"Trang «{first.sheet}», dòng {row}: dữ liệu được nhập ngay dưới {label}, ngoài vùng "
+            f"bảng; chương trình vẫn đọc dòng này như một dòng của bảng. Lần sau hãy nhập trong "
+            f"bảng (chèn thêm dòng bên trong bảng nếu hết dòng trống)."))
+        row += 1
+
+
+def table_label(form: Form, spec: Table) -> str:
+    sheet = form.sheet(spec.sheet)
+    section = form.section(spec.section)
+    title = section.title or sheet.heading or spec.name
+    return f"bảng «{title}»"
+
+
+def read_tables(book: _Book, form: Form, static: _Static | None, rel: str):
+    """Table name -> filled rows; the cells covered (table and rows read below it); issues."""
+    found = _find_tables(book.wb)
+    tables, covered, issues = {}, set(), []
+    for spec in form.tables.values():
+        hit = found.get(spec.name.casefold())
+        if hit is None:
+            continue
+        area = _table_area(*hit, spec)
+        rows = []
+        for row in range(area.first, area.last + 1):
+            reads = _row_reads(book, area, row)
+            if _is_filled(reads, spec):
+                rows.append(reads)
+        covered |= _area_cells(area, range(area.header_row, area.bottom + 1))
+        below = list(_below_rows(book, area, spec, static, rel, table_label(form, spec)))
+        for reads, problem in below:
+            rows.append(reads)
+            issues.append(problem)
+        covered |= _area_cells(area, range(area.bottom + 1, area.bottom + 1 + len(below)))
+        tables[spec.name] = rows
+    return tables, covered, issues
+
+
+def _area_cells(area: _TableArea, rows) -> set:
+    table_cols = set(area.columns.values())
+    lo, hi = min(table_cols), max(table_cols)
+    return {(area.ws.title, r, c) for r in rows for c in range(lo, hi + 1)}
+
+
+# ---------------------------------------------------------------- what was typed elsewhere
+
+
+def _is_static(ws, read: CellRead, static: _Static | None) -> bool:
+    """Template content rather than something a person typed."""
+    letters, row = coordinate_from_string(read.cell)
+    cell = _peek(ws, row, column_index_from_string(letters))
+    if cell is None:
+        return False
+    # A locked cell of a protected sheet cannot have been typed into (Excel, LibreOffice and
+    # WPS all refuse); its text may name the unit or the file, so it need not be pristine.
+    if ws.protection.sheet and cell.protection.locked:
+        return True
+    return static is not None and _static_key(cell) in static.values
+
+
+def read_outside(book: _Book, taken: set, static: _Static | None, identity: tuple,
+                 rel: str) -> tuple[list[CellRead], list[Issue]]:
+    """Every non-empty cell that is no field, no table and no template content."""
+    outside, issues = [], []
+    for ws in book.wb.worksheets:
+        if ws.title in _SYSTEM_SHEETS:
+            continue
+        for (row, col), cell in sorted(ws._cells.items()):
+            if (ws.title, row, col) in taken or cell.value is None:
+                continue
+            read = _cell_read(book, ws, row, col)
+            if (is_blank(read.value) and read.formula is None) or _is_static(ws, read, static):
+                continue
+            if isinstance(read.value, str) and any(x and x in read.value for x in identity):
+                continue  # a title naming the unit, e.g. "Đơn vị: Đảng bộ Sở Tài chính"
+            outside.append(read)
+            issues.append(_outside_issue(read, rel))
+    return outside, issues
+
+
+def _outside_issue(read: CellRead, rel: str) -> Issue:
+    shown = shown_value(read.value if read.value is not None else read.formula)
+    return issue("data_outside_table", file=rel, sheet=read.sheet, cell=read.cell, value=shown,
+                 message=(f"Trang «{read.sheet}», ô {read.cell}: có dữ liệu «{shown}» nằm ngoài các "
+                          f"ô nhập của biểu mẫu nên không được tổng hợp. Nếu đây là số liệu cần báo "
+                          f"cáo, hãy chuyển vào đúng ô; nếu không, hãy xóa đi."))
+
+
+# ---------------------------------------------------------------- the pristine template
+
+_PRISTINE: dict[tuple, _Static | None] = {}
+
+
+def pristine(form: Form, loai_hinh: str) -> _Static | None:
+    """Static content of the template the generator makes for this unit type (cached);
+    None when the generator is unavailable or fails."""
+    key = (str(form.path), form.id, form.version, loai_hinh)
+    if key not in _PRISTINE:
+        try:
+            _PRISTINE[key] = _build_pristine(form, loai_hinh)
+        except Exception:  # no generator yet, or it failed: the checks do without
+            _PRISTINE[key] = None
+    return _PRISTINE[key]
+
+
+def _build_pristine(form: Form, loai_hinh: str) -> _Static:
+    import openpyxl
+
+    from .generate import generate_workbook
+    from .units import Unit
+
+    unit = Unit("QCDC_MAU", "Đơn vị mẫu", loai_hinh)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mau.xlsx"
+        generate_workbook(form, unit, path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(path)
+    book = _Book(wb=wb, cached={})
+    fields, taken = read_fields(book, form)
+    static = _Static(protected={ws.title: bool(ws.protection.sheet) for ws in wb.worksheets},
+                     formulas={fid: formula_shape(r.formula) for fid, r in fields.items()
+                               if r.formula})
+    found = _find_tables(wb)
+    for spec in form.tables.values():
+        hit = found.get(spec.name.casefold())
+        if hit is None:
+            continue
+        area = _table_area(*hit, spec)
+        taken |= _area_cells(area, range(area.header_row, area.bottom + 1))
+        col = area.columns.get("tt")
+        static.tt_formulas[spec.name] = {
+            formula_shape(f, r, col) for r in range(area.first, area.last + 1)
+            if (f := _formula_text(_peek(area.ws, r, col)) if col else None)}
+    for ws in wb.worksheets:
+        for (row, col), cell in ws._cells.items():
+            if (ws.title, row, col) not in taken and cell.value is not None:
+                static.values.add(_static_key(cell))
+    return static
+
+
+# ---------------------------------------------------------------- formulas
+
+
+def normalise_formula(text: str | None) -> str:
+    """Formula text compared loosely: no '=', spaces, '$', _xlfn./_xlws. prefixes, case;
+    [#This Row], written by Excel on disk, read as the '@' shorthand."""
+    if not text:
+        return ""
+    s = str(text)
+    s = re.sub(r"\[#this row\],\s*", "@", s, flags=re.IGNORECASE)
+    s = re.sub(r"_xl(?:fn|ws|udf)\.", "", s, flags=re.IGNORECASE)
+    s = s.replace("$", "").lstrip("=")
+    s = "".join(s.split())
+    s = re.sub(r"@([^\[\]:,()]+)(?=\])", r"@[\1]", s)  # tbl[@Col] -> tbl[@[Col]]
+    return unicodedata.normalize("NFC", s).casefold()
+
+
+_SHEET_QUALIFIER = re.compile(r"(?:'(?:[^']|'')+'|[^\W\d][\w.]*)!")
+_A1_REF = re.compile(r"(?<![\w.])([a-z]{1,3})(\d+)(?![\w(])")
+
+
+def formula_shape(text: str | None, row: int | None = None, col: int | None = None) -> str:
+    """A formula with what a row insert or a sheet rename changes taken out, for comparing
+    a returned formula with the template's: sheet names dropped, and each A1 reference
+    reduced to its column (``a#``), or, given the cell's own position, to its column offset
+    and whether it is on the same row (``c1r=``), for formulas written row by row."""
+    s = _SHEET_QUALIFIER.sub("", normalise_formula(text))
+
+    def ref(m):
+        if row is None:
+            return f"{m.group(1)}#"
+        offset = column_index_from_string(m.group(1).upper()) - col
+        return f"c{offset}r{'=' if int(m.group(2)) == row else '*'}"
+    return _A1_REF.sub(ref, s)
+
+
+# ---------------------------------------------------------------- the whole file
+
+
+def _stat_mtime(path: Path) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime)
+    except OSError:
+        return None
+
+
+def _saved_at(wb) -> dt.datetime | None:
+    modified = getattr(wb.properties, "modified", None)
+    return modified if isinstance(modified, dt.datetime) else None
+
+
+def read_return(path: Path, rel: str, form: Form) -> RawReturn:
+    """Everything one returned file holds; never raises for a bad file."""
+    path = Path(path)
+    raw = RawReturn(path=rel, meta={}, fields={}, tables={}, file_mtime=_stat_mtime(path))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raw.issues.append(_bad_file(rel, f"không mở được tệp ({exc.strerror or exc}); hãy kiểm tra "
+                                         f"quyền truy cập hoặc sao chép lại tệp."))
+        return raw
+    problem = sniff(data, rel)
+    if problem is not None:
+        raw.issues.append(problem)
+        return raw
+    try:
+        book = _open(data)
+    except Exception as exc:  # openpyxl fails in many ways on damaged files
+        raw.issues.append(_bad_file(rel, f"tệp bị hỏng, không đọc được nội dung ({type(exc).__name__}); "
+                                         f"{_save_as_hint()}."))
+        return raw
+    _fill(raw, book, form, rel)
+    return raw
+
+
+def _fill(raw: RawReturn, book: _Book, form: Form, rel: str) -> None:
+    wb = book.wb
+    raw.meta = read_meta(wb)
+    raw.saved_at = _saved_at(wb)
+    raw.protected_sheets = {ws.title: bool(ws.protection.sheet) for ws in wb.worksheets}
+    raw.fields, taken = read_fields(book, form)
+    loai_hinh = raw.meta.get("loai_hinh")
+    static = pristine(form, loai_hinh) if raw.meta.get("form_id") == form.id and loai_hinh else None
+    raw.tables, covered, table_issues = read_tables(book, form, static, rel)
+    identity = tuple(_text(raw.fields[f].value) for f in ("ma_don_vi", "ten_don_vi")
+                     if f in raw.fields and not is_blank(raw.fields[f].value))
+    if raw.meta.get("form_id") != form.id:
+        return  # a foreign workbook: its cells are not "outside" anything
+    raw.outside, outside_issues = read_outside(book, taken | covered, static, identity, rel)
+    raw.issues.extend(table_issues + outside_issues)
