@@ -12,11 +12,13 @@ from pathlib import Path
 
 from .fileio import atomic_write_bytes, atomic_write_text
 from .issues import Issue
+from .metadata import FEEDBACK_SHEET
 from .records import STATUS_ERRORS, STATUS_OK, Report, UnitResult
 from .spec import Form
+from .xlsx_tidy import tidy_openpyxl_output
 
 ERROR_FILL, WARNING_FILL = "FFC7CE", "FFEB9C"
-LIST_SHEET = "Cần sửa"
+LIST_SHEET = FEEDBACK_SHEET
 _HEADERS = ("STT", "Mức độ", "Trang", "Ô", "Nội dung cần sửa")
 
 
@@ -87,7 +89,7 @@ def marked_copy(data: bytes, issues: list[Issue]) -> bytes | None:
     _add_list_sheet(wb, issues)
     out = io.BytesIO()
     wb.save(out)
-    return out.getvalue()
+    return tidy_openpyxl_output(out.getvalue())
 
 
 def _mark_cell(ws, cell: str, found: list[Issue]) -> None:

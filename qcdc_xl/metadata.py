@@ -12,6 +12,9 @@ import hmac
 
 META_SHEET = "_qcdc_meta"
 LISTS_SHEET = "_qcdc_lists"
+# The first sheet of a feedback copy; a unit may fix and re-send that copy, so the reader
+# knows this sheet is ours, not data typed outside the form.
+FEEDBACK_SHEET = "Cần sửa"
 # Custom document property names (ASCII, stable).
 PROP_PREFIX = "qcdc_"
 KEYS = ("form_id", "form_version", "ma_don_vi", "loai_hinh", "generated_at", "integrity_tag")

@@ -31,7 +31,7 @@ from openpyxl.utils.cell import coordinate_from_string, range_boundaries
 from .coerce import fold_key
 from .formulas import is_blank
 from .issues import Issue, issue, shown_value
-from .metadata import KEYS, LISTS_SHEET, META_SHEET, PROP_PREFIX
+from .metadata import FEEDBACK_SHEET, KEYS, LISTS_SHEET, META_SHEET, PROP_PREFIX
 from .records import CellRead, RawReturn
 from .spec import Form, Table
 
@@ -43,7 +43,7 @@ MAX_RATIO = 200  # unpacked/packed per member; real sheets compress ~10–30×
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
-_SYSTEM_SHEETS = (META_SHEET, LISTS_SHEET)
+_SYSTEM_SHEETS = (META_SHEET, LISTS_SHEET, FEEDBACK_SHEET)
 _COORD_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?[A-Z]{1,3}\$?\d+)?$")
 
 

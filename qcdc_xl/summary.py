@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
@@ -24,6 +22,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from .fileio import LockedFileError, atomic_write
 from .formulas import compute_derived
 from .issues import CODES
 from .records import Report, UnitResult
@@ -47,7 +46,6 @@ NO_KHOI = "Không ghi khối"
 PERIOD = "Cả giai đoạn"
 DASH = "—"
 INVALID_NOTE = "Giá trị không hợp lệ, không tính vào tổng."
-LOCKED_MESSAGE = "Tệp «{name}» đang mở trong Excel hoặc bị khóa; hãy đóng tệp rồi chạy lại."
 SUMMARY_SOURCE = "phu_luc_2"  # the form sheet that «Tổng hợp» rolls up
 GENERAL_SOURCE = "thong_tin_chung"
 # Charts: (title, kind, [(series name, base field id)]) over the years of «Tổng hợp».
@@ -91,15 +89,8 @@ def _nice_step(top: float, ticks: int = 8) -> int:
     return step
 
 
-class SummaryLockedError(OSError):
-    """The summary file is open in Excel (or otherwise locked) and cannot be replaced."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        super().__init__(LOCKED_MESSAGE.format(name=self.path.name))
-
-    def __str__(self) -> str:
-        return LOCKED_MESSAGE.format(name=self.path.name)
+# The summary's own name for the shared locked-target error (callers catch either).
+SummaryLockedError = LockedFileError
 
 
 # ---------------------------------------------------------------- public API
@@ -108,32 +99,7 @@ class SummaryLockedError(OSError):
 def write_summary(form: Form, report: Report, path: Path) -> Path:
     """Write the summary workbook atomically; raise :class:`SummaryLockedError` if the
     target is open/locked (the old file is then left as it was)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".~{path.stem}-", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        _Summary(form, report).write(tmp)
-        tmp.chmod(_file_mode(path))  # mkstemp makes it private; a summary is a normal file
-        try:
-            os.replace(tmp, path)
-        except PermissionError as exc:  # Windows: Excel holds the target open
-            raise SummaryLockedError(path) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _file_mode(path: Path) -> int:
-    """The replaced file's mode, else what the user's umask gives a new file."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0o022)
-        os.umask(mask)
-        return 0o666 & ~mask
+    return atomic_write(path, _Summary(form, report).write)
 
 
 # ---------------------------------------------------------------- cells and styles
@@ -763,7 +729,6 @@ class _Summary:
 
     # -- «Tình hình nộp»
     def _write_returns(self, ws) -> None:
-        st = self.st
         heads = [("STT", 5), ("Mã đơn vị", 11), ("Tên đơn vị", 34), ("Loại hình", 9),
                  ("Khối", 16), ("Loại doanh nghiệp", 18), ("Trạng thái", 14), ("Tệp", 28),
                  ("Số lỗi", 7), ("Số cảnh báo", 9), ("Thời điểm lưu tệp", 16)]
@@ -808,7 +773,6 @@ class _Summary:
 
     # -- «Kiểm tra»
     def _write_issues(self, ws) -> None:
-        st = self.st
         heads = [("STT", 5), ("Mức độ", 9), ("Mã lỗi", 18), ("Loại lỗi", 22), ("Mã đơn vị", 10),
                  ("Tên đơn vị", 24), ("Tệp", 20), ("Trang", 14), ("Ô", 6), ("Trường", 16),
                  ("Giá trị", 14), ("Nội dung", 60)]
@@ -916,7 +880,6 @@ class _Summary:
 
     # -- «Danh mục văn bản»
     def _write_documents(self, ws) -> None:
-        st = self.st
         heads = _DOC_HEADS
         rows = table_rows(self.results, DOC_TABLE)
         years = document_years(self.form)
@@ -978,7 +941,6 @@ class _Summary:
 
     # -- «Điển hình, mô hình»
     def _write_models(self, ws) -> None:
-        st = self.st
         heads = [("STT", 6), ("Mã đơn vị", 11), ("Tên đơn vị", 28), ("Loại hình", 9),
                  ("Tên điển hình, mô hình", 44), ("Lĩnh vực", 22), ("Năm", 8),
                  ("Cấp công nhận", 16), ("Ghi chú", 18)]

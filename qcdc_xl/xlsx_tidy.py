@@ -1,0 +1,111 @@
+"""Tidy a workbook saved by openpyxl so Excel opens it as-is, without rewriting it.
+
+openpyxl 3.1 writes every string inline (``t="inlineStr"``) and orders a font's children
+its own way. Excel accepts both but rewrites the file on the next save, and the OOXML
+checks (openxml-audit, like Excel's repair pass) flag them. This moves inline strings into
+a shared-strings table and puts font children in the schema's sequence.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+
+from lxml import etree
+
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+_SST_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+_SST_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_SST_PART = "xl/sharedStrings.xml"
+# CT_Font children in the order of the Open XML SDK's schema.
+_FONT_ORDER = ("b", "i", "strike", "condense", "extend", "outline", "shadow", "u", "vertAlign",
+               "sz", "color", "name", "family", "charset", "scheme")
+
+
+def _q(tag: str) -> str:
+    return f"{{{NS}}}{tag}"
+
+
+def _xml(root) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _order_fonts(styles: bytes) -> bytes:
+    root = etree.fromstring(styles)
+    rank = {_q(t): i for i, t in enumerate(_FONT_ORDER)}
+    for font in root.iter(_q("font")):
+        children = sorted(font, key=lambda el: rank.get(el.tag, len(rank)))
+        for child in children:
+            font.append(child)  # re-appending moves each child into sorted order
+    return _xml(root)
+
+
+class _SharedStrings:
+    def __init__(self, existing: bytes | None):
+        self.root = etree.fromstring(existing) if existing else etree.Element(_q("sst"), nsmap={None: NS})
+        self.count = len(self.root.findall(_q("si")))
+
+    def add(self, inline) -> int:
+        si = etree.SubElement(self.root, _q("si"))
+        for child in list(inline):
+            si.append(child)
+        self.count += 1
+        return self.count - 1
+
+    def to_bytes(self) -> bytes:
+        self.root.set("count", str(self.count))
+        self.root.set("uniqueCount", str(self.count))
+        return _xml(self.root)
+
+
+def _share_strings(sheet: bytes, sst: _SharedStrings) -> bytes:
+    root = etree.fromstring(sheet)
+    for cell in root.iter(_q("c")):
+        if cell.get("t") != "inlineStr":
+            continue
+        inline = cell.find(_q("is"))
+        index = sst.add(inline) if inline is not None else sst.add(etree.Element(_q("is")))
+        if inline is not None:
+            cell.remove(inline)
+        cell.set("t", "s")
+        etree.SubElement(cell, _q("v")).text = str(index)
+    return _xml(root)
+
+
+def _ensure_sst_registered(parts: dict) -> None:
+    rels_name = "xl/_rels/workbook.xml.rels"
+    rels = etree.fromstring(parts[rels_name])
+    if not any(r.get("Type") == _SST_TYPE for r in rels):
+        ids = {r.get("Id") for r in rels}
+        new_id = next(f"rId{n}" for n in range(1, len(ids) + 2) if f"rId{n}" not in ids)
+        etree.SubElement(rels, f"{{{_REL_NS}}}Relationship", Id=new_id, Type=_SST_TYPE,
+                         Target="sharedStrings.xml")
+        parts[rels_name] = _xml(rels)
+    types = etree.fromstring(parts["[Content_Types].xml"])
+    if not any(o.get("PartName") == "/" + _SST_PART for o in types):
+        etree.SubElement(types, f"{{{_CT_NS}}}Override", PartName="/" + _SST_PART, ContentType=_SST_CT)
+        parts["[Content_Types].xml"] = _xml(types)
+
+
+def tidy_openpyxl_output(data: bytes) -> bytes:
+    """The same workbook with shared strings and schema-ordered fonts."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zin:
+        infos = zin.infolist()
+        parts = {i.filename: zin.read(i.filename) for i in infos}
+    sst = _SharedStrings(parts.get(_SST_PART))
+    for name in sorted(parts):
+        if name.startswith("xl/worksheets/sheet") and name.endswith(".xml"):
+            parts[name] = _share_strings(parts[name], sst)
+    if "xl/styles.xml" in parts:
+        parts["xl/styles.xml"] = _order_fonts(parts["xl/styles.xml"])
+    if sst.count:
+        parts[_SST_PART] = sst.to_bytes()
+        _ensure_sst_registered(parts)
+    out = io.BytesIO()
+    names = [i.filename for i in infos] + ([_SST_PART] if _SST_PART not in {i.filename for i in infos} and sst.count else [])
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in names:
+            zout.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), parts[name],
+                          compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
