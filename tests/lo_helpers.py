@@ -88,6 +88,8 @@ def rows_as_dicts(form: Form, table: str, rows: list[list]) -> list[dict]:
 
 def to_job_value(value):
     """Dates travel to the worker as ISO strings (written there as real dates)."""
+    if isinstance(value, dt.datetime):  # a date typed by a person has no time of day
+        value = value.date()
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
@@ -158,3 +160,16 @@ def load(path: Path, data_only: bool = False):
     with warnings.catch_warnings():  # openpyxl: "Print area cannot be set to Defined name"
         warnings.simplefilter("ignore", UserWarning)
         return openpyxl.load_workbook(path, data_only=data_only)
+
+
+def require_libreoffice() -> None:
+    """Skip (with the reason) where LibreOffice is not usable; fail instead in CI."""
+    import os
+    import pytest
+    from qcdc_xl import libreoffice
+    ok, reason = libreoffice.available()
+    if ok:
+        return
+    if os.environ.get("QCDC_REQUIRE_LIBREOFFICE") == "1":
+        pytest.fail(f"QCDC_REQUIRE_LIBREOFFICE=1 but LibreOffice is not usable: {reason}")
+    pytest.skip(f"LibreOffice không dùng được: {reason}")

@@ -1,14 +1,17 @@
-"""aggregate end to end on returns written by openpyxl: totals, JSON contract, inputs untouched."""
+"""aggregate end to end on returns filled by LibreOffice (a real client) and by openpyxl:
+totals equal independent sums, the JSON has the contract's shape, inputs stay untouched."""
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
+from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
+import lo_helpers
 from fill import fill_with_openpyxl
 from qcdc_xl.cli import main
 
@@ -69,9 +72,21 @@ DOCS = {
 }
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """Generate templates, fill four of five by openpyxl, aggregate, and return what we need."""
+def fill_with_libreoffice(jobs: list[tuple[Path, Path, dict, list]]) -> None:
+    """Type the values into the templates through LibreOffice Calc's UNO API and save .xlsx."""
+    from qcdc_xl.libreoffice import run_jobs
+    lo_helpers.require_libreoffice()
+    results = run_jobs([{
+        "open": str(template), "save_xlsx": str(out), "recalc": True,
+        "set_names": {k: lo_helpers.to_job_value(v) for k, v in values.items()},
+        "set_table_rows": {"tbl_van_ban": [[lo_helpers.to_job_value(v) for v in row] for row in rows]},
+    } for template, out, values, rows in jobs])
+    assert all(r["ok"] for r in results), [r["error"] for r in results]
+
+
+@pytest.fixture(scope="module", params=["libreoffice", "openpyxl"])
+def run(request, tmp_path_factory):
+    """Generate templates, fill four of five (by LibreOffice or openpyxl), aggregate."""
     root = tmp_path_factory.mktemp("e2e")
     units = root / "don_vi.csv"
     units.write_text(UNITS_CSV, encoding="utf-8")
@@ -79,10 +94,13 @@ def run(tmp_path_factory):
     result = CliRunner().invoke(main, ["generate", "--units", str(units), "--out", str(templates)])
     assert result.exit_code == 0, result.output
     returns.mkdir()
-    for path in sorted(templates.glob("*.xlsx")):
-        code = path.name.split("_")[0]
-        if code in RETURNS:
-            fill_with_openpyxl(path, returns / path.name, RETURNS[code], {"tbl_van_ban": DOCS.get(code, [])})
+    jobs = [(path, returns / path.name, RETURNS[code], DOCS.get(code, []))
+            for path in sorted(templates.glob("*.xlsx")) if (code := path.name.split("_")[0]) in RETURNS]
+    if request.param == "libreoffice":
+        fill_with_libreoffice(jobs)
+    else:
+        for template, out, values, rows in jobs:
+            fill_with_openpyxl(template, out, values, {"tbl_van_ban": rows})
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in returns.iterdir()}
     out = root / "out"
     result = CliRunner().invoke(main, ["aggregate", str(returns), "--units", str(units),

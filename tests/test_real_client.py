@@ -35,15 +35,6 @@ KINDS = list(UNITS)
 ROWS = {"tbl_van_ban": 3, "tbl_mo_hinh": 2}
 
 
-def _require_libreoffice() -> None:
-    ok, reason = libreoffice.available()
-    if ok:
-        return
-    if os.environ.get("QCDC_REQUIRE_LIBREOFFICE") == "1":
-        pytest.fail(f"QCDC_REQUIRE_LIBREOFFICE=1 but LibreOffice is not usable: {reason}")
-    pytest.skip(f"LibreOffice không dùng được: {reason}")
-
-
 def _check_cells(form, kind: str) -> list[dict]:
     """Every count and status cell of the "Kiểm tra" sheet, and the overall status."""
     rows = check_rows(plan_layout(form, kind))
@@ -97,7 +88,7 @@ def _filled_job(run: Run, kind: str) -> dict:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Run:
-    _require_libreoffice()
+    h.require_libreoffice()
     run = Run(tmp_path_factory.mktemp("real_client"))
     for kind in KINDS:
         _prepare(run, kind)
