@@ -50,12 +50,19 @@ def plain_list(result: UnitResult) -> str:
     lines = [f"Đơn vị: {unit.ma_don_vi} – {unit.ten_don_vi}",
              f"Tệp đã gửi: {result.file}",
              f"Kết quả kiểm tra: {errors} lỗi, {len(result.issues) - errors} cảnh báo.",
-             "Đề nghị đơn vị sửa các lỗi dưới đây trong chính tệp đã gửi rồi gửi lại; "
-             "các cảnh báo cần xem lại và giải trình nếu số liệu đúng.", ""]
+             _request(errors), ""]
     for n, i in enumerate(_ordered(result.issues), start=1):
         label = "LỖI" if i.severity == "error" else "Cảnh báo"
         lines.append(f"{n}. [{label}] {i.message}")
     return "\n".join(lines) + "\n"
+
+
+def _request(errors: int) -> str:
+    if errors:
+        return ("Đề nghị đơn vị sửa các lỗi dưới đây trong chính tệp đã gửi rồi gửi lại; "
+                "các cảnh báo cần xem lại và giải trình nếu số liệu đúng.")
+    return ("Báo cáo không có lỗi và đã được tổng hợp; đề nghị đơn vị xem lại các cảnh báo dưới "
+            "đây, sửa nếu nhập nhầm hoặc giải trình nếu số liệu đúng.")
 
 
 def _ordered(issues: list[Issue]) -> list[Issue]:
@@ -75,9 +82,9 @@ def _row_col(cell: str | None) -> tuple:
 
 def marked_copy(data: bytes, issues: list[Issue]) -> bytes | None:
     """The workbook with issue cells filled and commented, and a «Cần sửa» sheet first."""
-    import openpyxl
+    from .read import load_quietly
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data))
+        wb = load_quietly(io.BytesIO(data))
     except Exception:  # the reader already reported why this file cannot be used
         return None
     by_cell = defaultdict(list)

@@ -408,6 +408,9 @@ class _SheetWriter:
         for fid, col in fr.cells:
             self._field_cell(self.form.fields[fid], fr.row, col)
         heights = [_height(label, self._span_width(*fr.label_cols))]
+        for fid, col in fr.cells:  # a long prefilled name wraps in its value cell too
+            if self.form.fields[fid].is_identity:
+                heights.append(_height(str(self.state.values.get(fid) or ""), self._span_width(col, col)))
         if fr.hint_cols is not None:
             text = guide.nfc(guide.hint(self.form.fields[fr.cells[0][0]]))
             self._merged(fr.row, fr.hint_cols[0], fr.hint_cols[1], text, fm["hint"])

@@ -152,13 +152,19 @@ class _Book:
         return None if value == "" else value
 
 
-def _open(data: bytes) -> _Book:
+def load_quietly(source, **options):
+    """openpyxl's load_workbook without its warnings on the console: our own templates'
+    formula print area makes it say "Print area cannot be set…" on every load."""
     import openpyxl
 
-    with warnings.catch_warnings():  # e.g. "Print area cannot be set to Defined name"
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False, keep_vba=False,
-                                    keep_links=False, rich_text=False)
+        return openpyxl.load_workbook(source, **options)
+
+
+def _open(data: bytes) -> _Book:
+    wb = load_quietly(io.BytesIO(data), data_only=False, keep_vba=False, keep_links=False,
+                      rich_text=False)
     return _Book(wb=wb, cached=_cached_values(data, wb))
 
 
@@ -171,11 +177,7 @@ def _cached_values(data: bytes, wb) -> dict:
         cw = CalamineWorkbook.from_filelike(io.BytesIO(data))
         return {name: cw.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wanted}
     except Exception:  # calamine refuses some odd files openpyxl reads: ask openpyxl then
-        import openpyxl
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            values = openpyxl.load_workbook(io.BytesIO(data), data_only=True, keep_links=False)
+        values = load_quietly(io.BytesIO(data), data_only=True, keep_links=False)
         return {name: [list(r) for r in values[name].iter_rows(values_only=True)] for name in wanted}
 
 
@@ -457,14 +459,12 @@ def pristine(form: Form, loai_hinh: str) -> _Static | None:
     if key not in _PRISTINE:
         try:
             _PRISTINE[key] = _build_pristine(form, loai_hinh)
-        except Exception:  # no generator yet, or it failed: the checks do without
+        except Exception:  # the generator failed: the checks do without template content
             _PRISTINE[key] = None
     return _PRISTINE[key]
 
 
 def _build_pristine(form: Form, loai_hinh: str) -> _Static:
-    import openpyxl
-
     from .generate import generate_workbook
     from .units import Unit
 
@@ -472,9 +472,7 @@ def _build_pristine(form: Form, loai_hinh: str) -> _Static:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mau.xlsx"
         generate_workbook(form, unit, path)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(path)
+        wb = load_quietly(path)
     book = _Book(wb=wb, cached={})
     fields, taken = read_fields(book, form)
     static = _Static(protected={ws.title: bool(ws.protection.sheet) for ws in wb.worksheets},
