@@ -12,7 +12,6 @@ import datetime as dt
 import re
 import shutil
 import struct
-import warnings
 import zipfile
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from openpyxl.utils.cell import get_column_letter, range_boundaries
 from qcdc_xl import formulas, metadata
 
 # The generator sets print areas openpyxl cannot represent; it says so on every load.
-warnings.filterwarnings("ignore", message="Print area cannot be set")
 from qcdc_xl.spec import Form
 from qcdc_xl.units import Unit
 

@@ -11,7 +11,6 @@ from qcdc_xl.check import check_return
 from qcdc_xl.read import read_return
 from qcdc_xl.spec import load_form
 
-pytestmark = pytest.mark.filterwarnings("ignore:Print area cannot be set")
 UNITS = {u.ma_don_vi: u for u in (b.HCSN_UNIT, b.DN_UNIT)}
 DOC = ["Kế hoạch", "11-KH/ĐUK", dt.datetime(2018, 5, 12), "Cấp ủy", "Kế hoạch thực hiện QCDC"]
 

@@ -25,7 +25,6 @@ from qcdc_xl.spec import SpecError
 from qcdc_xl.units import Unit
 
 # The formula print area of table sheets is Excel-only; openpyxl says so on every load.
-pytestmark = pytest.mark.filterwarnings("ignore:Print area cannot be set to Defined name")
 
 OK = "✔ Đã đủ, hợp lệ"
 

@@ -12,7 +12,6 @@ import builders as b
 from qcdc_xl.read import read_return
 from qcdc_xl.spec import load_form
 
-pytestmark = pytest.mark.filterwarnings("ignore:Print area cannot be set")
 
 
 @pytest.fixture(scope="module")

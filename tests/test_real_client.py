@@ -13,7 +13,6 @@ soffice start (module fixture) to keep the suite fast.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
