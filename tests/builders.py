@@ -16,8 +16,9 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
-from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.utils.cell import get_column_letter
 
+from fill import fill_with_openpyxl, find_table
 from qcdc_xl import formulas, metadata
 
 # The generator sets print areas openpyxl cannot represent; it says so on every load.
@@ -203,43 +204,11 @@ def complete_values(form: Form, loai_hinh: str) -> dict:
 
 
 
-def name_cell(wb, name: str):
-    sheet, coord = next(iter(wb.defined_names[name].destinations))
-    return wb[sheet][coord.replace("$", "")]
-
-
-def find_table(wb, name: str):
-    for ws in wb.worksheets:
-        if name in ws.tables:
-            return ws, ws.tables[name]
-    raise KeyError(name)
-
-
 def fill(template: Path, out: Path, values: dict | None = None, rows: dict | None = None,
          cells: list | None = None, edit=None) -> Path:
     """A copy of ``template`` with values by defined name, table rows (input columns, TT
     skipped) by table name, raw (sheet, cell, value) writes, and any ``edit(wb)``."""
-    wb = openpyxl.load_workbook(template)
-    for name, value in (values or {}).items():
-        _set(name_cell(wb, name), value)
-    for table_name, table_rows in (rows or {}).items():
-        ws, table = find_table(wb, table_name)
-        min_col, min_row, _, _ = range_boundaries(table.ref)
-        for r, row in enumerate(table_rows, start=min_row + 1):
-            for c, value in enumerate(row, start=min_col + 1):
-                _set(ws.cell(r, c), value)
-    for sheet, coord, value in cells or []:
-        _set(wb[sheet][coord], value)
-    if edit is not None:
-        edit(wb)
-    wb.save(out)
-    return out
-
-
-def _set(cell, value) -> None:
-    cell.value = value
-    if isinstance(value, (dt.date, dt.datetime)):
-        cell.number_format = "dd/mm/yyyy"
+    return fill_with_openpyxl(template, out, values, rows, cells, edit)
 
 
 _REF = re.compile(r"(?<![\w.])(\$?[A-Z]{1,3}\$?)(\d+)(?![\w(])")

@@ -36,12 +36,13 @@ def set_value(cell, value) -> None:
 
 
 def fill_with_openpyxl(template: Path, out: Path, values: dict | None = None,
-                       rows: dict | None = None, raw_cells: list | None = None) -> Path:
+                       rows: dict | None = None, raw_cells: list | None = None, edit=None) -> Path:
     """Save a copy of ``template`` with values set by name and table rows by table name.
 
     ``rows``: table name -> list of {column header or column id position: value}; given as
     lists in the table's input-column order (the TT column excluded).
-    ``raw_cells``: (sheet, cell, value) written as-is (to simulate typing anywhere).
+    ``raw_cells``: (sheet, cell, value) written as-is (to simulate typing anywhere);
+    ``edit(wb)``: any other change, made last.
     """
     wb = openpyxl.load_workbook(template)
     for name, value in (values or {}).items():
@@ -54,5 +55,7 @@ def fill_with_openpyxl(template: Path, out: Path, values: dict | None = None,
                 set_value(ws.cell(r, c), value)
     for sheet, coord, value in raw_cells or []:
         set_value(wb[sheet][coord], value)
+    if edit is not None:
+        edit(wb)
     wb.save(out)
     return out

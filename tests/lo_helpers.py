@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
+from fill import name_cell  # noqa: F401 - used here and by the real-client tests
 from qcdc_xl.spec import Form
 from qcdc_xl.units import Unit
 
@@ -96,9 +97,6 @@ def to_job_value(value):
 # ---------------------------------------------------------------- reading saved files
 
 
-def name_cell(wb, name: str):
-    sheet, coord = next(iter(wb.defined_names[name].destinations))
-    return wb[sheet][coord.replace("$", "")]
 
 
 def validation_counts(wb) -> Counter:

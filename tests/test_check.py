@@ -6,18 +6,13 @@ import pytest
 from openpyxl.utils.cell import range_boundaries
 
 import builders as b
+from fill import name_cell
 from qcdc_xl import metadata
 from qcdc_xl.check import check_return
 from qcdc_xl.read import read_return
-from qcdc_xl.spec import load_form
 
 UNITS = {u.ma_don_vi: u for u in (b.HCSN_UNIT, b.DN_UNIT)}
 DOC = ["Kế hoạch", "11-KH/ĐUK", dt.datetime(2018, 5, 12), "Cấp ủy", "Kế hoạch thực hiện QCDC"]
-
-
-@pytest.fixture(scope="module")
-def form():
-    return load_form()
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +62,7 @@ def test_a_complete_return_is_ok_and_counts_everything(check, form, templates):
 
 def test_derived_values_are_recomputed_not_taken_from_the_cache(check, templates):
     def edit(wb):  # a stale cached value cannot survive: openpyxl drops them; put a lie there
-        b.name_cell(wb, "hnnld_tl_2019").value = 0.99
+        name_cell(wb, "hnnld_tl_2019").value = 0.99
     result = check("DN", values={"hnnld_phai_2019": 4, "hnnld_da_2019": 3}, edit=edit)
     assert result.values["hnnld_tl_2019"] == 0.75
     assert ("formula_tampered", "hnnld_tl_2019", cell(templates["DN"], "hnnld_tl_2019")) in flat(result)
@@ -140,7 +135,7 @@ def test_older_version_missing_names_is_an_error(check):
 
 def test_formula_overwritten(check, templates):
     def edit(wb):
-        b.name_cell(wb, "so_van_ban").value = 5
+        name_cell(wb, "so_van_ban").value = 5
     result = check(edit=edit)
     assert flat(result) == [("formula_tampered", "so_van_ban", cell(templates["HCSN"], "so_van_ban"))]
     assert result.values["so_van_ban"] == 0  # recomputed from the rows, not the 5 typed

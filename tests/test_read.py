@@ -10,13 +10,7 @@ from openpyxl.utils.cell import range_boundaries
 
 import builders as b
 from qcdc_xl.read import read_return
-from qcdc_xl.spec import load_form
 
-
-
-@pytest.fixture(scope="module")
-def form():
-    return load_form()
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from result_builders import D1, H1, KHOI_A, make_result, make_unit, scenario  # noqa: E402
 
 from qcdc_xl.sentences import fmt_number, fmt_pct, report_sentences, yesno_sentence  # noqa: E402
-from qcdc_xl.spec import load_form  # noqa: E402
 from qcdc_xl.summarise import (answered_counts, compute_totals, document_rollup,  # noqa: E402
                                model_rollup, status_counts, units_with_documents)
-
-
-@pytest.fixture(scope="module")
-def form():
-    return load_form()
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from result_builders import D2, H2, KHOI_A, many_results, scenario  # noqa: E402
 
 from qcdc_xl.records import Report  # noqa: E402
-from qcdc_xl.spec import load_form  # noqa: E402
 from qcdc_xl.summarise import compute_totals  # noqa: E402
 from ooxml import ooxml_findings  # noqa: E402
 from qcdc_xl.summary import SHEET, STATUS_VI, SummaryLockedError, write_summary  # noqa: E402
@@ -37,11 +36,6 @@ def make_report(form, results):
     issues = [i for r in results for i in r.issues]
     return Report(form.id, form.version, "2022-07-01T10:00:00", results, issues,
                   compute_totals(form, results))
-
-
-@pytest.fixture(scope="module")
-def form():
-    return load_form()
 
 
 @pytest.fixture(scope="module")
