@@ -48,8 +48,17 @@ class Condition:
     equals: str
 
 
+class _Applicable:
+    """Model parts that exist only for some unit types (their ``applies`` set)."""
+
+    applies: frozenset
+
+    def applies_to(self, loai_hinh: str) -> bool:
+        return loai_hinh in self.applies
+
+
 @dataclass(frozen=True)
-class Field:
+class Field(_Applicable):
     """One single-cell field of the form (input or formula), after yearly expansion."""
 
     id: str
@@ -93,9 +102,6 @@ class Field:
     def is_input(self) -> bool:
         return not self.is_formula and not self.is_identity
 
-    def applies_to(self, loai_hinh: str) -> bool:
-        return loai_hinh in self.applies
-
 
 @dataclass(frozen=True)
 class Column:
@@ -121,7 +127,7 @@ class Column:
 
 
 @dataclass(frozen=True)
-class Table:
+class Table(_Applicable):
     name: str
     sheet: str
     section: str
@@ -135,12 +141,9 @@ class Table:
     def input_columns(self) -> tuple:
         return tuple(c for c in self.columns if c.is_input)
 
-    def applies_to(self, loai_hinh: str) -> bool:
-        return loai_hinh in self.applies
-
 
 @dataclass(frozen=True)
-class Rule:
+class Rule(_Applicable):
     """A comparison between two fields: ``left op right`` must hold when both are numbers."""
 
     id: str
@@ -154,12 +157,9 @@ class Rule:
     line: int
     year: int | None = None
 
-    def applies_to(self, loai_hinh: str) -> bool:
-        return loai_hinh in self.applies
-
 
 @dataclass(frozen=True)
-class Section:
+class Section(_Applicable):
     id: str
     title: str | None
     sheet: str
@@ -171,9 +171,6 @@ class Section:
     field_ids: tuple = ()  # expanded, in layout order
     table: str | None = None
     rule_ids: tuple = ()
-
-    def applies_to(self, loai_hinh: str) -> bool:
-        return loai_hinh in self.applies
 
 
 @dataclass(frozen=True)
