@@ -428,9 +428,24 @@ def _check_rules(ctx: _Ctx) -> Iterator[Issue]:
         right = ctx.form.fields[rule.right]
         a, b = show(ctx.values[rule.left]), show(ctx.values[rule.right])
         advice = "" if "kiểm tra" in rule.message or "sửa" in rule.message else " Hãy kiểm tra lại hai số này."
+        if rule.severity == ERROR:
+            advice += " Cho đến khi sửa, hai số này không được tính vào tổng hợp."
         yield ctx.issue("constraint_violated", severity=rule.severity, read=read, field_id=rule.left,
                         message=(f"{where(read, field_label(ctx.form.fields[rule.left]))}: {a} "
                                  f"{_BROKEN[rule.op]} «{field_label(right)}» ({b}). {rule.message}{advice}"))
+
+
+def _leave_out_contradictions(ctx: _Ctx) -> None:
+    """Both numbers of an error-level contradiction leave the totals: one of them is wrong and
+    nobody can tell which (a summary must never show 80/79 = 101%). A warning-level rule, such
+    as complaints resolved from an earlier year's backlog, keeps its values."""
+    broken = [r for r in ctx.form.rules_for(ctx.loai_hinh)
+              if r.severity == ERROR and formulas.rule_violated(r, ctx.values)]
+    for rule in broken:
+        for fid in (rule.left, rule.right):
+            if not ctx.form.fields[fid].is_formula:
+                ctx.values[fid] = None
+                ctx.invalid.add(fid)
 
 
 # ---------------------------------------------------------------- tables
@@ -532,6 +547,8 @@ def check_return(form: Form, raw: RawReturn, units_by_code: dict[str, Unit]) -> 
     row_counts = {name: len(rows) for name, rows in ctx.tables.items()}
     ctx.values.update(formulas.compute_derived(form, loai_hinh, ctx.values, row_counts))
     found += list(_check_rules(ctx))
+    _leave_out_contradictions(ctx)
+    ctx.values.update(formulas.compute_derived(form, loai_hinh, ctx.values, row_counts))
     cells = {fid: (r.sheet, r.cell) for fid, r in raw.fields.items()
              if fid not in form.fields or form.fields[fid].applies_to(loai_hinh)}
     return _result(unit, raw, _with_unit(raw.issues, unit) + found, values=ctx.values,

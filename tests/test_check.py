@@ -253,12 +253,21 @@ def test_rule_error_at_the_left_field(check, templates):
     assert issue.message.startswith(f"Trang «Phụ lục 2», ô {issue.cell} (Số doanh nghiệp, đơn vị đã tổ "
                                     f"chức năm 2019): 12 lớn hơn «Số doanh nghiệp, đơn vị phải tổ chức "
                                     f"năm 2019» (10).")
+    # One of the two numbers is wrong: neither may reach a total, and the year's rate is blank.
+    assert result.values["hnnld_da_2019"] is None and result.values["hnnld_phai_2019"] is None
+    assert {"hnnld_da_2019", "hnnld_phai_2019"} <= result.invalid
+    assert result.values["hnnld_tl_2019"] is None
+    assert result.values["hnnld_phai_2020"] is not None  # other years still count
+    assert "không được tính vào tổng hợp" in issue.message
 
 
 def test_rule_warning(check, templates):
     result = check(values={"kn_nhan_2020": 1, "kn_gq_2020": 3})
     assert [(i.code, i.field, i.cell, i.severity) for i in result.issues] == [
         ("constraint_violated", "kn_gq_2020", cell(templates["HCSN"], "kn_gq_2020"), "warning")]
+    # A backlog from an earlier year is legitimate: both figures keep counting.
+    assert (result.values["kn_nhan_2020"], result.values["kn_gq_2020"]) == (1, 3)
+    assert result.values["kn_tl_2020"] == 3
 
 
 # ---------------------------------------------------------------- tables
