@@ -36,7 +36,8 @@ def write_feedback(form: Form, report: Report, returns_dir: Path, out_dir: Path)
         stem = Path(result.file).stem
         atomic_write_text(out_dir / f"{stem}_can_sua.txt", plain_list(result), bom=True)
         source = returns_dir / result.file
-        data = marked_copy(source.read_bytes(), result.issues)
+        title = f"CÁC ĐIỂM CẦN SỬA — {result.unit.ma_don_vi} – {result.unit.ten_don_vi}"
+        data = marked_copy(source.read_bytes(), result.issues, title)
         if data is not None:
             atomic_write_bytes(out_dir / f"{stem}_can_sua.xlsx", data)
         written += 1
@@ -80,7 +81,7 @@ def _row_col(cell: str | None) -> tuple:
         return (0, 0)
 
 
-def marked_copy(data: bytes, issues: list[Issue]) -> bytes | None:
+def marked_copy(data: bytes, issues: list[Issue], title: str = "CÁC ĐIỂM CẦN SỬA") -> bytes | None:
     """The workbook with issue cells filled and commented, and a «Cần sửa» sheet first."""
     from .read import load_quietly
     try:
@@ -93,7 +94,7 @@ def marked_copy(data: bytes, issues: list[Issue]) -> bytes | None:
             by_cell[(i.sheet, i.cell.split(":")[0].replace("$", ""))].append(i)
     for (sheet, cell), found in by_cell.items():
         _mark_cell(wb[sheet], cell, found)
-    _add_list_sheet(wb, issues)
+    _add_list_sheet(wb, issues, title)
     out = io.BytesIO()
     wb.save(out)
     return tidy_openpyxl_output(out.getvalue())
@@ -113,28 +114,34 @@ def _mark_cell(ws, cell: str, found: list[Issue]) -> None:
     target.comment = comment
 
 
-def _add_list_sheet(wb, issues: list[Issue]) -> None:
+def _add_list_sheet(wb, issues: list[Issue], title: str) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     ws = wb.create_sheet(LIST_SHEET, 0)
     wb.active = 0
     for sheet in wb.worksheets[1:]:
         sheet.sheet_view.tabSelected = False
+    ws.append([title])
+    ws.append(["Sửa từng điểm dưới đây trong các trang của tệp này (ô cần sửa được tô màu và có "
+               "ghi chú), lưu lại rồi gửi lại tệp."])
     ws.append(list(_HEADERS))
     for n, i in enumerate(_ordered(issues), start=1):
         ws.append([n, "Lỗi" if i.severity == "error" else "Cảnh báo", i.sheet or "", i.cell or "",
                    i.message])
         ws.cell(ws.max_row, 5).data_type = "s"  # a message is always text
+        # openpyxl cannot autofit: ~95 characters of Times 12 fit the 100-wide column per line
+        ws.row_dimensions[ws.max_row].height = 16 * max(1, -(-len(i.message) // 95)) + 2
     for col, width in zip("ABCDE", (6, 10, 18, 8, 100)):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows():
         for cell in row:
-            cell.font = Font(name="Times New Roman", size=12, bold=cell.row == 1)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for cell in ws[1]:
+            cell.font = Font(name="Times New Roman", size=14 if cell.row == 1 else 12,
+                             bold=cell.row in (1, 3), italic=cell.row == 2)
+            cell.alignment = Alignment(wrap_text=cell.row > 2, vertical="top")
+    for cell in ws[3]:
         cell.fill = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
-    ws.freeze_panes = "A2"
+    ws.freeze_panes = "A4"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    ws.print_title_rows = "3:3"

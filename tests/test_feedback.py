@@ -57,7 +57,8 @@ def test_only_units_with_issues_get_feedback(run):
 def test_marked_copy_highlights_and_comments_each_offending_cell(run):
     wb = openpyxl.load_workbook(run["fb"] / "SNV_dang_bo_so_ngoai_vu_can_sua.xlsx")
     assert wb.sheetnames[0] == LIST_SHEET
-    listed = [(r[2], r[3]) for r in wb[LIST_SHEET].iter_rows(min_row=2, values_only=True)]
+    listed = [(r[2], r[3]) for r in wb[LIST_SHEET].iter_rows(min_row=4, values_only=True)]
+    assert wb[LIST_SHEET]["A1"].value == "CÁC ĐIỂM CẦN SỬA — SNV – Đảng bộ Sở Ngoại vụ"
     assert len(listed) == 3
     for sheet, cell in listed:
         target = wb[sheet][cell]

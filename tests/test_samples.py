@@ -52,3 +52,14 @@ def test_statuses_and_designed_figures(report):
     assert report.totals["all"]["co_ban_chi_dao"] == 13
     assert report.totals["DN"]["so_don_vi"] == 40 and report.totals["DN"]["co_thoa_uoc"] == 40
     assert report.files_read == 109  # lock files skipped; the stray non-form counted as read
+
+
+def test_feedback_on_libreoffice_made_returns_is_valid(report, tmp_path):
+    from ooxml import ooxml_findings
+    from qcdc_xl.feedback import write_feedback
+    written = write_feedback(load_form(), report, SAMPLES / "returns", tmp_path)
+    copies = sorted(tmp_path.glob("*.xlsx"))
+    flagged = {u.unit.ma_don_vi for u in report.units if u.status in ("ok", "errors") and u.issues}
+    assert written == len(copies) == len(flagged) == 7
+    for copy in copies:
+        assert ooxml_findings(copy) == [], copy.name
