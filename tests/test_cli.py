@@ -36,3 +36,20 @@ def test_check_missing_file_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["check", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 2
     assert "không tìm thấy tệp" in result.output
+
+
+def test_locked_summary_is_a_plain_message_and_exit_1(tmp_path, monkeypatch):
+    import os
+    (tmp_path / "returns").mkdir()
+    target = tmp_path / "tong_hop.xlsx"
+    target.write_bytes(b"old")
+
+    def excel_holds_it(src, dst):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(os, "replace", excel_holds_it)
+    result = CliRunner().invoke(main, ["aggregate", str(tmp_path / "returns"), "-o", str(target)])
+    assert result.exit_code == 1
+    assert "đang mở trong Excel hoặc bị khóa" in result.output
+    assert "Traceback" not in result.output
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".~")] == []
