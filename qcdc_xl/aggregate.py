@@ -119,8 +119,13 @@ def _naive(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def attribute(units: list[Unit], outcomes: Iterable) -> tuple[list[UnitResult], list[Issue]]:
-    """One result per listed unit (newest return wins), plus every issue in report order."""
+def attribute(units: list[Unit], outcomes: Iterable,
+              form: Form | None = None) -> tuple[list[UnitResult], list[Issue]]:
+    """One result per listed unit (newest return wins), plus every issue in report order.
+
+    With ``form``, a unit that sent nothing still lists every field that applies to it (all
+    None) and empty tables, so every unit in the report has the same shape.
+    """
     by_unit: dict[str, list[UnitResult]] = {}
     loose_issues: list[Issue] = []
     for _found, outcome in outcomes:
@@ -130,17 +135,20 @@ def attribute(units: list[Unit], outcomes: Iterable) -> tuple[list[UnitResult], 
             by_unit.setdefault(outcome.unit.ma_don_vi, []).append(outcome)
         else:
             loose_issues.extend(outcome.issues)
-    results = [_result_for(unit, by_unit.get(unit.ma_don_vi, [])) for unit in units]
+    results = [_result_for(unit, by_unit.get(unit.ma_don_vi, []), form) for unit in units]
     issues = [i for group in results for r in group for i in r.issues] + loose_issues
     return [r for group in results for r in group], issues
 
 
-def _result_for(unit: Unit, returns: list[UnitResult]) -> list[UnitResult]:
+def _result_for(unit: Unit, returns: list[UnitResult], form: Form | None) -> list[UnitResult]:
     if not returns:
         missing = issue("missing_return", ma_don_vi=unit.ma_don_vi, message=(
             f"Đơn vị {unit.ma_don_vi} – {unit.ten_don_vi}: chưa gửi báo cáo (không tìm thấy tệp nào "
             f"của đơn vị trong thư mục). Hãy đề nghị đơn vị gửi biểu mẫu đã điền."))
-        return [UnitResult(unit=unit, status=STATUS_MISSING, issues=[missing])]
+        empty = {} if form is None else dict(
+            values={f.id: None for f in form.fields_for(unit.loai_hinh)},
+            tables={t.name: [] for t in form.tables_for(unit.loai_hinh)})
+        return [UnitResult(unit=unit, status=STATUS_MISSING, issues=[missing], **empty)]
     newest, *older = sorted(returns, key=_recency, reverse=True)
     newest.unit = unit  # the list's spelling of the unit, not the file's
     newest.status = STATUS_ERRORS if newest.error_count else STATUS_OK
@@ -165,7 +173,7 @@ def build_report(form: Form, units: list[Unit], returns_dir: Path,
     units_by_code = {u.ma_don_vi: u for u in units}
     tick = progress(len(files)) if progress else (lambda: None)
     outcomes = read_all(form, units_by_code, files, on_done=tick)
-    results, issues = attribute(units, outcomes)
+    results, issues = attribute(units, outcomes, form)
     return Report(form_id=form.id, form_version=form.version,
                   generated_at=dt.datetime.now().replace(microsecond=0).isoformat(),
                   units=results, issues=issues, totals=compute_totals(form, results),

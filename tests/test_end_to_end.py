@@ -129,6 +129,8 @@ def test_json_has_the_contract_shape(run):
     assert {c: u["status"] for c, u in by_code.items()} == {
         "H1": "ok", "H2": "ok", "D1": "ok", "D2": "ok", "M1": "missing"}
     assert by_code["M1"]["file"] is None
+    assert set(by_code["M1"]["values"]) == set(by_code["H1"]["values"])  # same shape, all null
+    assert set(by_code["M1"]["values"].values()) == {None} and by_code["M1"]["van_ban"] == []
     h1 = by_code["H1"]
     assert h1["values"]["so_dang_vien"] == 83 and h1["values"]["co_ban_chi_dao"] == "Có"
     assert h1["values"]["ngay_lap"] == "2022-06-15"
