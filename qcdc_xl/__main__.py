@@ -1,3 +1,5 @@
+"""`python -m qcdc_xl …` is the same command as `qcdc-xl …` (useful where the scripts folder
+is not on PATH, as with a per-user pip install on Windows)."""
 from .cli import main
 
-main()
+main(prog_name="qcdc-xl")
