@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from openpyxl.utils import column_index_from_string
 
 from . import formulas
-from .coerce import ERROR_CODES, coerce_value
+from .coerce import ERROR_CODES, coerce_value, has_hidden_characters
 from .formulas import is_blank
 from .issues import ERROR, WARNING, Issue, issue, shown_value
 from .metadata import tag_matches
@@ -53,6 +53,18 @@ def typed(read: CellRead | None) -> str | None:
     if read is None:
         return None
     return shown_value(read.value if read.value is not None else read.formula)
+
+
+def for_people(read: CellRead | None) -> str:
+    """What the cell holds, as a person sees it in a message: dates as 12/05/2018, decimals
+    with a comma, line breaks and invisible characters made harmless."""
+    if read is None:
+        return ""
+    value = read.value if read.value is not None else read.formula
+    if isinstance(value, (dt.date, dt.datetime, float)):
+        return show(value)
+    text = shown_value(value) or ""
+    return " ".join(re.sub("[\u200b\u200c\u200d\u2060\ufeff\u200e\u200f]", "", text).split())
 
 
 def field_label(f: Field) -> str:
@@ -99,6 +111,13 @@ class _Ctx:
 def _check_form(form: Form, raw: RawReturn) -> Iterator[tuple[str, str, str]]:
     """(code, severity, message) for not_a_form / form_version_mismatch, file level."""
     form_id = raw.meta.get("form_id")
+    if not form_id and _looks_copied(form, raw):
+        yield "not_a_form", ERROR, (
+            f"Tệp «{raw.path}» có các trang của biểu mẫu «{form.name}» nhưng thiếu thông tin nhận "
+            f"diện ẩn của biểu mẫu: có lẽ các trang đã được chép (hoặc Lưu thành) sang một tệp mới, "
+            f"nên không xác định được đơn vị. Hãy chép số liệu vào đúng tệp biểu mẫu đã được gửi "
+            f"cho đơn vị (không chép cả trang) rồi gửi lại tệp đó.")
+        return
     if not form_id:
         yield "not_a_form", ERROR, (
             f"Tệp «{raw.path}» không phải biểu mẫu «{form.name}» (không có thông tin nhận diện của "
@@ -125,6 +144,15 @@ def _check_form(form: Form, raw: RawReturn) -> Iterator[tuple[str, str, str]]:
             f"Tệp «{raw.path}» được tạo từ phiên bản {version} của biểu mẫu, khác phiên bản hiện hành "
             f"{form.version} (thiếu {len(missing)} ô/bảng, ví dụ «{missing[0]}»). Hãy chép số liệu "
             f"sang biểu mẫu phiên bản mới rồi gửi lại.")
+
+
+def _looks_copied(form: Form, raw: RawReturn) -> bool:
+    """The form's own names or tables, or most of its sheet names, are in a file without
+    metadata: the sheets were copied into a new workbook."""
+    if raw.tables or len(raw.fields) >= 3:
+        return True
+    names = {s.name for s in form.sheets}
+    return len(names & set(raw.protected_sheets)) >= max(2, len(names) - 1)
 
 
 def _cell_text(raw: RawReturn, fid: str) -> str:
@@ -263,19 +291,35 @@ def _check_tt(ctx: _Ctx, static) -> Iterator[Issue]:
             text = formula_shape(tt.formula, _row_of(tt), col) if tt.formula else ""
             if not text or (allowed and text not in allowed):
                 bad.append(tt)
-        if bad:
+        if bad and all(is_blank(tt.value) and not tt.formula for tt in bad):
+            yield _tt_blank(ctx, table, bad)
+        elif bad:
             label = f"cột TT của {table_label(ctx.form, table)}"
             extra = f" ở {len(bad)} dòng" if len(bad) > 1 else ""
             yield _tampered(ctx, bad[0], f"{table.name}.tt", label, extra)
 
 
+def _tt_blank(ctx: _Ctx, table: Table, bad: list) -> Issue:
+    """TT cells left empty in filled rows: in LibreOffice and WPS a row inserted inside the
+    table does not copy the table's formulas (Excel does)."""
+    cells = ", ".join(tt.cell for tt in bad[:5]) + (", …" if len(bad) > 5 else "")
+    label = f"cột TT của {table_label(ctx.form, table)}"
+    return ctx.issue("formula_tampered", read=bad[0], field_id=f"{table.name}.tt", message=(
+        f"{where(bad[0], label)}: ô TT đang trống ở {len(bad)} dòng có dữ liệu ({cells}), thường do "
+        f"chèn thêm dòng trong LibreOffice hoặc WPS (dòng mới không tự có công thức). Số liệu các "
+        f"dòng này vẫn được đọc và chương trình tự đánh số lại. Hãy chép ô TT của dòng bên trên "
+        f"xuống các ô trống này (hoặc chép số liệu sang biểu mẫu gốc)."))
+
+
 # ---------------------------------------------------------------- single values
 
 
-def _coercion_message(code: str, f_type: str, value, raw_shown: str, options=()) -> str:
+def _coercion_message(code: str, f_type: str, value, raw_shown: str, options=(), raw=None) -> str:
+    hidden = (" (ô có ký tự ẩn hoặc xuống dòng, thường do dán từ Word hay trang web)"
+              if isinstance(raw, str) and has_hidden_characters(raw) else "")
     if code == "coerced_text_number":
-        return (f"số «{raw_shown}» được nhập dạng chữ; đã đọc là {show(value)}. Hãy nhập lại dạng số "
-                f"(không dấu chấm, không dấu cách) để chắc chắn.")
+        return (f"số «{raw_shown}» được nhập dạng chữ{hidden}; đã đọc là {show(value)}. Hãy nhập lại "
+                f"dạng số (chỉ gồm chữ số, không dấu chấm, dấu cách hay đơn vị) để chắc chắn.")
     if code == "coerced_text_date":
         return (f"ngày «{raw_shown}» được nhập dạng chữ; đã đọc là {show(value)} (ngày/tháng/năm). "
                 f"Hãy kiểm tra lại và nhập dạng ngày, ví dụ 12/05/2018.")
@@ -284,6 +328,13 @@ def _coercion_message(code: str, f_type: str, value, raw_shown: str, options=())
     if code == "legacy_encoding":
         return (f"chữ «{raw_shown}» được gõ bằng phông chữ cũ (TCVN3/VNI); đã chuyển thành «{value}». "
                 f"Hãy gõ lại bằng bảng mã Unicode.")
+    if code == "wrong_type" and isinstance(raw, str) and raw.strip().startswith("="):
+        return (f"«{raw_shown}» là công thức bị lưu dạng chữ (ô đang định dạng Văn bản) nên không được "
+                f"tính; giá trị này không được tổng hợp. Hãy gõ thẳng kết quả vào ô.")
+    if code == "wrong_type" and f_type == "date" and isinstance(raw, str) and _month_first(raw):
+        return (f"«{raw_shown}» không phải là ngày theo thứ tự ngày/tháng/năm (không có tháng "
+                f"{_month_first(raw)}); có lẽ ngày được nhập theo kiểu tháng/ngày/năm. Giá trị này không "
+                f"được tổng hợp. Hãy nhập ngày trước, tháng sau, ví dụ 12/05/2018.")
     if code == "wrong_type":
         return f"«{raw_shown}» {_WRONG_TYPE.get(f_type, 'không đúng kiểu dữ liệu của ô')}"
     if code == "out_of_range" and f_type in ("list", "yesno"):
@@ -292,6 +343,14 @@ def _coercion_message(code: str, f_type: str, value, raw_shown: str, options=())
     if code == "out_of_range":
         return (f"{raw_shown} là số âm; giá trị này không được tổng hợp. Hãy nhập số từ 0 trở lên.")
     raise ValueError(code)
+
+
+def _month_first(text: str) -> int | None:
+    """The impossible month of a date typed month first (5/13/2018), or None."""
+    m = re.match(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*\d{2,4}\s*$", text)
+    if m and int(m.group(1)) <= 12 < int(m.group(2)) <= 31:
+        return int(m.group(2))
+    return None
 
 
 _WRONG_TYPE = {
@@ -310,13 +369,18 @@ def check_value(ctx: _Ctx, spec, read: CellRead | None, field_id: str, label: st
 
     Returns (canonical value or None, refused?)."""
     raw_value = read.value if read is not None else None
+    if read is not None and read.formula:
+        problem = _formula_in_input(ctx, read, field_id, label)
+        if problem is not None:
+            ctx.found.append(problem)
+            return None, True
     value, code = coerce_value(spec.type, raw_value, spec.options)
-    shown = typed(read)
+    shown = for_people(read)
     if code is not None:
         severity = ERROR if code in ERROR_CODES else WARNING
+        text = _coercion_message(code, spec.type, value, shown, spec.options, raw=raw_value)
         ctx.found.append(ctx.issue(code, severity=severity, read=read, field_id=field_id,
-                                   message=f"{where(read, label)}: "
-                                           f"{_coercion_message(code, spec.type, value, shown, spec.options)}"))
+                                   message=f"{where(read, label)}: {text}"))
         if code in ERROR_CODES:
             return None, True
     if value is None:
@@ -336,11 +400,39 @@ def check_value(ctx: _Ctx, spec, read: CellRead | None, field_id: str, label: st
     return value, False
 
 
+def _formula_in_input(ctx: _Ctx, read: CellRead, field_id: str, label: str) -> Issue | None:
+    """An input cell holding a formula (=40+5, =TODAY()): its computed value is read, with a
+    warning (added to ctx.found) since it may change by itself; an error (returned) when the
+    file kept no result for it."""
+    if is_blank(read.value):
+        return ctx.issue("wrong_type", read=read, field_id=field_id, value=read.formula, message=(
+            f"{where(read, label)}: ô nhập chứa công thức «{read.formula}» nhưng tệp không lưu kết quả "
+            f"tính nên không đọc được giá trị; giá trị này không được tổng hợp. Hãy gõ thẳng giá trị "
+            f"vào ô (không dùng công thức)."))
+    ctx.found.append(ctx.issue("formula_in_input", read=read, field_id=field_id, value=read.formula,
+                               message=(
+        f"{where(read, label)}: ô nhập chứa công thức «{read.formula}»; chương trình đọc kết quả đã "
+        f"tính là «{for_people(read)}». Hãy gõ thẳng giá trị vào ô (không dùng công thức), vì kết quả "
+        f"của công thức có thể tự thay đổi khi mở lại tệp.")))
+    return None
+
+
+def _typed_as_number(spec, value) -> str:
+    """For a date far too early: the cell probably holds a plain number (a year, a count) that
+    the cell's date format shows as a day of 1900–1909."""
+    if getattr(spec, "type", None) != "date" or not isinstance(value, dt.date) or value.year >= 1910:
+        return ""
+    serial = (value - dt.date(1899, 12, 30)).days
+    return (f" Ô ngày này đang chứa con số {serial} (có lẽ chỉ gõ năm hoặc một số) nên hiện thành "
+            f"ngày {show(value)}; hãy nhập ngày đầy đủ dạng ngày/tháng/năm, ví dụ 12/05/2018.")
+
+
 def _bounds(spec, value) -> Iterator[tuple[str, str]]:
     """(severity, text) for min/max (errors) and warn_min/warn_max (warnings)."""
     if spec.min is not None and value < spec.min:
+        hint = _typed_as_number(spec, value)
         yield ERROR, (f"{show(value)} nhỏ hơn giá trị thấp nhất cho phép ({show(spec.min)}); giá trị này "
-                      f"không được tổng hợp. Hãy kiểm tra và sửa lại.")
+                      f"không được tổng hợp. " + (hint.strip() if hint else "Hãy kiểm tra và sửa lại."))
     elif spec.max is not None and value > spec.max:
         yield ERROR, (f"{show(value)} lớn hơn giá trị cao nhất cho phép ({show(spec.max)}); giá trị này "
                       f"không được tổng hợp. Hãy kiểm tra và sửa lại.")
@@ -365,7 +457,7 @@ def _check_fields(ctx: _Ctx) -> Iterator[Issue]:
         read = ctx.raw.fields.get(f.id)
         value, refused = check_value(ctx, f, read, f.id, field_label(f))
         ctx.values[f.id] = value
-        ctx.present[f.id] = read.value if refused else value
+        ctx.present[f.id] = (read.value if read.value is not None else read.formula) if refused else value
         if refused:
             ctx.invalid.add(f.id)
     yield from ctx.found
@@ -474,7 +566,7 @@ def _check_row(ctx: _Ctx, table: Table, row: dict, n: int) -> dict:
         read = row.get(col.id)
         fid = f"{table.name}.{col.id}"
         value, _ = check_value(ctx, col, read, fid, _column_label(text, col, n))
-        if col.required and is_blank(read.value if read else None):
+        if col.required and is_blank(read.value if read else None) and not (read and read.formula):
             ctx.found.append(ctx.issue("required_missing", read=read, field_id=fid, message=(
                 f"{where(read, _column_label(text, col, n))}: chưa nhập; dòng đã có dữ liệu thì cột "
                 f"«{col.header}» là bắt buộc. Hãy nhập bổ sung, hoặc xóa cả dòng nếu nhập nhầm.")))

@@ -32,6 +32,7 @@ CODES: dict[str, tuple[str, str]] = {
     "coerced_text_date": (WARNING, "Ngày nhập dạng chữ"),
     "coerced_text_choice": (WARNING, "Lựa chọn viết tắt"),
     "legacy_encoding": (WARNING, "Phông chữ cũ (TCVN3/VNI)"),
+    "formula_in_input": (WARNING, "Công thức trong ô nhập"),
 }
 
 

@@ -14,12 +14,18 @@ A job (every key but ``open`` optional)::
      "set_table_rows": {"tbl_van_ban": [["Kế hoạch", "11-KH/ĐUK", "2019-09-20", …]]},
      "set_cells": [{"sheet": "Phụ lục 1", "cell": "B240", "value": "…"}],
      "unprotect_sheets": ["Phụ lục 1"],  # switch protection off, as a user can (no password)
+     "edits": [{"op": "insert_rows", "sheet": "Phụ lục 1", "row": 9, "count": 2}, …],
      "recalc": true, "save_xlsx": "out.xlsx", "save_pdf": "out.pdf",
+     "save_as": {"path": "out.xls", "filter": "MS Excel 97"},
      "read_names": ["hnnld_tl_2019"], "read_cells": [{"sheet": "…", "cell": "C5"}]}
+
+``edits`` run after the writes, in order, as a person's own actions: insert_rows / delete_rows
+(1-based row), sort (a range by a column offset), rename_sheet, set_cell (see lo_worker).
 
 Values: numbers are written as numbers, ``YYYY-MM-DD`` strings as real dates (serial value,
 the cell keeps its date format), other strings as text (so ``"1.234"`` stays text), ``""`` or
-``None`` clears. ``{"text": …}`` / ``{"date": …}`` force a kind. Table rows list the input
+``None`` clears. ``{"text": …}`` / ``{"date": …}`` force a kind; ``{"formula": "=5+3"}`` types a
+live formula. Table rows list the input
 columns in order (formula columns such as ``tt`` are skipped). Writing goes through the model
 API, which sheet protection does not block for contents; the protection stays on in the saved
 file. Cell formats do obey protection: a date written into a locked cell that has no date
@@ -249,6 +255,10 @@ def _prepared(job: dict, index: int) -> dict:
             out = Path(job[key]).resolve()
             out.parent.mkdir(parents=True, exist_ok=True)
             job[key] = str(out)
+    if job.get("save_as"):
+        out = Path(job["save_as"]["path"]).resolve()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        job["save_as"] = dict(job["save_as"], path=str(out))
     return job
 
 

@@ -139,6 +139,9 @@ def write_value(doc, cell, value):
         if "text" in value:
             cell.setString(str(value["text"]))
             return
+        if "formula" in value:  # typed as a person types "=5+3": a live formula
+            cell.setFormula(str(value["formula"]))
+            return
         if "date" in value:
             write_date(doc, cell, value["date"])
             return
@@ -248,10 +251,46 @@ def write_all(doc, job):
         doc.enableAutomaticCalculation(True)
 
 
+def _sheet(doc, name):
+    if not doc.Sheets.hasByName(name):
+        raise JobError("no sheet %r" % name)
+    return doc.Sheets.getByName(name)
+
+
+def run_edits(doc, edits):
+    """What a person does to the structure, in order, after typing (sheets must be unprotected
+    for row edits, as in the program's own menus):
+    {"op": "insert_rows" | "delete_rows", "sheet", "row" (1-based), "count"},
+    {"op": "sort", "sheet", "range": "B8:H10", "column": 0-based offset, "descending": bool},
+    {"op": "rename_sheet", "old", "new"}, {"op": "set_cell", "sheet", "cell", "value"}."""
+    for edit in edits or []:
+        op = edit.get("op")
+        if op in ("insert_rows", "delete_rows"):
+            rows = _sheet(doc, edit["sheet"]).Rows
+            if op == "insert_rows":
+                rows.insertByIndex(int(edit["row"]) - 1, int(edit.get("count", 1)))
+            else:
+                rows.removeByIndex(int(edit["row"]) - 1, int(edit.get("count", 1)))
+        elif op == "sort":
+            rng = _sheet(doc, edit["sheet"]).getCellRangeByName(edit["range"])
+            field = uno.createUnoStruct("com.sun.star.table.TableSortField")
+            field.Field = int(edit.get("column", 0))
+            field.IsAscending = not edit.get("descending", False)
+            rng.sort((prop("SortFields", uno.Any("[]com.sun.star.table.TableSortField", (field,))),
+                      prop("ContainsHeader", False)))
+        elif op == "rename_sheet":
+            _sheet(doc, edit["old"]).setName(edit["new"])
+        elif op == "set_cell":
+            write_value(doc, sheet_cell(doc, edit["sheet"], edit["cell"]), edit.get("value"))
+        else:
+            raise JobError("unknown edit %r" % (op,))
+
+
 def run_job(desktop, job):
     doc = load(desktop, job["open"])
     try:
         write_all(doc, job)
+        run_edits(doc, job.get("edits"))
         if job.get("recalc", True):
             doc.calculateAll()
         names = doc.NamedRanges
@@ -263,6 +302,8 @@ def run_job(desktop, job):
             store(doc, job["save_xlsx"], _XLSX_FILTER)
         if job.get("save_pdf"):
             store(doc, job["save_pdf"], _PDF_FILTER)
+        if job.get("save_as"):  # another format: {"path": …, "filter": "MS Excel 97" | "calc8"}
+            store(doc, job["save_as"]["path"], job["save_as"]["filter"])
         return values
     finally:
         doc.close(True)

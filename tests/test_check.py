@@ -315,3 +315,54 @@ def test_rows_below_a_table_count_with_a_warning(check, templates):
     assert [i.ma_don_vi for i in result.issues] == ["DN01", "DN01"]
     assert [r["ten_mo_hinh"] for r in result.tables["tbl_mo_hinh"]] == ["Mô hình 1", "Mô hình 2"]
     assert result.values["so_mo_hinh"] == 2
+
+
+# ---------------------------------------------------------------- mistakes people make
+# (made in LibreOffice in tests/test_real_client_mistakes.py; here what openpyxl can make)
+
+
+def test_a_formula_without_a_saved_result_in_an_input_cell_is_refused(check, templates):
+    def edit(wb):  # a script or an odd program saves formulas without their results
+        name_cell(wb, "so_dang_vien").value = "=40+5"
+    result = check(edit=edit)
+    assert flat(result) == [("wrong_type", "so_dang_vien", cell(templates["HCSN"], "so_dang_vien"))]
+    assert result.issues[0].value == "=40+5" and "công thức" in result.issues[0].message
+    assert "so_dang_vien" in result.invalid and result.values["so_dang_vien"] is None
+
+
+def test_sheets_copied_into_a_new_workbook_say_so(form, templates, tmp_path):
+    import openpyxl
+    filled = b.fill(templates["HCSN"], tmp_path / "filled.xlsx", values=b.complete_values(form, "HCSN"))
+    src, new = openpyxl.load_workbook(filled), openpyxl.Workbook()
+    new.remove(new.active)
+    for ws in src.worksheets:
+        if ws.sheet_state == "visible":
+            copy = new.create_sheet(ws.title)
+            for row in ws.iter_rows():
+                for c in row:
+                    copy[c.coordinate] = c.value
+    new.save(tmp_path / "copy.xlsx")
+    result = check_return(form, read_return(tmp_path / "copy.xlsx", "copy.xlsx", form), UNITS)
+    assert flat(result) == [("not_a_form", None, None)]
+    assert "chép" in result.issues[0].message and "tệp mới" in result.issues[0].message
+
+
+def test_an_empty_tt_cell_in_a_filled_row_explains_inserted_rows(check, templates):
+    sheet, ref = b.table_ref(templates["HCSN"], "tbl_van_ban")
+    min_col, min_row, _, _ = range_boundaries(ref)
+    tt = f"{chr(64 + min_col)}{min_row + 1}"
+
+    def edit(wb):
+        wb[sheet][tt].value = None
+    result = check(rows={"tbl_van_ban": [DOC]}, edit=edit)
+    assert flat(result) == [("formula_tampered", "tbl_van_ban.tt", tt)]
+    assert "chèn thêm dòng" in result.issues[0].message and result.values["so_van_ban"] == 1
+
+
+def test_month_first_date_and_a_year_in_a_date_cell_are_explained(check, templates):
+    result = check(values={"ngay_lap": "6/15/2022"})
+    assert flat(result) == [("wrong_type", "ngay_lap", cell(templates["HCSN"], "ngay_lap"))]
+    assert "tháng/ngày/năm" in result.issues[0].message
+    result = check(values={"ngay_lap": dt.datetime(1905, 7, 14)})  # 2022 typed, shown as a date
+    assert flat(result) == [("out_of_range", "ngay_lap", cell(templates["HCSN"], "ngay_lap"))]
+    assert "con số 2022" in result.issues[0].message

@@ -67,6 +67,38 @@ ACCEPTED = [
     ("text", (), 912345678, "912345678", None),
     ("text", (), "NguyÔn V¨n A", "Nguyễn Văn A", "legacy_encoding"),
     ("text", (), "Keá hoaïch", "Kế hoạch", "legacy_encoding"),
+    # Mistakes people make (tests/test_real_client_mistakes.py makes them in LibreOffice).
+    ("int", (), "\u200b45", 45, "coerced_text_number"),  # zero-width space pasted from Word
+    ("int", (), "120\n", 120, "coerced_text_number"),
+    ("int", (), "12\ufeff", 12, "coerced_text_number"),
+    ("int", (), "'45", 45, "coerced_text_number"),  # Excel's keep-as-text apostrophe, kept
+    ("int", (), "12,0", 12, "coerced_text_number"),
+    ("int", (), "1,234,567", 1234567, "coerced_text_number"),  # two comma groups: never decimals
+    ("money", (), "1.500.000 đ", 1500000, "coerced_text_number"),
+    ("money", (), "1500000đ", 1500000, "coerced_text_number"),
+    ("money", (), "1500000 VNĐ", 1500000, "coerced_text_number"),
+    ("money", (), "1,5 triệu", 1500000, "coerced_text_number"),
+    ("money", (), "1,1 triệu", 1100000, "coerced_text_number"),
+    ("money", (), "2 tỷ đồng", 2000000000, "coerced_text_number"),
+    ("money", (), "1,500,000", 1500000, "coerced_text_number"),
+    ("date", (), "12.5.2018", D, "coerced_text_date"),
+    ("date", (), "12/5/18", D, "coerced_text_date"),
+    ("date", (), "12-05-18", D, "coerced_text_date"),
+    ("date", (), "2018/5/12", D, "coerced_text_date"),
+    ("date", (), "ngày 12/5/2018", D, "coerced_text_date"),
+    ("date", (), "ngày 12 tháng 5 năm 2018", D, "coerced_text_date"),
+    ("date", (), "'12/05/2018", D, "coerced_text_date"),
+    ("yesno", (), "Có\u200b", "Có", None),
+    ("yesno", (), "Có.", "Có", "coerced_text_choice"),
+    ("yesno", (), "Co", "Có", "coerced_text_choice"),
+    ("yesno", (), "Khong", "Không", "coerced_text_choice"),
+    ("yesno", (), "Chưa", "Không", "coerced_text_choice"),
+    ("yesno", (), "không có", "Không", "coerced_text_choice"),
+    ("yesno", (), "Đã", "Có", "coerced_text_choice"),
+    ("list", TU_DANH_GIA, "kha", "Khá", "coerced_text_choice"),
+    ("list", TU_DANH_GIA, "Trung binh", "Trung bình", "coerced_text_choice"),
+    ("list", CAP, "co so", "Cơ sở", "coerced_text_choice"),
+    ("text", (), "Nguyễn\u00a0Thị Hoa\u200b\n", "Nguyễn Thị Hoa", None),
 ]
 
 
@@ -99,7 +131,20 @@ REFUSED = [
     ("yesno", (), 1, "wrong_type"),
     ("list", TU_DANH_GIA, "Xuất sắc", "out_of_range"),
     ("list", TU_DANH_GIA, 3, "out_of_range"),
+    ("int", (), "1,234", "wrong_type"),  # 1.234 (vi-VN) or 1234 (en-US): never a guess
+    ("money", (), "12 người", "wrong_type"),
+    ("money", (), "đ", "wrong_type"),
+    ("money", (), "-1.500.000 đ", "out_of_range"),
+    ("date", (), "5/13/2018", "wrong_type"),  # day first always: no 13th month
+    ("yesno", (), "Không rõ", "out_of_range"),
+    ("list", TU_DANH_GIA, "Xuat sac", "out_of_range"),
 ]
+
+
+@pytest.mark.parametrize("raw", ["\u200b", "\ufeff ", "\u00a0"])
+@pytest.mark.parametrize("ftype", ["int", "money", "yesno", "date", "text"])
+def test_only_invisible_characters_is_empty(ftype, raw):
+    assert coerce_value(ftype, raw) == (None, None)
 
 
 @pytest.mark.parametrize("ftype, options, raw, code", REFUSED)
