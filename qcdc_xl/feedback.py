@@ -20,6 +20,7 @@ from .xlsx_tidy import tidy_openpyxl_output
 ERROR_FILL, WARNING_FILL = "FFC7CE", "FFEB9C"
 LIST_SHEET = FEEDBACK_SHEET
 _HEADERS = ("STT", "Mức độ", "Trang", "Ô", "Nội dung cần sửa")
+MESSAGE_WIDTH, MESSAGE_LINE = 84, 90  # the message column, and characters per printed line
 
 
 def _targets(report: Report) -> list[UnitResult]:
@@ -115,7 +116,7 @@ def _mark_cell(ws, cell: str, found: list[Issue]) -> None:
 
 
 def _add_list_sheet(wb, issues: list[Issue], title: str) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     ws = wb.create_sheet(LIST_SHEET, 0)
     wb.active = 0
     for sheet in wb.worksheets[1:]:
@@ -128,20 +129,31 @@ def _add_list_sheet(wb, issues: list[Issue], title: str) -> None:
         ws.append([n, "Lỗi" if i.severity == "error" else "Cảnh báo", i.sheet or "", i.cell or "",
                    i.message])
         ws.cell(ws.max_row, 5).data_type = "s"  # a message is always text
-        # openpyxl cannot autofit: ~95 characters of Times 12 fit the 100-wide column per line
-        ws.row_dimensions[ws.max_row].height = 16 * max(1, -(-len(i.message) // 95)) + 2
-    for col, width in zip("ABCDE", (6, 10, 18, 8, 100)):
+        # openpyxl cannot autofit: ~MESSAGE_LINE characters of Times 12 fit the column per line
+        ws.row_dimensions[ws.max_row].height = 16 * max(1, -(-len(i.message) // MESSAGE_LINE)) + 4
+    # Narrow enough to print at full size across an A4 landscape page (no shrinking).
+    for col, width in zip("ABCDE", (6, 10, 16, 8, MESSAGE_WIDTH)):
         ws.column_dimensions[col].width = width
+    edge = Side(style="thin")
     for row in ws.iter_rows():
         for cell in row:
             cell.font = Font(name="Times New Roman", size=14 if cell.row == 1 else 12,
                              bold=cell.row in (1, 3), italic=cell.row == 2)
-            cell.alignment = Alignment(wrap_text=cell.row > 2, vertical="top")
+            centred = cell.row == 3 or (cell.row > 3 and cell.column < 5)
+            cell.alignment = Alignment(wrap_text=cell.row > 2, vertical="top",
+                                       horizontal="center" if centred else None)
+            if cell.row >= 3:
+                cell.border = Border(left=edge, right=edge, top=edge, bottom=edge)
     for cell in ws[3]:
         cell.fill = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
+    ws.row_dimensions[1].height = 22
     ws.freeze_panes = "A4"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.7
+    ws.oddFooter.right.text = "Trang &P/&N"
+    ws.oddFooter.right.font, ws.oddFooter.right.size = "Times New Roman,Regular", 10
     ws.print_title_rows = "3:3"

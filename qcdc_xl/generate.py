@@ -311,6 +311,50 @@ def _set_height(ws, row: int, height: float | None) -> None:
         ws.set_row(row, height)
 
 
+# ---------------------------------------------------------------- page breaks
+
+A4_PT = (595.0, 842.0)  # portrait width, height in points
+PX_PER_WIDTH, PX_PAD = 8, 6  # Times New Roman 12: pixels per width unit, cell padding
+
+
+def _printable(widths, landscape: bool, margins: tuple) -> tuple:
+    """(usable page height in sheet points, scale) under "fit to one page wide"."""
+    page_w, page_h = (A4_PT[1], A4_PT[0]) if landscape else A4_PT
+    left, right, top, bottom = (m * 72 for m in margins)
+    sheet_w = sum(w * PX_PER_WIDTH + PX_PAD for w in widths) * 0.75
+    scale = min(1.0, (page_w - left - right) / sheet_w)
+    return (page_h - top - bottom) / scale, scale
+
+
+def _row_pt(ws, row: int) -> float:
+    size = ws.row_sizes.get(row)
+    return (size[0] if size else WORKBOOK_OPTIONS["default_row_height"]) * 0.75
+
+
+def _keep_together(ws, spans: list, last_row: int, capacity: float, repeat_pt: float = 0.0) -> None:
+    """Manual page breaks so that no span (first row, last row) is cut by a page end: a span
+    that does not fit on what is left of a page starts the next one; a span taller than a
+    page keeps at least its title and first rows together. Printers break the rest."""
+    room = capacity * 0.96  # Excel and LibreOffice round row heights and scale differently
+    starts = dict(spans)
+    breaks, y = [], 0.0
+    for row in range(last_row + 1):
+        if row in starts and y > repeat_pt:
+            end = starts[row]
+            need = sum(_row_pt(ws, r) for r in range(row, end + 1))
+            if need > room - repeat_pt:
+                need = sum(_row_pt(ws, r) for r in range(row, min(end, row + 4) + 1))
+            if y + need > room:
+                breaks.append(row)
+                y = repeat_pt
+        h = _row_pt(ws, row)
+        if y + h > capacity and y > repeat_pt:
+            y = repeat_pt  # the printer's own break
+        y += h
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+
+
 def _cached(value):
     # xlsxwriter writes None literally; a blank result is an empty cached value.
     return "" if value is None else value
@@ -459,6 +503,21 @@ class _SheetWriter:
             ws.repeat_rows(*sl.repeat_rows)
         ws.freeze_panes(sl.freeze_row, 0)
         ws.set_footer(_footer(self.unit))
+        self._page_breaks()
+
+    def _page_breaks(self) -> None:
+        """Each section starts on a fresh page when the rest of the page cannot hold it."""
+        sl = self.sl
+        if len(sl.blocks) < 2:
+            return
+        capacity, _ = _printable(sl.widths, sl.landscape, (0.5, 0.5, 0.6, 0.7))
+        repeat = sum(_row_pt(self.ws, r) for r in range(sl.repeat_rows[0], sl.repeat_rows[1] + 1)) \
+            if sl.repeat_rows else 0.0
+        spans = []
+        for b in sl.blocks:
+            first = b.title_row if b.title_row is not None else b.status_row
+            spans.append((first, b.table.header_row + 3 if b.table is not None else b.last_row))
+        _keep_together(self.ws, spans, sl.last_row, capacity, repeat)
 
     def _dynamic_print_area(self) -> bool:
         sl = self.sl
@@ -695,8 +754,12 @@ GUIDE_WIDTHS = (8, 96)
 def _write_guide(ws, form, unit, layout, fm: Formats, state: _State, filename: str) -> None:
     for col, width in enumerate(GUIDE_WIDTHS):
         ws.set_column(col, col, width)
-    row = 0
+    row, parts = 0, []  # parts: (heading row, last row of its part) kept on one page
     for line in guide.guide_lines(form, unit, layout, filename):
+        if line.style == "heading":
+            parts.append([row, row])
+        elif line.style != "blank" and parts:
+            parts[-1][1] = row
         row = _guide_line(ws, fm, state, line, row)
     ws.set_paper(9)
     ws.set_portrait()
@@ -705,6 +768,8 @@ def _write_guide(ws, form, unit, layout, fm: Formats, state: _State, filename: s
     ws.hide_gridlines(2)
     ws.print_area(0, 0, row - 1, len(GUIDE_WIDTHS) - 1)
     ws.set_footer(_footer(unit))
+    capacity, _ = _printable(GUIDE_WIDTHS, False, (0.6, 0.5, 0.6, 0.7))
+    _keep_together(ws, [tuple(p) for p in parts], row - 1, capacity)
     ws.protect("", PROTECT_OPTIONS)
 
 

@@ -6,6 +6,7 @@ pop-ups (title 32, message 255 characters) are checked here, naming the spec lin
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -45,7 +46,7 @@ def hint(field: Field) -> str:
 
 def _type_hint(ftype: str, lo, hi) -> str:
     if ftype == "int":
-        return f"Số nguyên {_num(lo)}–{_num(hi)}" if lo is not None and hi is not None else "Số nguyên"
+        return f"Số nguyên từ {_num(lo)} đến {_num(hi)}" if lo is not None and hi is not None else "Số nguyên"
     return {"money": "Đồng", "date": "Ngày/tháng/năm", "yesno": "Chọn Có / Không",
             "list": "Chọn trong danh sách", "text": ""}.get(ftype, "")
 
@@ -192,17 +193,30 @@ def guide_lines(form: Form, unit, layout, filename: str) -> list:
     return [GuideLine(g.style, nfc(g.text), g.swatch, nfc(g.sample)) for g in lines]
 
 
+def sentence_case(text: str) -> str:
+    """"DANH MỤC CÁC VĂN BẢN …" → "Danh mục các văn bản …" (a title quoted inside a sentence)."""
+    return text[:1] + text[1:].lower() if text.isupper() else text
+
+
+def _sheet_topic(sheet) -> str:
+    """What a sheet holds, in sentence case: "PHỤ LỤC 2: VỀ SỐ LIỆU" → "Số liệu"."""
+    text = sheet.heading or sheet.title
+    text = re.sub(r"^PHỤ LỤC\s*\d+\s*[:.–—-]?\s*(VỀ\s+)?", "", text, flags=re.IGNORECASE) or text
+    return sentence_case(text)
+
+
 def _part_sheets(form, unit, layout, filename):
     kind = form.unit_types.get(unit.loai_hinh, unit.loai_hinh)
     out = [GuideLine("heading", "1. Biểu mẫu gồm các trang"),
-           GuideLine("text", f"Biểu mẫu này dành riêng cho đơn vị trên, loại hình {unit.loai_hinh} "
-                             f"({kind}). Chỉ có các mục áp dụng cho loại hình này; số thứ tự các mục "
-                             f"giữ nguyên như đề cương nên có thể không liền nhau.")]
+           GuideLine("text", f"Biểu mẫu này dành riêng cho đơn vị nêu trên, thuộc loại hình "
+                             f"{unit.loai_hinh}: {kind[:1].lower()}{kind[1:]}. Biểu mẫu chỉ gồm các "
+                             f"mục áp dụng cho loại hình này; số thứ tự các mục giữ nguyên như đề "
+                             f"cương nên có thể không liền nhau.")]
     for s in layout.sheets:
         titles = [b.section.title for b in s.blocks if b.section.title]
-        what = s.sheet.heading or s.sheet.title
-        detail = f": {'; '.join(titles)}" if titles and s.sheet.id != "thong_tin_chung" else ""
-        out.append(GuideLine("bullet", f"Trang «{s.name}» — {what.capitalize() if what.isupper() else what}{detail}."))
+        detail = (f", gồm các mục: {'; '.join(titles)}" if titles and s.sheet.id != "thong_tin_chung"
+                  else "")
+        out.append(GuideLine("bullet", f"Trang «{s.name}» — {_sheet_topic(s.sheet)}{detail}."))
     out.append(GuideLine("bullet", f"Trang «{CHECK_SHEET_HINT}» — tình trạng từng mục: thiếu gì, "
                                    f"số liệu nào mâu thuẫn."))
     return out
@@ -249,7 +263,7 @@ def _part_lists(form, unit, layout, filename):
     out = [GuideLine("heading", "4. Các bảng danh sách (văn bản, mô hình)")]
     for t in form.tables_for(unit.loai_hinh):
         sheet = form.sheet(t.sheet).name
-        title = form.section(t.section).title or form.sheet(t.sheet).heading or sheet
+        title = sentence_case(form.section(t.section).title or form.sheet(t.sheet).heading or sheet)
         out.append(GuideLine("bullet", f"Trang «{sheet}» ({title.rstrip('.')}): có sẵn "
                                        f"{t.ready_rows} dòng trống."))
     out += [

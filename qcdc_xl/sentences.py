@@ -15,8 +15,8 @@ from .summarise import (ALL, UNKNOWN, answered_counts, document_rollup, model_ro
 
 PHRASES = {
     "scope": "Toàn Khối",
-    "units": "{scope} có {n} tổ chức cơ sở đảng báo cáo, trong đó {hcsn} đơn vị hành chính, "
-             "sự nghiệp và {dn} doanh nghiệp{ownership}.",
+    "units": "{scope} có {n} tổ chức cơ sở đảng báo cáo, trong đó {hcsn} tổ chức đảng trong lĩnh "
+             "vực hành chính, sự nghiệp và {dn} tổ chức đảng trong lĩnh vực doanh nghiệp{ownership}.",
     "khoi": "{khoi}: {n} đơn vị ({hcsn} hành chính, sự nghiệp; {dn} doanh nghiệp).",
     "no_khoi": "Không ghi khối",
     "all_in": "Đã nhận đủ báo cáo của {n}/{n} đơn vị.",
@@ -24,7 +24,7 @@ PHRASES = {
                "số liệu dưới đây chưa gồm các đơn vị này.",
     "with_errors": "Có {k} báo cáo còn lỗi; các giá trị lỗi không được tính vào số liệu "
                    "(xem trang «Kiểm tra»).",
-    "superseded": "{k} tệp là bản cũ của đơn vị đã gửi lại, không được tính.",
+    "superseded": "Có {k} tệp là bản cũ của đơn vị đã gửi lại, không được tính.",
     "sum": "{label}: {value}{partial}.",
     "partial": " (theo báo cáo của {n}/{N} đơn vị)",
     "yes_all": "100% ({n}/{N}) {subject} {predicate}.",
@@ -48,13 +48,13 @@ PHRASES = {
     "rate_series": "{Predicate} theo từng năm: {parts}.",
     "rate_series_part": "năm {year}: {da}/{phai} ({pct})",
     "rate_series_none": "năm {year}: không có",
-    "count_series": "{label} giai đoạn {y0}–{y1}: {total} ({parts}).",
+    "count_series": "{label} giai đoạn {y0}-{y1}: {total} ({parts}).",
     "count_part": "năm {year}: {n}",
     "letters": "{when}, đã giải quyết {parts}; tỷ lệ giải quyết chung {pct}.",
     "letters_none": "{when}, không nhận được đơn thư khiếu nại, tố cáo, phản ánh, kiến nghị.",
     "letters_part": "{gq}/{nhan} {kind}",
     "year": "Năm {year}",
-    "period": "Giai đoạn {y0}–{y1}",
+    "period": "Giai đoạn {y0}-{y1}",
     "models": "Các đơn vị đã xây dựng {n} điển hình, mô hình, trong đó: {parts}.",
     "models_level": "Theo cấp công nhận: {parts}.",
     "none": "không có",
@@ -91,7 +91,7 @@ YESNO = (
 
 # Document types grouped as the bloc report counts them: (types, predicate)
 DOC_GROUPS = (
-    (("Nghị quyết",), "đơn vị ban hành Nghị quyết"),
+    (("Nghị quyết",), "đơn vị ban hành nghị quyết"),
     (("Chương trình", "Kế hoạch"), "đơn vị ban hành chương trình, kế hoạch"),
     (("Quy chế", "Quy định"), "đơn vị ban hành quy chế, quy định"),
     (("Thỏa ước lao động tập thể",), "đơn vị có thỏa ước lao động tập thể"),
@@ -118,6 +118,8 @@ LETTER_KINDS = (("kn_nhan", "kn_gq", "khiếu nại"), ("tc_nhan", "tc_gq", "t�
 LETTER_ALL = ("dt_nhan", "dt_gq")
 INSPECTION = ("kt_chuong_trinh", "kt_to_chuc", "kt_dang_vien", "gs_to_chuc", "gs_dang_vien")
 RATING_FIELD = "tu_danh_gia"
+OTHER_DOCUMENTS = "văn bản khác"  # the option "Khác" of the document types, in a sentence
+PROPER_LEVELS = ("Trung ương",)  # recognition levels written with a capital after "cấp"
 
 
 # ---------------------------------------------------------------- Vietnamese numbers
@@ -241,16 +243,21 @@ def _rating(c: _Ctx) -> list[str]:
     return [PHRASES["rating"].format(parts=", ".join(parts), N=fmt_number(big_n))] if parts else []
 
 
+def _doc_type(name: str) -> str:
+    """A document type inside a sentence: "36 kế hoạch, 172 quy chế, 5 văn bản khác"."""
+    return OTHER_DOCUMENTS if name == "Khác" else name[:1].lower() + name[1:]
+
+
 def _documents(c: _Ctx) -> list[str]:
     if "tbl_van_ban" not in c.form.tables:
         return []
     roll = document_rollup(c.form, c.results)
     groups = [f"{fmt_number(units_with_documents(c.results, types))} {predicate}"
               for types, predicate in DOC_GROUPS]
-    by_type = [f"{fmt_number(n)} {t}" for t, n in roll["theo_loai"].items() if n]
+    by_type = [f"{fmt_number(n)} {_doc_type(t)}" for t, n in roll["theo_loai"].items() if n]
     by_year = [f"năm {y}: {fmt_number(n)}" if y != UNKNOWN else f"chưa rõ năm: {fmt_number(n)}"
                for y, n in roll["theo_nam"].items() if n]
-    out = [PHRASES["documents_units"].format(parts=", ".join(groups))]
+    out = [PHRASES["documents_units"].format(parts="; ".join(groups))]
     out.append(PHRASES["documents_total"].format(n=fmt_number(roll["tong"]),
                                                  parts=", ".join(by_type) or PHRASES["none"]))
     if by_year:
@@ -283,7 +290,7 @@ def _new_countryside(c: _Ctx) -> list[str]:
             dat16=fmt_number(c.total("ntm_xa_dat_2016"))))
     if c.has("ntm_kinh_phi", "ntm_tong_kinh_phi"):
         kp, tong = c.total("ntm_kinh_phi"), c.total("ntm_tong_kinh_phi")
-        out.append(PHRASES["ntm_money"].format(period=c.form.period_label.replace("-", "–"),
+        out.append(PHRASES["ntm_money"].format(period=c.form.period_label,
                                                kp=fmt_number(kp), tong=fmt_number(tong),
                                                pct=fmt_pct(kp, tong)))
     return out
@@ -351,6 +358,11 @@ def _letters(c: _Ctx) -> list[str]:
     return out
 
 
+def _level(name: str) -> str:
+    """"Tỉnh" → "tỉnh" after "cấp" (as in "cấp tỉnh, cấp huyện"); a proper name keeps its capital."""
+    return name if name in PROPER_LEVELS else name[:1].lower() + name[1:]
+
+
 def _models(c: _Ctx) -> list[str]:
     if "tbl_mo_hinh" not in c.form.tables:
         return []
@@ -358,7 +370,7 @@ def _models(c: _Ctx) -> list[str]:
     fields = [f"{k or 'chưa rõ lĩnh vực'} {fmt_number(n)}" for k, n in roll["theo_linh_vuc"].items() if n]
     out = [PHRASES["models"].format(n=fmt_number(roll["tong"]),
                                     parts=_join(fields) or PHRASES["none"])]
-    levels = [f"{'cấp ' + k if k and k != 'Chưa được công nhận' else (k or 'chưa rõ cấp')} "
+    levels = [f"{'cấp ' + _level(k) if k and k != 'Chưa được công nhận' else (k or 'chưa rõ cấp')} "
               f"{fmt_number(n)}" for k, n in roll["theo_cap"].items() if n]
     if levels:
         out.append(PHRASES["models_level"].format(parts=_join(levels)))

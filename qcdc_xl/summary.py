@@ -68,7 +68,7 @@ _DOC_HEADS = [("STT", 6), ("Mã đơn vị", 11), ("Tên đơn vị", 26), ("Lo�
 _DOC_COL = {"nam": 5, DOC_TYPE: 8}
 
 
-_SUMMARY_LABEL_WIDTH, _YEAR_WIDTH, _PERIOD_WIDTH = 46, 8.5, 14
+_SUMMARY_LABEL_WIDTH, _YEAR_WIDTH, _PERIOD_WIDTH = 46, 8.5, 18  # period: 1.048.810.000.000 đồng
 _GENERAL_LABEL_WIDTH = 50
 
 
@@ -79,6 +79,17 @@ def _print_scale(widths: list, height_pt: float, landscape: bool) -> int:
     fit_w = (page_w - 0.9) * 96 / width_px
     fit_h = (page_h - 2.0) * 72 / max(height_pt, 1)  # margins, footer, LibreOffice slack
     return max(10, min(100, int(100 * min(fit_w, fit_h))))
+
+
+def _two_lines(text: str, longest: int = 40) -> str:
+    """An issuer too long for one line, broken near its middle as official headers are:
+    "ĐẢNG ỦY KHỐI CÁC CƠ QUAN\nVÀ DOANH NGHIỆP TỈNH" (never one word alone on a line)."""
+    words = text.split()
+    if len(text) <= longest or len(words) < 4:
+        return text
+    cut = min(range(2, len(words) - 1),
+              key=lambda i: abs(len(" ".join(words[:i])) - len(" ".join(words[i:]))))
+    return " ".join(words[:cut]) + "\n" + " ".join(words[cut:])
 
 
 def _nice_step(top: float, ticks: int = 8) -> int:
@@ -440,7 +451,7 @@ class _Summary:
         """The issuer over the label columns (repeated on every printed page) and the title
         over each block, so that each printed page (one block) has its own heading."""
         st = self.st
-        ws.merge_range(0, 0, 0, 1, _nfc(self.form.issuer.upper()), st("issuer", "wrap"))
+        ws.merge_range(0, 0, 0, 1, _nfc(_two_lines(self.form.issuer.upper())), st("issuer", "wrap"))
         ws.set_row(0, 30)
         for b in blocks:
             end = b.first_col + len(self.years)

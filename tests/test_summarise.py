@@ -137,12 +137,13 @@ def test_report_sentences(form, results, totals):
     assert "Có 3/5 đơn vị (60%) đã thành lập Ban Chỉ đạo thực hiện QCDC ở cơ sở." in texts
     assert "Tổng số đảng viên: 185 (theo báo cáo của 4/5 đơn vị)." in texts
     assert "Có 1/2 doanh nghiệp (50%) đã ký thỏa ước lao động tập thể." in texts
-    assert any(t.startswith("Toàn Khối có 5 tổ chức cơ sở đảng báo cáo, trong đó 3 đơn vị hành "
-                            "chính, sự nghiệp và 2 doanh nghiệp (1 DN 100% vốn Nhà nước") for t in texts)
+    assert any(t.startswith("Toàn Khối có 5 tổ chức cơ sở đảng báo cáo, trong đó 3 tổ chức đảng "
+                            "trong lĩnh vực hành chính, sự nghiệp và 2 tổ chức đảng trong lĩnh vực "
+                            "doanh nghiệp (1 DN 100% vốn Nhà nước") for t in texts)
     assert ("Tự đánh giá chất lượng thực hiện QCDC: loại tốt 60%, loại khá 20%, loại trung bình "
             "20% (trên 5 đơn vị tự đánh giá).") in texts
-    assert ("Có 1 đơn vị ban hành Nghị quyết, 3 đơn vị ban hành chương trình, kế hoạch, 1 đơn vị "
-            "ban hành quy chế, quy định, 1 đơn vị có thỏa ước lao động tập thể.") in texts
+    assert ("Có 1 đơn vị ban hành nghị quyết; 3 đơn vị ban hành chương trình, kế hoạch; 1 đơn vị "
+            "ban hành quy chế, quy định; 1 đơn vị có thỏa ước lao động tập thể.") in texts
     year_2021 = next(t for t in texts if t.startswith("Năm 2021, đã giải quyết"))
     assert "16/20 khiếu nại" in year_2021
     assert "Năm 2021, 1/2 doanh nghiệp (50%) tổ chức hội nghị người lao động." in texts
