@@ -10,7 +10,8 @@ import datetime as dt
 import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
@@ -30,6 +31,7 @@ from .units import Unit
 REJECTING_CODES = {"unreadable_file", "encrypted_file", "not_a_form", "unknown_unit",
                    "identity_mismatch"}
 POOL_THRESHOLD = 8  # below this, starting processes costs more than it saves
+FILE_TIMEOUT = 300  # seconds one file may take in a worker (the worst file read takes ~15 s)
 
 
 class AggregateError(Exception):
@@ -49,15 +51,31 @@ def read_and_check(form: Form, units_by_code: dict, found: Found) -> UnitResult 
         if any(i.code in ("unreadable_file", "encrypted_file") for i in raw.issues):
             return list(raw.issues)
         return check_return(form, raw, units_by_code)
-    except Exception as exc:  # a reader bug must not stop the other files
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a reader bug (or a native library's panic, which is no
+        # Exception) must not stop the other files
+        detail = " ".join(str(exc).split())
+        detail = detail if len(detail) <= 150 else detail[:149] + "…"
         return [issue("unreadable_file", file=found.rel, message=(
-            f"Tệp «{found.rel}»: gặp lỗi không mong đợi khi đọc ({type(exc).__name__}: {exc}). "
-            f"Hãy mở tệp bằng Excel, lưu lại rồi gửi lại; nếu vẫn lỗi, gửi tệp cho bộ phận kỹ thuật."))]
+            f"Tệp «{found.rel}»: gặp lỗi không mong đợi khi đọc ({type(exc).__name__}"
+            f"{': ' + detail if detail else ''}). Hãy mở tệp bằng Excel, lưu lại rồi gửi lại; nếu "
+            f"vẫn lỗi, gửi tệp cho bộ phận kỹ thuật."))]
+
+
+def crashed(found: Found, timed_out: bool = False) -> Issue:
+    """The issue for a file whose reading killed or stalled the process reading it."""
+    what = (f"việc đọc tệp kéo dài quá {FILE_TIMEOUT} giây nên đã bị dừng" if timed_out else
+            "phần mềm tổng hợp bị dừng đột ngột khi đọc tệp (tệp có thể quá lớn hoặc hỏng theo cách "
+            "làm thư viện đọc Excel gặp sự cố)")
+    return issue("unreadable_file", file=found.rel, message=(
+        f"Tệp «{found.rel}»: {what}; các tệp khác vẫn được tổng hợp. Hãy mở tệp bằng Excel, xóa "
+        f"các dòng, cột thừa, lưu lại rồi gửi lại; nếu vẫn lỗi, gửi tệp cho bộ phận kỹ thuật."))
 
 
 def unreadable_format(found: Found) -> Issue:
     return issue("unreadable_file", file=found.rel, message=(
-        f"Tệp «{found.rel}» ở định dạng {found.path.suffix.lower()} mà chương trình không đọc được. "
+        f"Tệp «{found.rel}» ở định dạng {found.path.suffix.lower()} mà phần mềm tổng hợp không đọc được. "
         f"Hãy mở tệp bằng Excel (hoặc LibreOffice, WPS) và chọn Lưu thành → «Excel Workbook (*.xlsx)», "
         f"rồi gửi lại."))
 
@@ -74,26 +92,80 @@ def _work(found: Found):
 
 
 def read_all(form: Form, units_by_code: dict, files: list[Found],
-             on_done: Callable[[], None] = lambda: None) -> list[tuple[Found, object]]:
-    """Read and check every file, in parallel when it pays; results in the files' order."""
+             on_done: Callable[[], None] = lambda: None, work: Callable = None) -> list[tuple[Found, object]]:
+    """Read and check every file, in parallel when it pays; results in the files' order.
+    (``work`` replaces the worker's function: a seam for tests.)"""
     readable = [f for f in files if f.readable]
-    outcomes = {f.rel: [unreadable_format(f)] for f in files if not f.readable}
+    outcomes = {f.rel: [f.problem] if f.problem else [unreadable_format(f)]
+                for f in files if not f.readable}
     workers = min(os.cpu_count() or 1, 4)
     if len(readable) >= POOL_THRESHOLD and workers > 1:
-        try:
-            ctx = get_context("spawn")  # the same start method everywhere, as on Windows
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(form, units_by_code)) as pool:
-                for found, outcome in zip(readable, pool.map(_work, readable, chunksize=4)):
-                    outcomes[found.rel] = outcome
-                    on_done()
-            readable = []
-        except (BrokenProcessPool, OSError):
-            readable = [f for f in readable if f.rel not in outcomes]  # finish in this process
-    for found in readable:
+        readable = _read_in_pool(form, units_by_code, readable, workers, outcomes, on_done,
+                                 work or _work)
+    for found in readable:  # few files, or no process can be started here
         outcomes[found.rel] = read_and_check(form, units_by_code, found)
         on_done()
     return [(f, outcomes[f.rel]) for f in files]
+
+
+def _read_in_pool(form: Form, units_by_code: dict, files: list[Found], workers: int,
+                  outcomes: dict, on_done: Callable[[], None], work: Callable) -> list[Found]:
+    """Read ``files`` in worker processes; returns what is left to read in this process
+    (everything, when no process can be started).
+
+    A file that kills its worker (a native library aborting) breaks the whole pool. At most
+    2 × workers files are in flight at any time; when the pool breaks, or no file finishes
+    within FILE_TIMEOUT, each of those is read again alone in a fresh process, so the
+    culprit becomes an ``unreadable_file`` issue and is never read in this process. The
+    files not yet started go to a new pool."""
+    ctx = get_context("spawn")  # the same start method everywhere, as on Windows
+    queue = list(files)
+    while queue:
+        in_flight: dict = {}
+        try:
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(form, units_by_code)) as pool:
+                while queue or in_flight:
+                    while queue and len(in_flight) < 2 * workers:
+                        found = queue.pop(0)
+                        in_flight[pool.submit(work, found)] = found
+                    done, _ = wait(in_flight, timeout=FILE_TIMEOUT, return_when=FIRST_COMPLETED)
+                    if not done:
+                        _stop(pool)
+                        raise BrokenProcessPool("no file finished in time")
+                    for future in done:
+                        outcome = future.result()  # BrokenProcessPool when a worker died
+                        found = in_flight.pop(future)
+                        outcomes[found.rel] = outcome
+                        on_done()
+        except BrokenProcessPool:
+            for found in in_flight.values():
+                outcomes[found.rel] = _read_alone(form, units_by_code, found, ctx, work)
+                on_done()
+        except OSError:  # processes cannot be started here (sandbox, no semaphores, …)
+            return list(in_flight.values()) + queue
+    return []
+
+
+def _read_alone(form: Form, units_by_code: dict, found: Found, ctx, work: Callable):
+    """One file in its own fresh process: its outcome, or the issue saying it crashed."""
+    try:
+        with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(form, units_by_code)) as pool:
+            future = pool.submit(work, found)
+            try:
+                return future.result(timeout=FILE_TIMEOUT)
+            except FuturesTimeout:
+                _stop(pool)
+                return [crashed(found, timed_out=True)]
+    except BrokenProcessPool:
+        return [crashed(found)]
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Terminate a pool's workers (the executor has no public way to stop a running task)."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
 
 
 # ---------------------------------------------------------------- attributing returns
@@ -155,8 +227,9 @@ def _result_for(unit: Unit, returns: list[UnitResult], form: Form | None) -> lis
     for old in older:
         old.unit, old.status = unit, STATUS_SUPERSEDED
         old.issues = [issue("duplicate_return", file=old.file, ma_don_vi=unit.ma_don_vi, message=(
-            f"Đơn vị {unit.ma_don_vi} gửi nhiều bản: tệp «{old.file}» cũ hơn tệp «{newest.file}» "
-            f"nên không được tính. Nếu bản cũ mới là bản đúng, hãy xóa bản kia khỏi thư mục."))]
+            f"Đơn vị {unit.ma_don_vi} – {unit.ten_don_vi} gửi nhiều bản: tệp «{old.file}» lưu trước tệp "
+            f"«{newest.file}» nên không được tính. Nếu bản gửi trước mới là bản đúng, hãy xóa bản "
+            f"gửi sau khỏi thư mục rồi tổng hợp lại."))]
     # Only the counted return lists its issues; a superseded one is reduced to its notice.
     return [newest, *older]
 

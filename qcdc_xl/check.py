@@ -258,7 +258,7 @@ def _tampered(ctx: _Ctx, read: CellRead | None, field_id: str, label: str, extra
     now = f" (hiện là «{typed(read)}»)" if read is not None and typed(read) else ""
     gone = "đã bị xóa" if read is None else f"không còn giữ công thức của biểu mẫu{now}"
     return ctx.issue("formula_tampered", read=read, field_id=field_id, message=(
-        f"{where(read, label)}: ô công thức {gone}{extra}; chương trình bỏ qua giá trị trong ô và tự "
+        f"{where(read, label)}: ô công thức {gone}{extra}; phần mềm tổng hợp bỏ qua giá trị trong ô và tự "
         f"tính lại. Hãy khôi phục công thức (hoặc chép số liệu sang biểu mẫu gốc), không gõ đè lên "
         f"ô công thức."))
 
@@ -307,7 +307,7 @@ def _tt_blank(ctx: _Ctx, table: Table, bad: list) -> Issue:
     return ctx.issue("formula_tampered", read=bad[0], field_id=f"{table.name}.tt", message=(
         f"{where(bad[0], label)}: ô TT đang trống ở {len(bad)} dòng có dữ liệu ({cells}), thường do "
         f"chèn thêm dòng trong LibreOffice hoặc WPS (dòng mới không tự có công thức). Số liệu các "
-        f"dòng này vẫn được đọc và chương trình tự đánh số lại. Hãy chép ô TT của dòng bên trên "
+        f"dòng này vẫn được đọc và phần mềm tổng hợp tự đánh số lại. Hãy chép ô TT của dòng bên trên "
         f"xuống các ô trống này (hoặc chép số liệu sang biểu mẫu gốc)."))
 
 
@@ -324,7 +324,7 @@ def _coercion_message(code: str, f_type: str, value, raw_shown: str, options=(),
         return (f"ngày «{raw_shown}» được nhập dạng chữ; đã đọc là {show(value)} (ngày/tháng/năm). "
                 f"Hãy kiểm tra lại và nhập dạng ngày, ví dụ 12/05/2018.")
     if code == "coerced_text_choice":
-        return f"«{raw_shown}» được hiểu là «{value}». Hãy chọn đúng lựa chọn trong danh sách của ô."
+        return f"«{raw_shown}» được hiểu là «{value}». Lần sau hãy chọn trong danh sách thả xuống của ô."
     if code == "legacy_encoding":
         return (f"chữ «{raw_shown}» được gõ bằng phông chữ cũ (TCVN3/VNI); đã chuyển thành «{value}». "
                 f"Hãy gõ lại bằng bảng mã Unicode.")
@@ -411,7 +411,7 @@ def _formula_in_input(ctx: _Ctx, read: CellRead, field_id: str, label: str) -> I
             f"vào ô (không dùng công thức)."))
     ctx.found.append(ctx.issue("formula_in_input", read=read, field_id=field_id, value=read.formula,
                                message=(
-        f"{where(read, label)}: ô nhập chứa công thức «{read.formula}»; chương trình đọc kết quả đã "
+        f"{where(read, label)}: ô nhập chứa công thức «{read.formula}»; phần mềm tổng hợp đọc kết quả đã "
         f"tính là «{for_people(read)}». Hãy gõ thẳng giá trị vào ô (không dùng công thức), vì kết quả "
         f"của công thức có thể tự thay đổi khi mở lại tệp.")))
     return None
@@ -444,8 +444,8 @@ def _bounds(spec, value) -> Iterator[tuple[str, str]]:
 
 def _outside_usual(spec, value) -> str:
     lo, hi = show(spec.warn_min) if spec.warn_min is not None else "", show(spec.warn_max) if spec.warn_max is not None else ""
-    span = f"{lo} – {hi}" if lo and hi else (f"từ {lo}" if lo else f"đến {hi}")
-    return f"{show(value)} nằm ngoài khoảng thường gặp ({span}). Hãy kiểm tra lại."
+    span = f"từ {lo} đến {hi}" if lo and hi else (f"từ {lo}" if lo else f"đến {hi}")
+    return f"{show(value)} nằm ngoài khoảng hợp lý ({span}). Hãy kiểm tra lại."
 
 
 def _check_fields(ctx: _Ctx) -> Iterator[Issue]:
@@ -478,7 +478,7 @@ def _check_requirement(ctx: _Ctx, f: Field) -> Iterator[Issue]:
             why = f" (bắt buộc khi «{field_label(cond)}» là «{f.only_if.equals}»)"
         hint = " Nhập 0 nếu không có." if f.type in ("int", "money") else ""
         yield ctx.issue("required_missing", read=read, field_id=f.id, message=(
-            f"{where(read, label)}: chưa nhập{why}; đây là thông tin bắt buộc.{hint}"))
+            f"{where(read, label)}: chưa điền{why}; đây là thông tin bắt buộc.{hint}"))
     elif problem == "not_empty":
         cond = ctx.form.fields[f.only_if.field]
         ctx.values[f.id] = None
@@ -523,7 +523,7 @@ def _check_rules(ctx: _Ctx) -> Iterator[Issue]:
         if rule.severity == ERROR:
             advice += " Cho đến khi sửa, hai số này không được tính vào tổng hợp."
         yield ctx.issue("constraint_violated", severity=rule.severity, read=read, field_id=rule.left,
-                        message=(f"{where(read, field_label(ctx.form.fields[rule.left]))}: {a} "
+                        message=(f"{where(read, field_label(ctx.form.fields[rule.left]))}: giá trị {a} "
                                  f"{_BROKEN[rule.op]} «{field_label(right)}» ({b}). {rule.message}{advice}"))
 
 
@@ -568,7 +568,7 @@ def _check_row(ctx: _Ctx, table: Table, row: dict, n: int) -> dict:
         value, _ = check_value(ctx, col, read, fid, _column_label(text, col, n))
         if col.required and is_blank(read.value if read else None) and not (read and read.formula):
             ctx.found.append(ctx.issue("required_missing", read=read, field_id=fid, message=(
-                f"{where(read, _column_label(text, col, n))}: chưa nhập; dòng đã có dữ liệu thì cột "
+                f"{where(read, _column_label(text, col, n))}: chưa điền; dòng đã có dữ liệu thì cột "
                 f"«{col.header}» là bắt buộc. Hãy nhập bổ sung, hoặc xóa cả dòng nếu nhập nhầm.")))
         out[col.id] = value
     return out

@@ -12,6 +12,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from .issues import Issue, issue
+
 READABLE = (".xlsx", ".xlsm")
 # Spreadsheets in formats we do not read: reported with a "save as .xlsx" hint.
 OTHER_SPREADSHEETS = (".xls", ".xlsb", ".ods", ".fods", ".et", ".ett", ".numbers", ".xltx",
@@ -23,12 +25,16 @@ class Found:
     path: Path
     rel: str  # relative to the returns folder, '/'-separated (stable across OSes)
     readable: bool
+    problem: Issue | None = None  # why a file is not read, when it is not its format
 
 
 def _is_hidden(path: Path) -> bool:
     if path.name.startswith("."):
         return True
-    attrs = getattr(os.stat(path, follow_symlinks=False), "st_file_attributes", 0)
+    try:
+        attrs = getattr(os.stat(path, follow_symlinks=False), "st_file_attributes", 0)
+    except OSError:  # gone since the folder was listed
+        return False
     return bool(attrs & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
 
 
@@ -38,9 +44,23 @@ def _is_lock_file(name: str) -> bool:
 
 
 def find_returns(root: Path) -> list[Found]:
-    """Every candidate file under ``root``, sorted by relative path for stable output."""
+    """Every candidate file under ``root``, sorted by relative path for stable output.
+
+    Never follows a link (no loops, nothing outside the folder); a sub-folder that cannot be
+    listed, a spreadsheet name that is no valid text, or a "file" that is a pipe or device
+    is reported rather than read or silently lost."""
     found = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+
+    def cannot_list(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else root
+        rel = _rel(where, root) or "."
+        found.append(Found(path=where, rel=rel, readable=False, problem=issue(
+            "unreadable_file", file=rel, message=(
+                f"Thư mục «{rel}»: không mở được để tìm tệp báo cáo (không có quyền đọc hoặc "
+                f"thư mục hỏng), các tệp bên trong chưa được tổng hợp. Hãy cấp quyền đọc hoặc "
+                f"chép các tệp ra một thư mục khác rồi chạy lại."))))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=cannot_list, followlinks=False):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not _is_hidden(here / d))
         for name in sorted(filenames):
@@ -49,6 +69,34 @@ def find_returns(root: Path) -> list[Found]:
                 continue
             suffix = path.suffix.lower()
             if suffix in READABLE or suffix in OTHER_SPREADSHEETS:
-                rel = path.relative_to(root).as_posix()
-                found.append(Found(path=path, rel=rel, readable=suffix in READABLE))
+                found.append(_found(path, root, suffix))
     return sorted(found, key=lambda f: f.rel)
+
+
+def _rel(path: Path, root: Path) -> str:
+    """The relative path as text that can be printed and written (a name that is no valid
+    UTF-8 on a POSIX disk keeps its valid parts, the rest shown as «�»)."""
+    rel = path.relative_to(root).as_posix() if path != root else ""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _found(path: Path, root: Path, suffix: str) -> Found:
+    rel = _rel(path, root)
+    problem = None
+    if "\ufffd" in rel and "\ufffd" not in path.relative_to(root).as_posix():
+        problem = ("tên tệp có ký tự không đọc được (bảng mã lạ khi giải nén hoặc sao chép) nên "
+                   "tệp không được đọc; hãy đổi tên tệp, chỉ dùng chữ, số và dấu cách, rồi chạy lại.")
+    elif not _is_regular(path):
+        problem = ("đây không phải một tệp thông thường (là ống dẫn, thiết bị hoặc tệp đặc biệt) "
+                   "nên không được đọc; hãy chép đúng tệp báo cáo vào thư mục rồi chạy lại.")
+    if problem:
+        return Found(path=path, rel=rel, readable=False, problem=issue(
+            "unreadable_file", file=rel, message=f"Tệp «{rel}»: {problem}"))
+    return Found(path=path, rel=rel, readable=suffix in READABLE)
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path, follow_symlinks=False).st_mode)
+    except OSError:
+        return True  # gone or unreadable: the reader says so with the file's own words

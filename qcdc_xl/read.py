@@ -15,8 +15,11 @@ whole workbook in about a millisecond, where a second openpyxl pass would double
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
+import os
 import re
+import stat
 import tempfile
 import unicodedata
 import warnings
@@ -35,10 +38,18 @@ from .metadata import FEEDBACK_SHEET, KEYS, LISTS_SHEET, META_SHEET, PROP_PREFIX
 from .records import CellRead, RawReturn
 from .spec import Form, Table
 
-MAX_FILE_BYTES = 100 * 1024 * 1024  # a filled template is well under 1 MB
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+# Limits on what a return may hold (docs/decisions.md, "Limits"). A filled template is about
+# 40 KB on disk and 250 KB of XML unpacked (LibreOffice-filled samples: at most 340 KB).
+# openpyxl needs up to ~1 s and ~25 MB of memory per MB of sheet XML, so MAX_XML_BYTES keeps
+# the worst file still read at about 15 s and 250 MB (measured; docs/decisions.md).
+MAX_FILE_BYTES = 100 * 1024 * 1024  # on disk (pictures included)
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # every part unpacked, pictures included
+MAX_XML_BYTES = 10 * 1024 * 1024  # the XML parts unpacked: what the parsers walk through
 MAX_MEMBERS = 5000
 MAX_RATIO = 200  # unpacked/packed per member; real sheets compress ~10–30×
+MAX_OUTSIDE_CELLS = 200  # data_outside_table issues listed cell by cell per file
+MAX_GRID_CELLS = 5_000_000  # a sheet's A1-to-last-value area read at once for cached values
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -67,8 +78,7 @@ def sniff(data: bytes, rel: str) -> Issue | None:
         return _bad_file(rel, "tệp rỗng (0 byte), có thể bị lỗi khi sao chép hoặc gửi; "
                               "hãy mở tệp gốc bằng Excel, kiểm tra rồi gửi lại.")
     if len(data) > MAX_FILE_BYTES:
-        return _bad_file(rel, f"tệp quá lớn ({len(data) // (1024 * 1024)} MB) so với một biểu mẫu; "
-                              f"hãy xóa phần thừa, {_save_as_hint()}.")
+        return _too_large(rel, len(data))
     if data.startswith(_OLE_MAGIC):
         return _ole_problem(data, rel)
     if data.startswith(_ZIP_MAGIC) or data.startswith(_EMPTY_ZIP_MAGIC):
@@ -77,10 +87,16 @@ def sniff(data: bytes, rel: str) -> Issue | None:
                           f".xlsx; {_save_as_hint()}.")
 
 
+def _too_large(rel: str, size: int) -> Issue:
+    return _bad_file(rel, f"tệp quá lớn ({_mb(size)} MB, giới hạn {_mb(MAX_FILE_BYTES)} MB; một biểu "
+                          f"mẫu đã điền chưa tới 1 MB); hãy xóa phần thừa (hình ảnh, trang tính thêm), "
+                          f"{_save_as_hint()}.")
+
+
 def _ole_problem(data: bytes, rel: str) -> Issue:
     """Office's old binary container: a password-protected workbook, or an old .xls/.doc."""
     if "EncryptedPackage".encode("utf-16-le") in data:
-        return _bad_file(rel, "tệp được đặt mật khẩu khi mở nên chương trình không đọc được; "
+        return _bad_file(rel, "tệp được đặt mật khẩu khi mở nên phần mềm tổng hợp không đọc được; "
                               "hãy gỡ mật khẩu rồi lưu lại (trong Excel: Tệp → Thông tin → Bảo vệ "
                               "sổ làm việc → Mã hóa bằng mật khẩu, xóa trống mật khẩu) và gửi lại.",
                          code="encrypted_file")
@@ -108,16 +124,57 @@ def _zip_problem(data: bytes, rel: str) -> Issue | None:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             infos = z.infolist()
             names = {i.filename for i in infos}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            problem = _size_problem(infos, rel) or _package_kind_problem(names, data, rel)
+            return problem or _xml_problem(z, infos, rel)
+    except Exception:  # BadZipFile, bad CRC, zlib.error, encrypted member, odd compression…
         return _bad_file(rel, "tệp bị hỏng hoặc chưa tải về đủ (không giải nén được); "
                               f"{_save_as_hint()}; nếu Excel cũng không mở được, đề nghị đơn vị gửi lại.")
+
+
+def _size_problem(infos: list, rel: str) -> Issue | None:
+    """Too many parts, too much once unpacked: refused before any parser sees them. (The
+    sizes are those the zip declares; Python's zipfile never unpacks more than declared.)"""
+    if len(infos) > MAX_MEMBERS:
+        return _bad_file(rel, f"tệp có {len(infos)} thành phần bên trong (một biểu mẫu chỉ có vài "
+                              f"chục, giới hạn {MAX_MEMBERS}) nên không được đọc; {_save_as_hint()}.")
     too_big = sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES
     inflated = any(i.compress_size and i.file_size / i.compress_size > MAX_RATIO
                    and i.file_size > 10 * 1024 * 1024 for i in infos)
-    if len(infos) > MAX_MEMBERS or too_big or inflated:
-        return _bad_file(rel, "tệp có cấu trúc bất thường (khi giải nén quá lớn hoặc quá nhiều "
-                              f"thành phần) nên không được đọc; {_save_as_hint()}.")
-    return _package_kind_problem(names, data, rel)
+    if too_big or inflated:
+        return _bad_file(rel, "tệp có cấu trúc bất thường (khi giải nén quá lớn so với kích thước "
+                              f"tệp) nên không được đọc; {_save_as_hint()}.")
+    xml = sum(i.file_size for i in infos if i.filename.lower().endswith(_XML_SUFFIXES))
+    if xml > MAX_XML_BYTES:
+        return _bad_file(rel, f"nội dung bảng tính khi giải nén quá lớn ({_mb(xml)} MB, giới hạn "
+                              f"{_mb(MAX_XML_BYTES)} MB; một biểu mẫu đã điền chưa tới 1 MB), thường do "
+                              f"định dạng hoặc dữ liệu thừa kéo tới tận dòng, cột cuối của trang; hãy "
+                              f"xóa các dòng, cột thừa bên dưới và bên phải vùng biểu mẫu, lưu lại rồi "
+                              f"gửi lại.")
+    return None
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f}" if size >= 10 * 1024 * 1024 else f"{size / (1024 * 1024):.1f}"
+
+
+_DTD_MARKS = tuple(mark.encode(enc) for mark in ("<!DOCTYPE", "<!ENTITY")
+                   for enc in ("utf-8", "utf-16-le", "utf-16-be"))
+
+
+def _xml_problem(z: zipfile.ZipFile, infos: list, rel: str) -> Issue | None:
+    """Excel, LibreOffice and WPS never write a DTD in a workbook; one there is an entity
+    expansion ("billion laughs") or an external entity (XXE) waiting for a parser that
+    honours it. Such a file is refused before any parser sees it."""
+    for info in infos:
+        if not info.filename.lower().endswith(_XML_SUFFIXES):
+            continue
+        body = z.read(info)
+        if any(mark in body for mark in _DTD_MARKS):
+            return _bad_file(rel, f"phần «{info.filename}» bên trong tệp có khai báo DTD/thực thể "
+                                  f"XML (<!DOCTYPE …>), điều Excel không bao giờ ghi: tệp đã bị sửa "
+                                  f"bằng công cụ khác hoặc có thể là tệp độc hại, nên không được đọc; "
+                                  f"đề nghị đơn vị mở biểu mẫu bằng Excel, Lưu thành .xlsx rồi gửi lại.")
+    return None
 
 
 def _package_kind_problem(names: set, data: bytes, rel: str) -> Issue | None:
@@ -129,6 +186,10 @@ def _package_kind_problem(names: set, data: bytes, rel: str) -> Issue | None:
         kind = "sổ làm việc nhị phân Excel (.xlsb)"
     elif "word/document.xml" in names:
         kind = "văn bản Word (.docx)"
+    elif any(n.startswith("xl/") for n in names):
+        lost = [n for n in ("[Content_Types].xml", "xl/workbook.xml") if n not in names]
+        return _bad_file(rel, f"tệp Excel bị hỏng (thiếu phần «{'», «'.join(lost)}» bên trong); "
+                              f"{_save_as_hint()}; nếu Excel cũng không mở được, đề nghị đơn vị gửi lại.")
     else:
         kind = "một tệp nén không phải bảng tính Excel"
     return _bad_file(rel, f"đây là {kind} được đặt đuôi .xlsx; {_save_as_hint()}.")
@@ -142,13 +203,18 @@ class _Book:
     """The workbook as openpyxl sees it (structure, formulas) plus cached values by sheet."""
 
     wb: Any
-    cached: dict[str, list[list]]  # sheet name -> rows of calamine values (from A1)
+    # sheet name -> rows of calamine values (from A1), or {(row, col): value} of the formula
+    # cells of a sheet too large to read as one grid
+    cached: dict[str, list[list] | dict[tuple[int, int], Any]]
 
     def cached_value(self, sheet: str, row: int, col: int):
         grid = self.cached.get(sheet)
-        if grid is None or row > len(grid) or col > len(grid[row - 1]):
+        if isinstance(grid, dict):
+            value = grid.get((row, col))
+        elif grid is None or row > len(grid) or col > len(grid[row - 1]):
             return None
-        value = grid[row - 1][col - 1]
+        else:
+            value = grid[row - 1][col - 1]
         return None if value == "" else value
 
 
@@ -169,16 +235,41 @@ def _open(data: bytes) -> _Book:
 
 
 def _cached_values(data: bytes, wb) -> dict:
-    """Values Excel cached for each sheet that holds formulas (calamine; openpyxl fallback)."""
-    wanted = [ws.title for ws in wb.worksheets if _has_formula(ws)]
+    """Values Excel cached for each sheet that holds formulas (calamine; openpyxl fallback).
+
+    calamine holds a sheet as one dense grid from A1 to its last cell, and aborts the whole
+    process when that cannot be allocated (one value typed in XFD1048576 asks for 17 billion
+    cells): a sheet whose area exceeds MAX_GRID_CELLS is read sparsely through openpyxl."""
+    wanted = [ws for ws in wb.worksheets if _has_formula(ws)]
+    small = [ws.title for ws in wanted if _grid_cells(ws) <= MAX_GRID_CELLS]
+    cached: dict = {}
     try:
         from python_calamine import CalamineWorkbook
 
         cw = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return {name: cw.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wanted}
-    except Exception:  # calamine refuses some odd files openpyxl reads: ask openpyxl then
+        cached = {name: cw.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in small}
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # calamine refuses some odd files openpyxl reads (a Rust panic
+        cached = {}        # is a BaseException): ask openpyxl then
+    rest = [ws for ws in wanted if ws.title not in cached]
+    if rest:
         values = load_quietly(io.BytesIO(data), data_only=True, keep_links=False)
-        return {name: [list(r) for r in values[name].iter_rows(values_only=True)] for name in wanted}
+        for ws in rest:
+            kept = values[ws.title]._cells
+            cached[ws.title] = {at: kept[at].value for at, cell in ws._cells.items()
+                                if cell.data_type == "f" and at in kept}
+    return cached
+
+
+def _grid_cells(ws) -> int:
+    """The area calamine allocates for a sheet: A1 to the last cell holding a value or a
+    type (an empty ``t="str"`` cell counts for calamine; a merely formatted one does not)."""
+    rows = cols = 0
+    for (r, c), cell in ws._cells.items():
+        if cell.value is not None or cell.data_type != "n":
+            rows, cols = max(rows, r), max(cols, c)
+    return rows * cols
 
 
 def _has_formula(ws) -> bool:
@@ -361,8 +452,9 @@ def _below_rows(book: _Book, area: _TableArea, spec: Table, static: _Static | No
         yield reads, issue("data_outside_table", file=rel, sheet=first.sheet, cell=first.cell,
                            value=shown_value(first.value), message=(
             f"Trang «{first.sheet}», dòng {row}: dữ liệu được nhập ngay dưới {label}, ngoài vùng "
-            f"bảng; chương trình vẫn đọc dòng này như một dòng của bảng. Lần sau hãy nhập trong "
-            f"bảng (chèn thêm dòng bên trong bảng nếu hết dòng trống)."))
+            f"bảng; dòng này vẫn được đọc như một dòng của bảng. Lần sau hãy nhập trong "
+            f"bảng; nếu hết dòng trống, đề nghị cơ quan tổng hợp cấp biểu mẫu có thêm dòng "
+            f"(không chèn dòng, không gỡ bảo vệ trang)."))
         row += 1
 
 
@@ -383,7 +475,7 @@ def read_tables(book: _Book, form: Form, static: _Static | None, rel: str):
             continue
         area = _table_area(*hit, spec)
         rows = []
-        for row in range(area.first, area.last + 1):
+        for row in _rows_with_cells(area, area.first, area.last):
             reads = _row_reads(book, area, row)
             if _is_filled(reads, spec):
                 rows.append(reads)
@@ -397,10 +489,23 @@ def read_tables(book: _Book, form: Form, static: _Static | None, rel: str):
     return tables, covered, issues
 
 
-def _area_cells(area: _TableArea, rows) -> set:
+def _rows_with_cells(area: _TableArea, first: int, last: int) -> list[int]:
+    """The rows from ``first`` to ``last`` holding a cell in the table's columns. A table's
+    ref may claim a million rows; only what the sheet holds is looked at."""
+    lo, hi = _column_span(area)
+    return sorted({r for r, c in area.ws._cells if first <= r <= last and lo <= c <= hi})
+
+
+def _column_span(area: _TableArea) -> tuple[int, int]:
     table_cols = set(area.columns.values())
-    lo, hi = min(table_cols), max(table_cols)
-    return {(area.ws.title, r, c) for r in rows for c in range(lo, hi + 1)}
+    return min(table_cols), max(table_cols)
+
+
+def _area_cells(area: _TableArea, rows: range) -> set:
+    """The existing cells of the table's columns in ``rows`` (only existing cells can be
+    typed in, and the sheet's cells, not the table's claimed size, bound the work)."""
+    lo, hi = _column_span(area)
+    return {(area.ws.title, r, c) for r, c in area.ws._cells if r in rows and lo <= c <= hi}
 
 
 # ---------------------------------------------------------------- what was typed elsewhere
@@ -421,8 +526,10 @@ def _is_static(ws, read: CellRead, static: _Static | None) -> bool:
 
 def read_outside(book: _Book, taken: set, static: _Static | None, identity: tuple,
                  rel: str) -> tuple[list[CellRead], list[Issue]]:
-    """Every non-empty cell that is no field, no table and no template content."""
-    outside, issues = [], []
+    """Every non-empty cell that is no field, no table and no template content; past
+    MAX_OUTSIDE_CELLS of them, one issue counting the rest by sheet (a sheet pasted full of
+    data would otherwise bury the report under a hundred thousand lines)."""
+    outside, issues, more = [], [], {}
     for ws in book.wb.worksheets:
         if ws.title in _SYSTEM_SHEETS:
             continue
@@ -434,9 +541,23 @@ def read_outside(book: _Book, taken: set, static: _Static | None, identity: tupl
                 continue
             if isinstance(read.value, str) and any(x and x in read.value for x in identity):
                 continue  # a title naming the unit, e.g. "Đơn vị: Đảng bộ Sở Tài chính"
-            outside.append(read)
-            issues.append(_outside_issue(read, rel))
+            if len(outside) < MAX_OUTSIDE_CELLS:
+                outside.append(read)
+                issues.append(_outside_issue(read, rel))
+            else:
+                more[ws.title] = more.get(ws.title, 0) + 1
+    if more:
+        issues.append(_more_outside_issue(more, rel))
     return outside, issues
+
+
+def _more_outside_issue(more: dict, rel: str) -> Issue:
+    sheets = ", ".join(f"trang «{name}»: {count} ô" for name, count in more.items())
+    return issue("data_outside_table", file=rel, sheet=next(iter(more)), message=(
+        f"Tệp «{rel}»: ngoài {MAX_OUTSIDE_CELLS} ô đã liệt kê, còn {sum(more.values())} ô khác có dữ "
+        f"liệu nằm ngoài các ô nhập của biểu mẫu ({sheets}); các ô này không được tổng hợp và không "
+        f"được liệt kê từng ô. Hãy xóa dữ liệu thừa (hoặc chuyển số liệu cần báo cáo vào đúng ô) "
+        f"rồi gửi lại."))
 
 
 def _outside_issue(read: CellRead, rel: str) -> Issue:
@@ -547,22 +668,70 @@ def _saved_at(wb) -> dt.datetime | None:
     return modified if isinstance(modified, dt.datetime) else None
 
 
+def read_input(path: Path, rel: str) -> tuple[bytes, Issue | None]:
+    """The file's bytes, read once and only for reading; or an issue, without reading, for
+    something that is no regular file (a pipe would block for ever) or is too large."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return b"", _bad_file(rel, "đây không phải một tệp thông thường (là thư mục, ống dẫn "
+                                           "hoặc thiết bị) nên không được đọc; hãy chép đúng tệp "
+                                           "báo cáo vào thư mục rồi chạy lại.")
+            if info.st_size > MAX_FILE_BYTES:
+                return b"", _too_large(rel, info.st_size)
+            return fh.read(MAX_FILE_BYTES + 1), None
+    except OSError as exc:
+        return b"", _bad_file(rel, f"không mở được tệp ({_os_reason(exc)}); hãy kiểm tra quyền truy "
+                                   f"cập, đóng chương trình đang giữ tệp hoặc sao chép lại tệp.")
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "không có quyền đọc tệp"
+    if exc.errno == errno.ENOENT:
+        return "tệp đã bị xóa hoặc đổi tên trong lúc đọc"
+    return f"lỗi hệ thống: {exc.strerror or exc}"
+
+
+def _open_leniently(data: bytes) -> _Book:
+    """The workbook; when openpyxl chokes on the document properties only (a custom property
+    of a type it does not expect, a malformed date), the workbook without them: the identity
+    is on the meta sheet too, and a unit's figures must not be lost to a property."""
+    try:
+        return _open(data)
+    except Exception:
+        stripped = _without_doc_props(data)
+        if stripped is None:
+            raise
+    return _open(stripped)
+
+
+def _without_doc_props(data: bytes) -> bytes | None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        if not any(n.startswith("docProps/") for n in src.namelist()):
+            return None
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+            for info in src.infolist():
+                if not info.filename.startswith("docProps/"):
+                    dst.writestr(info.filename, src.read(info))
+    return out.getvalue()
+
+
 def read_return(path: Path, rel: str, form: Form) -> RawReturn:
     """Everything one returned file holds; never raises for a bad file."""
     path = Path(path)
     raw = RawReturn(path=rel, meta={}, fields={}, tables={}, file_mtime=_stat_mtime(path))
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raw.issues.append(_bad_file(rel, f"không mở được tệp ({exc.strerror or exc}); hãy kiểm tra "
-                                         f"quyền truy cập hoặc sao chép lại tệp."))
-        return raw
-    problem = sniff(data, rel)
+    data, problem = read_input(path, rel)
+    problem = problem or sniff(data, rel)
     if problem is not None:
         raw.issues.append(problem)
         return raw
     try:
-        book = _open(data)
+        book = _open_leniently(data)
     except Exception as exc:  # openpyxl fails in many ways on damaged files
         raw.issues.append(_bad_file(rel, f"tệp bị hỏng, không đọc được nội dung ({type(exc).__name__}); "
                                          f"{_save_as_hint()}."))

@@ -251,7 +251,7 @@ def test_rule_error_at_the_left_field(check, templates):
     issue = result.issues[0]
     assert issue.severity == "error" and issue.ma_don_vi == "DN01" and issue.value == "12"
     assert issue.message.startswith(f"Trang «Phụ lục 2», ô {issue.cell} (Số doanh nghiệp, đơn vị đã tổ "
-                                    f"chức năm 2019): 12 lớn hơn «Số doanh nghiệp, đơn vị phải tổ chức "
+                                    f"chức năm 2019): giá trị 12 lớn hơn «Số doanh nghiệp, đơn vị phải tổ chức "
                                     f"năm 2019» (10).")
     # One of the two numbers is wrong: neither may reach a total, and the year's rate is blank.
     assert result.values["hnnld_da_2019"] is None and result.values["hnnld_phai_2019"] is None
