@@ -21,11 +21,10 @@ from . import formulas
 from .coerce import ERROR_CODES, coerce_value, has_hidden_characters
 from .formulas import is_blank
 from .issues import ERROR, WARNING, Issue, issue, shown_value
-from .metadata import tag_matches
-from .metadata import LISTS_SHEET, META_SHEET
+from .metadata import LISTS_SHEET, META_SHEET, tag_matches
 from .read import formula_shape, pristine, table_label
 from .records import STATUS_ERRORS, STATUS_OK, CellRead, RawReturn, UnitResult
-from .spec import Column, Field, Form, Table
+from .spec import Column, Field, Form, Sheet, Table
 from .units import Unit
 
 # How a failed "left op right" reads: "12 lớn hơn «số phải tổ chức» (10)".
@@ -619,6 +618,39 @@ def _result(unit: Unit, raw: RawReturn, issues: list[Issue], **kw) -> UnitResult
                       file_mtime=raw.file_mtime, issues=issues, **kw)
 
 
+# ---------------------------------------------------------------- deleted sheets
+
+
+def _sheet_parts(form: Form, sheet: Sheet, loai_hinh: str) -> tuple[set, set]:
+    """The field ids and table names a unit of this type has on one sheet of the form."""
+    sections = [se for se in sheet.sections if se.applies_to(loai_hinh)]
+    fields = {fid for se in sections for fid in se.field_ids if form.fields[fid].applies_to(loai_hinh)}
+    return fields, {se.table for se in sections if se.table}
+
+
+def _deleted_sheets(ctx: _Ctx) -> Iterator[tuple[Sheet, set, set]]:
+    """Sheets of the form of which the file holds no field and no table: deleted by the unit
+    (a renamed sheet still carries its names and tables, so it is not taken for deleted)."""
+    for sheet in ctx.form.sheets:
+        fields, tables = _sheet_parts(ctx.form, sheet, ctx.loai_hinh)
+        if (fields or tables) and not fields & set(ctx.raw.fields) and not tables & set(ctx.raw.tables):
+            yield sheet, fields, tables
+
+
+def _one_issue_per_deleted_sheet(ctx: _Ctx, found: list[Issue]) -> list[Issue]:
+    """A deleted sheet is one error naming the sheet, not one per cell it held; its figures
+    count as empty (they are not in the file)."""
+    for sheet, fields, tables in _deleted_sheets(ctx):
+        def on_sheet(i: Issue) -> bool:
+            return i.field in fields or any((i.field or "").startswith(t + ".") for t in tables)
+        found = [i for i in found if not (i.code in ("formula_tampered", "required_missing") and on_sheet(i))]
+        found.insert(0, ctx.issue("required_missing", sheet=sheet.name, message=(
+            f"Trang «{sheet.name}» không còn trong tệp (đã bị xóa), nên mọi số liệu của trang này được "
+            f"coi là chưa điền. Hãy lấy lại trang từ biểu mẫu gốc của đơn vị, điền rồi gửi lại; nếu "
+            f"không có số liệu, vẫn giữ trang và để trống hoặc ghi 0 theo hướng dẫn.")))
+    return found
+
+
 def check_return(form: Form, raw: RawReturn, units_by_code: dict[str, Unit]) -> UnitResult:
     """Check one read return; never raises for anything found in the file."""
     code = raw.meta.get("ma_don_vi", "")
@@ -641,6 +673,7 @@ def check_return(form: Form, raw: RawReturn, units_by_code: dict[str, Unit]) -> 
     found += list(_check_rules(ctx))
     _leave_out_contradictions(ctx)
     ctx.values.update(formulas.compute_derived(form, loai_hinh, ctx.values, row_counts))
+    found = _one_issue_per_deleted_sheet(ctx, found)
     cells = {fid: (r.sheet, r.cell) for fid, r in raw.fields.items()
              if fid not in form.fields or form.fields[fid].applies_to(loai_hinh)}
     return _result(unit, raw, _with_unit(raw.issues, unit) + found, values=ctx.values,

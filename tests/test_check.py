@@ -366,3 +366,12 @@ def test_month_first_date_and_a_year_in_a_date_cell_are_explained(check, templat
     result = check(values={"ngay_lap": dt.datetime(1905, 7, 14)})  # 2022 typed, shown as a date
     assert flat(result) == [("out_of_range", "ngay_lap", cell(templates["HCSN"], "ngay_lap"))]
     assert "con số 2022" in result.issues[0].message
+
+
+@pytest.mark.parametrize("sheet", ["Phụ lục 1", "Phụ lục 2"])
+def test_a_deleted_sheet_is_one_error_naming_it(check, sheet):
+    result = check(edit=lambda wb: wb.remove(wb[sheet]))
+    assert [(i.code, i.sheet, i.cell, i.severity) for i in result.issues] == [
+        ("required_missing", sheet, None, "error")]
+    assert "không còn trong tệp" in result.issues[0].message
+    assert result.status == "errors"
