@@ -58,7 +58,7 @@ def read_and_check(form: Form, units_by_code: dict, found: Found) -> UnitResult 
         detail = " ".join(str(exc).split())
         detail = detail if len(detail) <= 150 else detail[:149] + "…"
         return [issue("unreadable_file", file=found.rel, message=(
-            f"Tệp «{found.rel}»: gặp lỗi không mong đợi khi đọc ({type(exc).__name__}"
+            f"Tệp «{found.rel}»: gặp lỗi không mong đợi khi đọc (mã kỹ thuật: {type(exc).__name__}"
             f"{': ' + detail if detail else ''}). Hãy mở tệp bằng Excel, lưu lại rồi gửi lại; nếu "
             f"vẫn lỗi, gửi tệp cho bộ phận kỹ thuật."))]
 

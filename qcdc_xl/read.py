@@ -733,7 +733,7 @@ def read_return(path: Path, rel: str, form: Form) -> RawReturn:
     try:
         book = _open_leniently(data)
     except Exception as exc:  # openpyxl fails in many ways on damaged files
-        raw.issues.append(_bad_file(rel, f"tệp bị hỏng, không đọc được nội dung ({type(exc).__name__}); "
+        raw.issues.append(_bad_file(rel, f"tệp bị hỏng, không đọc được nội dung (mã kỹ thuật: {type(exc).__name__}); "
                                          f"{_save_as_hint()}."))
         return raw
     _fill(raw, book, form, rel)

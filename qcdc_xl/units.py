@@ -91,7 +91,7 @@ def _read_xlsx(path: Path) -> list[list[str]]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # any unreadable workbook becomes a plain message
-        raise UnitsError(f"Không mở được danh sách đơn vị «{path.name}» ({type(exc).__name__}); "
+        raise UnitsError(f"Không mở được danh sách đơn vị «{path.name}» (mã kỹ thuật: {type(exc).__name__}); "
                          f"hãy mở bằng Excel và lưu lại dạng .xlsx.") from None
     try:
         ws = wb.worksheets[0]
