@@ -119,6 +119,8 @@ def _read_in_pool(form: Form, units_by_code: dict, files: list[Found], workers: 
     culprit becomes an ``unreadable_file`` issue and is never read in this process. The
     files not yet started go to a new pool."""
     ctx = get_context("spawn")  # the same start method everywhere, as on Windows
+    if not _workers_start(ctx):
+        return list(files)
     queue = list(files)
     while queue:
         in_flight: dict = {}
@@ -145,6 +147,22 @@ def _read_in_pool(form: Form, units_by_code: dict, files: list[Found], workers: 
         except OSError:  # processes cannot be started here (sandbox, no semaphores, …)
             return list(in_flight.values()) + queue
     return []
+
+
+def _ping() -> str:
+    return "ok"
+
+
+def _workers_start(ctx) -> bool:
+    """Whether a worker process can start and run at all here. A script fed on standard
+    input or without a ``__main__`` guard, a frozen program or a sandbox makes every worker
+    die at start-up: the machine's trouble, not a file's, so reading stays in this process
+    instead of blaming each file for a crash."""
+    try:
+        with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+            return pool.submit(_ping).result(timeout=120) == "ok"
+    except (BrokenProcessPool, OSError, FuturesTimeout, RuntimeError):
+        return False
 
 
 def _read_alone(form: Form, units_by_code: dict, found: Found, ctx, work: Callable):
