@@ -17,7 +17,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .discover import Found, find_returns
+from .discover import READABLE, Found, find_returns
 from .fileio import atomic_write_text
 from .issues import Issue, issue
 from .records import (STATUS_ERRORS, STATUS_MISSING, STATUS_OK, STATUS_SUPERSEDED, Report,
@@ -356,7 +356,7 @@ def _progress_bar(stream) -> Callable[[int], Callable[[], None]]:
 
 def check_file(form: Form, units: list[Unit], path: Path) -> tuple[UnitResult | None, list[Issue]]:
     """The ``check`` command's work: the same reading and checks as ``aggregate``."""
-    found = Found(path=path, rel=path.name, readable=path.suffix.lower() in (".xlsx", ".xlsm"))
+    found = Found(path=path, rel=path.name, readable=path.suffix.lower() in READABLE)
     if not found.readable:
         return None, [unreadable_format(found)]
     outcome = read_and_check(form, {u.ma_don_vi: u for u in units}, found)

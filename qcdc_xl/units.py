@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from .coerce import strip_accents
 from .spec import UNIT_TYPES
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
@@ -50,8 +51,7 @@ class Unit:
 
 def _fold(text: str) -> str:
     """Lower-case, accents off (đ → d), punctuation and underscores to single spaces."""
-    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
+    text = strip_accents(str(text)).lower()
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 

@@ -21,7 +21,6 @@ import shutil
 import sys
 import tempfile
 import time
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -340,12 +339,10 @@ def output_path(ret: Return, template: Path, out: Path) -> Path:
 
 def below_table_cells(template: Path, table: str, row_values: list) -> list[dict]:
     """set_cells for a row typed just under a table (outside it), in its input columns."""
-    import openpyxl
     from openpyxl.utils.cell import get_column_letter, range_boundaries
 
-    with warnings.catch_warnings():  # "Print area cannot be set to Defined name"
-        warnings.simplefilter("ignore", UserWarning)
-        wb = openpyxl.load_workbook(template)
+    from qcdc_xl.read import load_quietly
+    wb = load_quietly(template)
     for ws in wb.worksheets:
         if table in ws.tables:
             min_col, _r, _c, max_row = range_boundaries(ws.tables[table].ref)

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import warnings
 from collections import Counter
 from pathlib import Path
 
-import openpyxl
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from fill import name_cell  # noqa: F401 - used here and by the real-client tests
+from qcdc_xl.read import load_quietly
 from qcdc_xl.spec import Form
 from qcdc_xl.units import Unit
 
@@ -155,9 +154,7 @@ def same_number(a, b) -> bool:
 
 
 def load(path: Path, data_only: bool = False):
-    with warnings.catch_warnings():  # openpyxl: "Print area cannot be set to Defined name"
-        warnings.simplefilter("ignore", UserWarning)
-        return openpyxl.load_workbook(path, data_only=data_only)
+    return load_quietly(path, data_only=data_only)
 
 
 def require_libreoffice() -> None:
