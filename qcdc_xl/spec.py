@@ -13,7 +13,8 @@ from typing import Any, Iterable
 
 import yaml
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "workbook_templates"
+from .bundled import bundled_form_path
+
 DEFAULT_FORM = "nq02_sk5"
 
 INPUT_TYPES = ("int", "money", "yesno", "list", "date", "text")
@@ -660,7 +661,7 @@ def form_path(form: str | Path | None) -> Path:
     p = Path(form)
     if p.suffix.lower() in (".yaml", ".yml") or p.exists():
         return p
-    return TEMPLATES_DIR / f"{form}.yaml"
+    return bundled_form_path(str(form))
 
 
 def load_form(form: str | Path | None = None) -> Form:

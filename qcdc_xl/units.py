@@ -8,11 +8,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bundled import default_units_path
 from .coerce import strip_accents
 from .spec import UNIT_TYPES
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
-DEFAULT_UNITS = SAMPLES_DIR / "don_vi.csv"
 
 COLUMNS = ("ma_don_vi", "ten_don_vi", "loai_hinh", "khoi", "loai_dn")
 REQUIRED_COLUMNS = ("ma_don_vi", "ten_don_vi", "loai_hinh")
@@ -108,7 +107,7 @@ def _cell_text(value) -> str:
 
 def load_units(path: Path | str | None = None) -> list[Unit]:
     """Read and check a units list; raise :class:`UnitsError` naming the first bad row."""
-    path = Path(path) if path else DEFAULT_UNITS
+    path = Path(path) if path else default_units_path()
     if not path.is_file():
         raise UnitsError(f"Không tìm thấy danh sách đơn vị «{path}»; kiểm tra lại đường dẫn.")
     rows = [r for r in _read_rows(path)]

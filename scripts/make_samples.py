@@ -1,6 +1,6 @@
 """Make the sample returns in samples/returns/: the bloc's 110 units, filled like real people do.
 
-    python3 samples/make_samples.py [--out DIR] [--no-libreoffice]
+    python3 scripts/make_samples.py [--out DIR] [--no-libreoffice]
 
 Deterministic (fixed seed, fixed generation and save times). The templates come from the real
 generator; they are filled through LibreOffice Calc (the real client: typed by defined name,
@@ -25,8 +25,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from qcdc_xl import libreoffice  # noqa: E402
 from qcdc_xl.spec import load_form  # noqa: E402
@@ -34,8 +34,8 @@ from qcdc_xl.units import Unit, load_units  # noqa: E402
 
 SEED = 20220512  # the resolution's date
 GENERATED_AT = dt.datetime(2022, 5, 20, 8, 0)
-UNITS_CSV = HERE / "don_vi.csv"
-RETURNS = HERE / "returns"
+UNITS_CSV = ROOT / "samples" / "don_vi.csv"
+RETURNS = ROOT / "samples" / "returns"
 YEARS = range(2017, 2022)
 
 # Bloc-wide figures of the report that the summary should reproduce from the returns.
