@@ -17,7 +17,8 @@ A job (every key but ``open`` optional)::
      "edits": [{"op": "insert_rows", "sheet": "Phụ lục 1", "row": 9, "count": 2}, …],
      "recalc": true, "save_xlsx": "out.xlsx", "save_pdf": "out.pdf",
      "save_as": {"path": "out.xls", "filter": "MS Excel 97"},
-     "read_names": ["hnnld_tl_2019"], "read_cells": [{"sheet": "…", "cell": "C5"}]}
+     "read_names": ["hnnld_tl_2019"], "read_cells": [{"sheet": "…", "cell": "C5"}],
+     "read_modified": true}  # values["modified"]: the document's saved time as loaded (ISO)
 
 ``edits`` run after the writes, in order, as a person's own actions: insert_rows / delete_rows
 (1-based row), sort (a range by a column offset), rename_sheet, set_cell (see lo_worker).
