@@ -25,6 +25,7 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -151,10 +152,10 @@ def no_libreoffice(found: Found, kind: str) -> Issue:
         f"đổi tệp này."))
 
 
-def _reason(error: str | None) -> str:
+def _reason(error: str | None, out_of_time: bool = False) -> str:
     text = " ".join(str(error or "").split())
-    if "time limit" in text:
-        return "quá thời gian cho phép, tệp có thể quá lớn hoặc hỏng"
+    if out_of_time or "time limit" in text:
+        return "việc chuyển đổi quá thời gian cho phép, tệp có thể quá lớn hoặc hỏng"
     text = text if len(text) <= 150 else text[:149] + "…"
     return f"tệp hỏng hoặc không phải bảng tính; mã kỹ thuật: {text or 'không rõ'}"
 
@@ -207,14 +208,17 @@ def convert_all(form: Form, todo: list[tuple[Found, str]], workdir: Path
         jobs.append({"open": str(source), "recalc": False, "read_modified": True,
                      "save_xlsx": str(target)})
         staged.append((found, kind, target))
+    timeout = _SECONDS_START + _SECONDS_PER_FILE * len(jobs)
+    started = time.monotonic()
     try:
-        results = libreoffice.run_jobs(jobs, timeout=_SECONDS_START + _SECONDS_PER_FILE * len(jobs))
+        results = libreoffice.run_jobs(jobs, timeout=timeout)
     except libreoffice.LibreOfficeUnavailable:
         return [], {**failed, **{f.rel: no_libreoffice(f, kind) for f, kind, _ in staged}}
+    out_of_time = time.monotonic() - started >= timeout - 1  # soffice was stopped, not the file
     converted = []
     for (found, kind, target), result in zip(staged, results):
         if not result.get("ok") or not target.is_file():
-            failed[found.rel] = not_converted(found, kind, _reason(result.get("error")))
+            failed[found.rel] = not_converted(found, kind, _reason(result.get("error"), out_of_time))
             continue
         try:
             _complete(form, target, (result.get("values") or {}).get("modified"))

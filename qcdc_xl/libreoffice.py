@@ -192,6 +192,7 @@ class _Session:
         self.tmp = Path(tempfile.mkdtemp(prefix="qcdc_lo_"))
         self.pipe = "qcdc_%s" % uuid.uuid4().hex
         self.proc: subprocess.Popen | None = None
+        self.worker_killed = False  # then nobody asked soffice to terminate: do not wait for it
 
     @property
     def uno_url(self) -> str:
@@ -210,8 +211,8 @@ class _Session:
 
     def __exit__(self, *exc):
         if self.proc is not None:
-            try:
-                self.proc.wait(timeout=10)  # the worker asked soffice to terminate
+            try:  # the worker asked soffice to terminate, unless it was killed itself
+                self.proc.wait(timeout=0 if self.worker_killed else 10)
             except subprocess.TimeoutExpired:
                 pass
             _kill_tree(self.proc)
@@ -238,6 +239,7 @@ class _Session:
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
+                self.worker_killed = True
         lines = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()
                  if line.strip()]
         tail = err_path.read_text(encoding="utf-8", errors="replace")[-2000:]
