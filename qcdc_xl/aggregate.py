@@ -44,10 +44,12 @@ class AggregateError(Exception):
 def read_and_check(form: Form, units_by_code: dict, found: Found) -> UnitResult | list[Issue]:
     """A checked result, or only file-level issues when the file cannot be used at all."""
     from .check import check_return
+    from .convert import tables_restored
     from .read import read_return
 
     try:
-        raw = read_return(found.path, found.rel, form)
+        with tables_restored(form, found) as readable:
+            raw = read_return(readable.path, found.rel, form)
         if any(i.code in ("unreadable_file", "encrypted_file") for i in raw.issues):
             return _format_notes(found, None) + list(raw.issues)
         result = check_return(form, raw, units_by_code)

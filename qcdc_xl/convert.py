@@ -27,6 +27,7 @@ import stat
 import tempfile
 import time
 import zipfile
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree
@@ -254,13 +255,61 @@ def _complete(form: Form, path: Path, modified: str | None) -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         parts = {info.filename: z.read(info) for info in z.infolist()}
     changed = _restore_modified(parts, modified)
-    changed |= _restore_tables(form, parts, data)
+    changed |= _safe_to_open(data) and _restore_tables(form, parts, data)
     if changed:
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, body in parts.items():
-                z.writestr(name, body)
-        path.write_bytes(out.getvalue())
+        path.write_bytes(_zip(parts))
+
+
+def _zip(parts: dict) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def _safe_to_open(data: bytes) -> bool:
+    """Whether the reader's own screening (size, zip bombs, DTDs) lets the file through: only
+    then may openpyxl look at it here; otherwise the reader reports it."""
+    from .read import sniff
+
+    return sniff(data, "") is None
+
+
+@contextmanager
+def tables_restored(form: Form, found: Found):
+    """``found``, or a temporary copy of it with the template's tables put back when the
+    workbook is of this form but holds no table at all: a program that drops Excel tables
+    saved it (Gnumeric does), or a person turned them into plain ranges. The rows are then
+    read where the tables' headers are (docs/decisions.md)."""
+    repaired = None
+    if not found.converted_from and found.problem is None:
+        from .read import MAX_FILE_BYTES
+        repaired = _with_tables(form, _read_regular(found.path, MAX_FILE_BYTES + 1))
+    if repaired is None:
+        yield found
+        return
+    with temporary_folder() as tmp:
+        copy = Path(tmp) / ("tables" + found.path.suffix.lower())
+        copy.write_bytes(repaired)
+        _keep_file_time(found.path, copy)
+        yield replace(found, path=copy)
+
+
+def _with_tables(form: Form, data: bytes) -> bytes | None:
+    """The package with the tables put back, or None when there is nothing to put back."""
+    if not data.startswith(_ZIP_MAGIC):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = z.namelist()
+            if (any(n.startswith("xl/tables/") for n in names) or "xl/workbook.xml" not in names
+                    or not _safe_to_open(data)):
+                return None
+            parts = {info.filename: z.read(info) for info in z.infolist()}
+        return _zip(parts) if _restore_tables(form, parts, data) else None
+    except Exception:  # a damaged package: the reader says what is wrong with it
+        return None
 
 
 _MODIFIED_RE = re.compile(rb"<dcterms:modified\b[^>]*>[^<]*</dcterms:modified>")

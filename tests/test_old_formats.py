@@ -253,3 +253,44 @@ def test_a_conversion_past_its_time_limit_is_an_unreadable_file(form, saved, mon
     result, issues = check_file(form, list(UNITS.values()), saved.saved / "HCSN.xls")
     assert result is None and [i.code for i in issues] == ["unreadable_file"]
     assert "quá thời gian" in issues[0].message and "Lưu thành" in issues[0].message
+
+
+# ---------------------------------------------------------------- a workbook without its tables
+
+
+def _without_tables(wb) -> None:
+    for ws in wb.worksheets:
+        for name in list(ws.tables):
+            del ws.tables[name]
+
+
+def test_tables_turned_into_plain_ranges_are_found_by_their_headers(form, tmp_path):
+    """What an .xls conversion or Gnumeric leaves: the template's cells, no table objects."""
+    from fill import fill_with_openpyxl
+
+    template = generate_workbook(form, UNITS["HCSN"], tmp_path / "mau.xlsx")
+    values = h.complete_values(form, UNITS["HCSN"])
+    rows = {t.name: h.table_rows(form, t.name, 2) for t in form.tables_for("HCSN")}
+    kept = fill_with_openpyxl(template, tmp_path / "co_bang.xlsx", values=values, rows=rows)
+    plain = fill_with_openpyxl(template, tmp_path / "khong_bang.xlsx", values=values, rows=rows,
+                               edit=_without_tables)
+    with zipfile.ZipFile(plain) as z:
+        assert not any(n.startswith("xl/tables/") for n in z.namelist())
+    before = plain.read_bytes()
+    ref, _ = check_file(form, list(UNITS.values()), kept)
+    result, issues = check_file(form, list(UNITS.values()), plain)
+    assert issues == [] and result.values == ref.values and result.tables == ref.tables
+    assert [len(result.tables[t]) for t in rows] == [2, 2]
+    assert plain.read_bytes() == before  # the tables went into a temporary copy only
+
+
+def test_a_foreign_workbook_without_tables_is_left_alone(form, tmp_path):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "TT"
+    wb.save(tmp_path / "khac.xlsx")
+    found = _found(tmp_path / "khac.xlsx")
+    with convert.tables_restored(form, found) as readable:
+        assert readable.path == found.path
+    _, issues = check_file(form, list(UNITS.values()), found.path)
+    assert [i.code for i in issues] == ["not_a_form"]
