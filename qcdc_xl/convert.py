@@ -49,6 +49,7 @@ _SECONDS_PER_FILE = 30  # a filled template converts in about 1 s
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+_WORKBOOK_STREAMS = tuple(n.encode("utf-16-le") for n in ("Workbook", "Book"))  # as read.py
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -76,20 +77,22 @@ def _head(path: Path, size: int = 4096) -> bytes:
     return _read_regular(path, size)
 
 
-def _is_encrypted_ole(path: Path) -> bool:
-    """A password-protected Office file (OLE with an EncryptedPackage stream): it stays
-    ``encrypted_file``, which the reader reports with how to remove the password."""
-    return _ENCRYPTED in _read_regular(path, 100 * 1024 * 1024 + 1)
+def _ole_kind(path: Path) -> str:
+    """'encrypted' (a password-protected Office file, which stays ``encrypted_file``),
+    'workbook' (an Excel 97–2003 workbook stream inside) or 'other' (a .doc, a .ppt…)."""
+    data = _read_regular(path, 100 * 1024 * 1024 + 1)
+    if _ENCRYPTED in data:
+        return "encrypted"
+    return "workbook" if any(n in data for n in _WORKBOOK_STREAMS) else "other"
 
 
 def content_kind(path: Path) -> str | None:
-    """'.xls' or '.ods' when a file's bytes are an old-format spreadsheet, '.xlsx' when they
-    are an OOXML package, else None (by content, whatever the name says)."""
+    """By content, whatever the name says: '.xls' for an Excel 97–2003 workbook, '.ods' for
+    an OpenDocument spreadsheet, '.xlsx' for an OOXML package, 'encrypted' for a
+    password-protected Office file, else None."""
     head = _head(path)
     if head.startswith(_OLE_MAGIC):
-        if _is_encrypted_ole(path):
-            return None
-        return ".xls"
+        return {"encrypted": "encrypted", "workbook": ".xls"}.get(_ole_kind(path))
     if head.startswith(_ZIP_MAGIC):
         if head[30:38] == b"mimetype" and b"opendocument.spreadsheet" in head[:200]:
             return ".ods"
@@ -101,15 +104,14 @@ def prepare(found: Found) -> tuple[Found, str | None]:
     """How to read ``found``: (the file, the old format's suffix when it must go through
     LibreOffice first, else None).
 
-    By name and content: a CONVERTIBLE name is converted, unless its bytes are an .xlsx
-    (then it is read as one) or a password-protected Office file (then the reader reports
-    ``encrypted_file``); an .xlsx/.xlsm whose bytes are an .xls or .ods is converted."""
+    A CONVERTIBLE name is converted, unless its bytes are an .xlsx (then it is read as one)
+    or a password-protected Office file (then the reader reports ``encrypted_file``); an
+    .xlsx/.xlsm whose bytes are an .xls or an .ods is converted too."""
     if found.problem is not None:
         return found, None
     suffix = found.path.suffix.lower()
     if suffix in CONVERTIBLE:
-        kind = content_kind(found.path)
-        if kind == ".xlsx" or (kind is None and _head(found.path, 8) == _OLE_MAGIC):
+        if content_kind(found.path) in (".xlsx", "encrypted"):
             return replace(found, readable=True), None
         return found, suffix
     if found.readable:

@@ -51,6 +51,16 @@ def _fake_ods(path: Path) -> Path:
     return path
 
 
+def _word_97(path: Path) -> Path:
+    """An OLE file holding a "WordDocument" stream: a .doc, no workbook."""
+    b.encrypted_ole(path)
+    data = bytearray(path.read_bytes())
+    at = data.find("EncryptedPackage".encode("utf-16-le"))
+    data[at: at + 34] = "WordDocument".encode("utf-16-le").ljust(34, b"\0")
+    path.write_bytes(bytes(data))
+    return path
+
+
 @pytest.fixture
 def no_libreoffice(monkeypatch, tmp_path):
     """A machine without LibreOffice (QCDC_SOFFICE pointing nowhere)."""
@@ -76,6 +86,7 @@ def test_old_formats_are_recognised_by_name_and_by_content(form, tmp_path):
         "xlsx_doi_ten.xls": (b.copy(good, tmp_path / "xlsx_doi_ten.xls"), None, True),
         "mat_khau.xls": (b.encrypted_ole(tmp_path / "mat_khau.xls"), None, True),
         "nhi_phan.xlsb": (b.copy(good, tmp_path / "nhi_phan.xlsb"), None, False),
+        "van_ban.xlsx": (_word_97(tmp_path / "van_ban.xlsx"), None, True),  # a .doc: not converted
     }
     for name, (path, kind, readable) in cases.items():
         found, got = convert.prepare(_found(path))
