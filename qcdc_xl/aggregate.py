@@ -394,6 +394,8 @@ def check_file(form: Form, units: list[Unit], path: Path) -> tuple[UnitResult | 
     from .convert import convert_one, prepare, temporary_folder
 
     found, kind = prepare(Found(path=path, rel=path.name, readable=path.suffix.lower() in READABLE))
+    if found.problem is not None:
+        return None, [found.problem]
     if kind:
         with temporary_folder() as tmp:
             converted = convert_one(form, found, kind, Path(tmp))

@@ -89,15 +89,25 @@ def _ole_kind(path: Path) -> str:
 def content_kind(path: Path) -> str | None:
     """By content, whatever the name says: '.xls' for an Excel 97–2003 workbook, '.ods' for
     an OpenDocument spreadsheet, '.xlsx' for an OOXML package, 'encrypted' for a
-    password-protected Office file, else None."""
+    password-protected Office file, 'encrypted_odf' for an OpenDocument one, else None."""
     head = _head(path)
     if head.startswith(_OLE_MAGIC):
         return {"encrypted": "encrypted", "workbook": ".xls"}.get(_ole_kind(path))
     if head.startswith(_ZIP_MAGIC):
         if head[30:38] == b"mimetype" and b"opendocument.spreadsheet" in head[:200]:
-            return ".ods"
+            return "encrypted_odf" if _odf_encrypted(path) else ".ods"
         return ".xlsx"
     return None
+
+
+def _odf_encrypted(path: Path) -> bool:
+    """An OpenDocument file saved with a password: its manifest lists encryption data."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(_read_regular(path, 100 * 1024 * 1024 + 1))) as z:
+            info = z.getinfo("META-INF/manifest.xml")
+            return info.file_size < 1024 * 1024 and b"encryption-data" in z.read(info)
+    except (KeyError, OSError, zipfile.BadZipFile, ValueError, RuntimeError):
+        return False
 
 
 def prepare(found: Found) -> tuple[Found, str | None]:
@@ -110,14 +120,14 @@ def prepare(found: Found) -> tuple[Found, str | None]:
     if found.problem is not None:
         return found, None
     suffix = found.path.suffix.lower()
+    kind = content_kind(found.path) if suffix in CONVERTIBLE or found.readable else None
+    if kind == "encrypted_odf":  # the reader knows only Office's encryption
+        return replace(found, readable=False, problem=encrypted_odf(found)), None
     if suffix in CONVERTIBLE:
-        if content_kind(found.path) in (".xlsx", "encrypted"):
+        if kind in (".xlsx", "encrypted"):
             return replace(found, readable=True), None
         return found, suffix
-    if found.readable:
-        kind = content_kind(found.path)
-        return found, (kind if kind in (".xls", ".ods") else None)
-    return found, None
+    return found, (kind if found.readable and kind in (".xls", ".ods") else None)
 
 
 def describe(found: Found, kind: str) -> str:
@@ -137,6 +147,13 @@ def converted_warning(found: Found, ma_don_vi: str | None = None) -> Issue:
         f"gốc không bị sửa). Hãy đối chiếu các số liệu đã tổng hợp của đơn vị "
         f"với tệp gốc; lần sau hãy mở biểu mẫu bằng Excel và Lưu thành .xlsx (Sổ làm việc Excel) "
         f"rồi gửi lại."))
+
+
+def encrypted_odf(found: Found) -> Issue:
+    return issue("encrypted_file", file=found.rel, message=(
+        f"Tệp «{found.rel}»: tệp LibreOffice/OpenOffice được đặt mật khẩu khi mở nên phần mềm tổng "
+        f"hợp không đọc được; hãy mở tệp, chọn Tệp → Lưu thành, bỏ chọn «Lưu với mật khẩu», lưu "
+        f"thành .xlsx (Sổ làm việc Excel) rồi gửi lại."))
 
 
 def not_converted(found: Found, kind: str, reason: str) -> Issue:
@@ -199,6 +216,10 @@ def convert_all(form: Form, todo: list[tuple[Found, str]], workdir: Path
     failed: dict[str, Issue] = {}
     jobs, staged = [], []
     for n, (found, kind) in enumerate(todo):
+        too_large = _too_large(found)
+        if too_large is not None:
+            failed[found.rel] = too_large
+            continue
         source = workdir / "in" / f"{n}{kind}"  # the right suffix helps LibreOffice's detection
         source.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -211,6 +232,8 @@ def convert_all(form: Form, todo: list[tuple[Found, str]], workdir: Path
         jobs.append({"open": str(source), "recalc": False, "read_modified": True,
                      "save_xlsx": str(target)})
         staged.append((found, kind, target))
+    if not jobs:
+        return [], failed
     timeout = _SECONDS_START + _SECONDS_PER_FILE * len(jobs)
     started = time.monotonic()
     try:
@@ -233,6 +256,17 @@ def convert_all(form: Form, todo: list[tuple[Found, str]], workdir: Path
     return converted, failed
 
 
+def _too_large(found: Found) -> Issue | None:
+    """The reader's limit on disk holds for old formats too (checked before LibreOffice)."""
+    from .read import MAX_FILE_BYTES, _too_large as too_large_issue
+
+    try:
+        size = found.path.stat().st_size
+    except OSError:
+        return None  # the copy fails next and says why
+    return too_large_issue(found.rel, size) if size > MAX_FILE_BYTES else None
+
+
 def convert_one(form: Form, found: Found, kind: str, workdir: Path) -> Found | Issue:
     converted, failed = convert_all(form, [(found, kind)], workdir)
     return converted[0] if converted else failed[found.rel]
@@ -244,8 +278,17 @@ def _keep_file_time(original: Path, copy: Path) -> None:
     os.utime(copy, (info.st_atime, info.st_mtime))
 
 
+@contextmanager
 def temporary_folder():
-    return tempfile.TemporaryDirectory(prefix="qcdc_convert_")
+    """A private temporary folder, removed afterwards even when Windows still holds a file
+    that soffice had open for a moment."""
+    from .libreoffice import _remove_tree
+
+    path = tempfile.mkdtemp(prefix="qcdc_convert_")
+    try:
+        yield path
+    finally:
+        _remove_tree(Path(path))
 
 
 # ---------------------------------------------------------------- repairing the copy

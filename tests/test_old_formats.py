@@ -61,6 +61,17 @@ def _word_97(path: Path) -> Path:
     return path
 
 
+def _encrypted_ods(path: Path) -> Path:
+    """An OpenDocument spreadsheet saved with a password (its manifest lists encryption data)."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("META-INF/manifest.xml", '<manifest:manifest><manifest:file-entry '
+                   'manifest:full-path="content.xml"><manifest:encryption-data/>'
+                   "</manifest:file-entry></manifest:manifest>", zipfile.ZIP_DEFLATED)
+        z.writestr("content.xml", b"\x8f\x12 encrypted bytes", zipfile.ZIP_DEFLATED)
+    return path
+
+
 @pytest.fixture
 def no_libreoffice(monkeypatch, tmp_path):
     """A machine without LibreOffice (QCDC_SOFFICE pointing nowhere)."""
@@ -99,6 +110,18 @@ def test_a_renamed_xlsx_is_read_and_an_encrypted_xls_stays_encrypted(form, tmp_p
     assert result.status == "ok" and issues == [] and result.values["so_dang_vien"] is not None
     _, issues = check_file(form, list(UNITS.values()), b.encrypted_ole(tmp_path / "mat_khau.xls"))
     assert [i.code for i in issues] == ["encrypted_file"]
+
+
+@pytest.mark.parametrize("name", ["mat_khau.ods", "mat_khau_ods.xlsx"])
+def test_a_password_protected_ods_is_an_encrypted_file(form, tmp_path, name):
+    _, issues = check_file(form, list(UNITS.values()), _encrypted_ods(tmp_path / name))
+    assert [(i.code, i.file) for i in issues] == [("encrypted_file", name)]
+    assert "mật khẩu" in issues[0].message and "Lưu thành" in issues[0].message
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    _encrypted_ods(returns / name)
+    report = build_report(form, list(UNITS.values()), returns)
+    assert [i.code for i in report.issues if i.file == name] == ["encrypted_file"]
 
 
 def test_without_libreoffice_an_old_format_is_the_clear_error_of_before(form, tmp_path, no_libreoffice):
@@ -256,6 +279,15 @@ def test_a_wps_et_and_a_renamed_xls_are_converted_too(form, saved):
     messages = {u.file: u.issues[0].message for u in report.units}
     assert "WPS Spreadsheets (.et)" in messages["DN002.et"]
     assert "(.ods) được đặt đuôi .xlsx" in messages["SNV.xlsx"]
+
+
+def test_an_old_format_file_past_the_size_limit_is_refused_before_libreoffice(form, saved, monkeypatch):
+    from qcdc_xl import read
+    monkeypatch.setattr(read, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(libreoffice, "run_jobs", lambda *a, **k: pytest.fail("LibreOffice started"))
+    result, issues = check_file(form, list(UNITS.values()), saved.saved / "HCSN.xls")
+    assert result is None and [i.code for i in issues] == ["unreadable_file"]
+    assert "quá lớn" in issues[0].message
 
 
 def test_a_conversion_past_its_time_limit_is_an_unreadable_file(form, saved, monkeypatch):
