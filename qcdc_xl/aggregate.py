@@ -117,17 +117,19 @@ def read_all(form: Form, units_by_code: dict, files: list[Found],
     files = [f for f, _kind in planned]
     to_convert = [(f, kind) for f, kind in planned if kind]
     if not to_convert:
-        return _read_all(form, units_by_code, files, {}, on_done, work)
-    with temporary_folder() as tmp:
-        converted, failed = convert_all(form, to_convert, Path(tmp))
-        by_rel = {f.rel: f for f in converted}
-        return [(original, outcome) for original, (_f, outcome) in zip(files, _read_all(
-            form, units_by_code, [by_rel.get(f.rel, f) for f in files], failed, on_done, work))]
+        outcomes = _read_all(form, units_by_code, files, {}, on_done, work)
+    else:
+        with temporary_folder() as tmp:
+            converted, failed = convert_all(form, to_convert, Path(tmp))
+            by_rel = {f.rel: f for f in converted}  # read the copies in place of the originals
+            outcomes = _read_all(form, units_by_code, [by_rel.get(f.rel, f) for f in files],
+                                 failed, on_done, work)
+    return [(f, outcomes[f.rel]) for f in files]
 
 
 def _read_all(form: Form, units_by_code: dict, files: list[Found], outcomes: dict,
-              on_done: Callable[[], None], work: Callable | None) -> list[tuple[Found, object]]:
-    """Read ``files`` but those whose outcome is already known (rel -> issues)."""
+              on_done: Callable[[], None], work: Callable | None) -> dict:
+    """Every file's outcome by rel; ``outcomes`` holds those already known (rel -> issue)."""
     readable = [f for f in files if f.readable and f.rel not in outcomes]
     outcomes = dict(outcomes)
     outcomes.update({f.rel: [f.problem] if f.problem else [unreadable_format(f)]
@@ -140,7 +142,7 @@ def _read_all(form: Form, units_by_code: dict, files: list[Found], outcomes: dic
     for found in readable:  # few files, or no process can be started here
         outcomes[found.rel] = read_and_check(form, units_by_code, found)
         on_done()
-    return [(f, outcomes[f.rel]) for f in files]
+    return outcomes
 
 
 def _read_in_pool(form: Form, units_by_code: dict, files: list[Found], workers: int,
