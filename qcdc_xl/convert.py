@@ -300,7 +300,12 @@ def _complete(form: Form, path: Path, modified: str | None) -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         parts = {info.filename: z.read(info) for info in z.infolist()}
     changed = _restore_modified(parts, modified)
-    changed |= _safe_to_open(data) and _restore_tables(form, parts, data)
+    trial = dict(parts)
+    try:
+        if _safe_to_open(data) and _restore_tables(form, trial, data):
+            parts, changed = trial, True
+    except Exception:  # e.g. the generator failed: read the copy as LibreOffice wrote it
+        pass
     if changed:
         path.write_bytes(_zip(parts))
 
