@@ -337,3 +337,19 @@ def test_a_foreign_workbook_without_tables_is_left_alone(form, tmp_path):
         assert readable.path == found.path
     _, issues = check_file(form, list(UNITS.values()), found.path)
     assert [i.code for i in issues] == ["not_a_form"]
+
+
+def test_a_file_that_stalls_libreoffice_costs_only_itself(saved, tmp_path):
+    """The per-file limit of a batch (``job_timeout``): the stalled job is stopped, the ones
+    after it run in a fresh soffice. Here the "stall" is a job typing 20000 cells (~40 s when
+    not stopped; a few milliseconds per cell through the UNO bridge)."""
+    jobs = []
+    for n in range(3):
+        source = shutil.copyfile(saved.saved / "HCSN.xlsx", tmp_path / f"{n}.xlsx")
+        jobs.append({"open": str(source), "recalc": False, "read_names": ["so_dang_vien"]})
+    jobs[1]["set_cells"] = [{"sheet": "Hướng dẫn", "cell": f"Z{i}", "value": i} for i in range(1, 20001)]
+    results = libreoffice.run_jobs(jobs, job_timeout=1)
+    assert [r["ok"] for r in results] == [True, False, True]
+    assert "time limit" in results[1]["error"] and len(libreoffice.last_sessions) == 2
+    expected = {"so_dang_vien": saved.reference["HCSN"].values["so_dang_vien"]}
+    assert results[0]["values"] == results[2]["values"] == expected
