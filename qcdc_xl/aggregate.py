@@ -71,10 +71,9 @@ def _format_notes(found: Found, ma_don_vi: str | None) -> list[Issue]:
     """The warnings about the file's format itself: converted from an old format, macros."""
     from .convert import converted_warning, macro_warning
 
-    if found.converted_from:
-        return [converted_warning(found, ma_don_vi)]
+    notes = [converted_warning(found, ma_don_vi)] if found.converted_from else []
     macros = macro_warning(found, ma_don_vi)
-    return [macros] if macros else []
+    return notes + ([macros] if macros else [])
 
 
 def crashed(found: Found, timed_out: bool = False) -> Issue:

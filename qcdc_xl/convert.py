@@ -182,20 +182,42 @@ def _reason(error: str | None, out_of_time: bool = False) -> str:
 
 
 def macro_warning(found: Found, ma_don_vi: str | None = None) -> Issue | None:
-    """``macros_present`` for an .xlsm or a package holding VBA or Excel 4 macro sheets."""
-    try:
-        with zipfile.ZipFile(found.path) as z:
-            names = [n.lower() for n in z.namelist()]
-    except (OSError, zipfile.BadZipFile, ValueError):
-        return None  # the reader has already said why the file cannot be used
-    has_code = any(n.endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names)
-    if not has_code and found.path.suffix.lower() != ".xlsm":
+    """``macros_present`` for an .xlsm, a package holding VBA or Excel 4 macro sheets, or an
+    old-format original holding VBA or LibreOffice Basic (the conversion drops them)."""
+    if found.converted_from:
+        has_code, xlsm = _old_format_macros(found.source or found.path), False
+    else:
+        try:
+            with zipfile.ZipFile(found.path) as z:
+                names = [n.lower() for n in z.namelist()]
+        except (OSError, zipfile.BadZipFile, ValueError):
+            return None  # the reader has already said why the file cannot be used
+        has_code = any(n.endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names)
+        xlsm = found.path.suffix.lower() == ".xlsm"
+    if not has_code and not xlsm:
         return None
-    what = ("có macro (mã VBA)" if has_code else
+    what = ("có macro" if has_code else
             "ở dạng .xlsm (sổ làm việc có bật macro) dù không thấy macro nào bên trong")
     return issue("macros_present", file=found.rel, ma_don_vi=ma_don_vi, message=(
         f"Tệp «{found.rel}»: {what}; số liệu vẫn được đọc, macro không được chạy. Lần sau hãy "
         f"dùng đúng biểu mẫu đã gửi (không thêm macro) và Lưu thành .xlsx (Sổ làm việc Excel)."))
+
+
+_OLE_VBA = "_VBA_PROJECT_CUR".encode("utf-16-le")  # Excel 97–2003 keeps its VBA storage so
+
+
+def _old_format_macros(path: Path) -> bool:
+    """Whether an .xls holds a VBA project, or an OpenDocument file Basic or scripts."""
+    data = _read_regular(path, 100 * 1024 * 1024 + 1)
+    if data.startswith(_OLE_MAGIC):
+        return _OLE_VBA in data
+    if data.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                return any(n.startswith(("Basic/", "Scripts/")) for n in z.namelist())
+        except (zipfile.BadZipFile, ValueError, RuntimeError):
+            return False
+    return False
 
 
 # ---------------------------------------------------------------- converting a batch
@@ -253,7 +275,8 @@ def convert_all(form: Form, todo: list[tuple[Found, str]], workdir: Path
         except Exception as exc:  # what LibreOffice wrote is no package we can patch
             failed[found.rel] = not_converted(found, kind, _reason(f"{type(exc).__name__}: {exc}"))
             continue
-        converted.append(replace(found, path=target, readable=True, converted_from=kind))
+        converted.append(replace(found, path=target, readable=True, converted_from=kind,
+                                 source=found.path))
     return converted, failed
 
 

@@ -29,6 +29,7 @@ class Found:
     readable: bool
     problem: Issue | None = None  # why a file is not read, when it is not its format
     converted_from: str | None = None  # an old format's suffix: ``path`` is its .xlsx copy
+    source: Path | None = None  # then the original file
 
 
 def _is_hidden(path: Path) -> bool:

@@ -152,13 +152,34 @@ def test_an_xlsm_is_read_with_a_warning_that_nothing_was_run(form, tmp_path):
     good = _good(form, "DN", tmp_path / "DN002.xlsx")
     ref, _ = check_file(form, list(UNITS.values()), good)
     for path, words in [(b.copy(good, tmp_path / "DN002.xlsm"), ".xlsm"),
-                        (hostile.with_vba(good.read_bytes(), tmp_path / "vba.xlsx"), "mã VBA"),
-                        (hostile.with_vba(good.read_bytes(), tmp_path / "vba.xlsm"), "mã VBA")]:
+                        (hostile.with_vba(good.read_bytes(), tmp_path / "vba.xlsx"), "có macro"),
+                        (hostile.with_vba(good.read_bytes(), tmp_path / "vba.xlsm"), "có macro")]:
         result, issues = check_file(form, list(UNITS.values()), path)
         assert [(i.code, i.severity, i.ma_don_vi) for i in issues] == [
             ("macros_present", "warning", "DN002")], path.name
         assert words in issues[0].message and "macro không được chạy" in issues[0].message
         assert result.status == "ok" and result.values == ref.values
+
+
+def test_macros_in_an_old_format_original_are_reported_too(tmp_path):
+    """The conversion drops them; the warning is about what the unit sent."""
+    xls = b.old_xls(tmp_path / "co_macro.xls")
+    data = bytearray(xls.read_bytes())
+    data[-200:-200 + 32] = "_VBA_PROJECT_CUR".encode("utf-16-le")
+    xls.write_bytes(bytes(data))
+    ods = tmp_path / "co_macro.ods"
+    with zipfile.ZipFile(ods, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("Basic/Standard/Module1.xml", "<script:module/>")
+    copy = tmp_path / "chuyen_doi.xlsx"  # the converted copy: the warning never looks at it
+    copy.write_bytes(b"")
+    for original, kind in [(xls, ".xls"), (ods, ".ods")]:
+        found = Found(path=copy, rel=original.name, readable=True, converted_from=kind, source=original)
+        warning = convert.macro_warning(found, "SNV")
+        assert (warning.code, warning.file, warning.ma_don_vi) == ("macros_present", original.name, "SNV")
+    plain = Found(path=copy, rel="x.xls", readable=True, converted_from=".xls",
+                  source=b.old_xls(tmp_path / "x.xls"))
+    assert convert.macro_warning(plain) is None
 
 
 def test_a_plain_xlsx_has_no_macro_warning(form, tmp_path):
