@@ -175,7 +175,7 @@ def no_libreoffice(found: Found, kind: str) -> Issue:
 
 def _reason(error: str | None, out_of_time: bool = False) -> str:
     text = " ".join(str(error or "").split())
-    if out_of_time or "time limit" in text:
+    if "time limit" in text or (out_of_time and "stopped" in text):
         return "việc chuyển đổi quá thời gian cho phép, tệp có thể quá lớn hoặc hỏng"
     text = text if len(text) <= 150 else text[:149] + "…"
     return f"tệp hỏng hoặc không phải bảng tính; mã kỹ thuật: {text or 'không rõ'}"
@@ -254,7 +254,7 @@ def convert_all(form: Form, todo: list[tuple[Found, str]], workdir: Path
         target = workdir / "out" / f"{n}.xlsx"
         jobs.append({"open": str(source), "recalc": False, "read_modified": True,
                      "save_xlsx": str(target)})
-        staged.append((found, kind, target))
+        staged.append((found, kind, source, target))
     if not jobs:
         return [], failed
     timeout = _SECONDS_START + _SECONDS_PER_FILE * len(jobs)
@@ -262,12 +262,15 @@ def convert_all(form: Form, todo: list[tuple[Found, str]], workdir: Path
     try:
         results = libreoffice.run_jobs(jobs, timeout=timeout, job_timeout=_SECONDS_ONE_FILE)
     except libreoffice.LibreOfficeUnavailable:
-        return [], {**failed, **{f.rel: no_libreoffice(f, kind) for f, kind, _ in staged}}
+        return [], {**failed, **{f.rel: no_libreoffice(f, kind) for f, kind, _s, _t in staged}}
     out_of_time = time.monotonic() - started >= timeout - 1  # soffice was stopped, not the file
     converted = []
-    for (found, kind, target), result in zip(staged, results):
+    for (found, kind, source, target), result in zip(staged, results):
         if not result.get("ok") or not target.is_file():
-            failed[found.rel] = not_converted(found, kind, _reason(result.get("error"), out_of_time))
+            error = str(result.get("error") or "")
+            for shown in {str(source), str(source.resolve())}:  # our copy's name: the unit's
+                error = error.replace(shown, found.rel)
+            failed[found.rel] = not_converted(found, kind, _reason(error, out_of_time))
             continue
         try:
             _complete(form, target, (result.get("values") or {}).get("modified"))

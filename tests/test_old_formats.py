@@ -274,6 +274,7 @@ def test_xls_and_ods_returns_read_the_same_as_xlsx_in_one_session(form, saved, t
     broken = [i for i in report.issues if i.file == "hong.ods"]
     assert [i.code for i in broken] == ["unreadable_file"]
     assert "LibreOffice không chuyển được" in broken[0].message and "Lưu thành" in broken[0].message
+    assert "qcdc_convert_" not in broken[0].message  # no temporary path shown to people
     # the feedback for a converted return: the plain list (no marked copy of an .xls is made)
     assert "LibreOffice" in (tmp_path / "phan_hoi" / "SNV_can_sua.txt").read_text(encoding="utf-8-sig")
 
