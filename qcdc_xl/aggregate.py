@@ -44,13 +44,17 @@ class AggregateError(Exception):
 def read_and_check(form: Form, units_by_code: dict, found: Found) -> UnitResult | list[Issue]:
     """A checked result, or only file-level issues when the file cannot be used at all."""
     from .check import check_return
+    from .convert import tables_restored
     from .read import read_return
 
     try:
-        raw = read_return(found.path, found.rel, form)
+        with tables_restored(form, found) as readable:
+            raw = read_return(readable.path, found.rel, form)
         if any(i.code in ("unreadable_file", "encrypted_file") for i in raw.issues):
-            return list(raw.issues)
-        return check_return(form, raw, units_by_code)
+            return _format_notes(found, None) + list(raw.issues)
+        result = check_return(form, raw, units_by_code)
+        result.issues = _format_notes(found, result.unit.ma_don_vi or None) + result.issues
+        return result
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # a reader bug (or a native library's panic, which is no
@@ -61,6 +65,15 @@ def read_and_check(form: Form, units_by_code: dict, found: Found) -> UnitResult 
             f"Tệp «{found.rel}»: gặp lỗi không mong đợi khi đọc (mã kỹ thuật: {type(exc).__name__}"
             f"{': ' + detail if detail else ''}). Hãy mở tệp bằng Excel, lưu lại rồi gửi lại; nếu "
             f"vẫn lỗi, gửi tệp cho bộ phận kỹ thuật."))]
+
+
+def _format_notes(found: Found, ma_don_vi: str | None) -> list[Issue]:
+    """The warnings about the file's format itself: converted from an old format, macros."""
+    from .convert import converted_warning, macro_warning
+
+    notes = [converted_warning(found, ma_don_vi)] if found.converted_from else []
+    macros = macro_warning(found, ma_don_vi)
+    return notes + ([macros] if macros else [])
 
 
 def crashed(found: Found, timed_out: bool = False) -> Issue:
@@ -94,10 +107,33 @@ def _work(found: Found):
 def read_all(form: Form, units_by_code: dict, files: list[Found],
              on_done: Callable[[], None] = lambda: None, work: Callable = None) -> list[tuple[Found, object]]:
     """Read and check every file, in parallel when it pays; results in the files' order.
-    (``work`` replaces the worker's function: a seam for tests.)"""
-    readable = [f for f in files if f.readable]
-    outcomes = {f.rel: [f.problem] if f.problem else [unreadable_format(f)]
-                for f in files if not f.readable}
+    Old formats are first converted, all in one LibreOffice session, into a temporary
+    folder that lives until everything is read. (``work`` replaces the worker's function:
+    a seam for tests.)"""
+    from .convert import convert_all, prepare, temporary_folder
+
+    planned = [prepare(f) for f in files]
+    files = [f for f, _kind in planned]
+    to_convert = [(f, kind) for f, kind in planned if kind]
+    if not to_convert:
+        outcomes = _read_all(form, units_by_code, files, {}, on_done, work)
+    else:
+        with temporary_folder() as tmp:
+            converted, failed = convert_all(form, to_convert, Path(tmp))
+            by_rel = {f.rel: f for f in converted}  # read the copies in place of the originals
+            outcomes = _read_all(form, units_by_code, [by_rel.get(f.rel, f) for f in files],
+                                 failed, on_done, work)
+    return [(f, outcomes[f.rel]) for f in files]
+
+
+def _read_all(form: Form, units_by_code: dict, files: list[Found], outcomes: dict,
+              on_done: Callable[[], None], work: Callable | None) -> dict:
+    """Every file's outcome by rel; ``outcomes`` holds those already known (rel -> issue)."""
+    readable = [f for f in files if f.readable and f.rel not in outcomes]
+    outcomes = dict(outcomes)
+    outcomes.update({f.rel: [f.problem] if f.problem else [unreadable_format(f)]
+                     for f in files if not f.readable and f.rel not in outcomes})
+    outcomes = {rel: [o] if isinstance(o, Issue) else o for rel, o in outcomes.items()}
     workers = min(os.cpu_count() or 1, 4)
     if len(readable) >= POOL_THRESHOLD and workers > 1:
         readable = _read_in_pool(form, units_by_code, readable, workers, outcomes, on_done,
@@ -105,7 +141,7 @@ def read_all(form: Form, units_by_code: dict, files: list[Found],
     for found in readable:  # few files, or no process can be started here
         outcomes[found.rel] = read_and_check(form, units_by_code, found)
         on_done()
-    return [(f, outcomes[f.rel]) for f in files]
+    return outcomes
 
 
 def _read_in_pool(form: Form, units_by_code: dict, files: list[Found], workers: int,
@@ -356,9 +392,23 @@ def _progress_bar(stream) -> Callable[[int], Callable[[], None]]:
 
 def check_file(form: Form, units: list[Unit], path: Path) -> tuple[UnitResult | None, list[Issue]]:
     """The ``check`` command's work: the same reading and checks as ``aggregate``."""
-    found = Found(path=path, rel=path.name, readable=path.suffix.lower() in READABLE)
+    from .convert import convert_one, prepare, temporary_folder
+
+    found, kind = prepare(Found(path=path, rel=path.name, readable=path.suffix.lower() in READABLE))
+    if found.problem is not None:
+        return None, [found.problem]
+    if kind:
+        with temporary_folder() as tmp:
+            converted = convert_one(form, found, kind, Path(tmp))
+            if isinstance(converted, Issue):
+                return None, [converted]
+            return _checked(form, units, converted)
     if not found.readable:
         return None, [unreadable_format(found)]
+    return _checked(form, units, found)
+
+
+def _checked(form: Form, units: list[Unit], found: Found) -> tuple[UnitResult | None, list[Issue]]:
     outcome = read_and_check(form, {u.ma_don_vi: u for u in units}, found)
     if isinstance(outcome, list):
         return None, outcome

@@ -2,8 +2,9 @@
 
 The contract: read every .xlsx/.xlsm recursively; skip, without complaint, Office and
 LibreOffice lock files, hidden files and folders, and files that are not spreadsheets;
-report a spreadsheet we cannot read (an old .xls, an .ods, a WPS .et) so the unit can
-re-save it.
+list the other spreadsheets too: an old .xls, an .ods, a WPS .et are read through LibreOffice
+when it is installed (:mod:`qcdc_xl.convert`), any other is reported so the unit can re-save
+it.
 """
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from pathlib import Path
 from .issues import Issue, issue
 
 READABLE = (".xlsx", ".xlsm")
-# Spreadsheets in formats we do not read: reported with a "save as .xlsx" hint.
-OTHER_SPREADSHEETS = (".xls", ".xlsb", ".ods", ".fods", ".et", ".ett", ".numbers", ".xltx",
-                      ".xltm", ".xlt")
+# Spreadsheets in formats openpyxl does not read: converted when they are in
+# convert.CONVERTIBLE and LibreOffice is installed, else reported with a "save as .xlsx" hint.
+OTHER_SPREADSHEETS = (".xls", ".xlsb", ".ods", ".ots", ".fods", ".et", ".ett", ".numbers",
+                      ".xltx", ".xltm", ".xlt")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Found:
     rel: str  # relative to the returns folder, '/'-separated (stable across OSes)
     readable: bool
     problem: Issue | None = None  # why a file is not read, when it is not its format
+    converted_from: str | None = None  # an old format's suffix: ``path`` is its .xlsx copy
+    source: Path | None = None  # then the original file
 
 
 def _is_hidden(path: Path) -> bool:

@@ -33,6 +33,8 @@ CODES: dict[str, tuple[str, str]] = {
     "coerced_text_choice": (WARNING, "Lựa chọn viết tắt"),
     "legacy_encoding": (WARNING, "Phông chữ cũ (TCVN3/VNI)"),
     "formula_in_input": (WARNING, "Công thức trong ô nhập"),
+    "converted_file": (WARNING, "Tệp định dạng cũ đã chuyển đổi"),
+    "macros_present": (WARNING, "Tệp có macro"),
 }
 
 

@@ -17,7 +17,8 @@ A job (every key but ``open`` optional)::
      "edits": [{"op": "insert_rows", "sheet": "Phụ lục 1", "row": 9, "count": 2}, …],
      "recalc": true, "save_xlsx": "out.xlsx", "save_pdf": "out.pdf",
      "save_as": {"path": "out.xls", "filter": "MS Excel 97"},
-     "read_names": ["hnnld_tl_2019"], "read_cells": [{"sheet": "…", "cell": "C5"}]}
+     "read_names": ["hnnld_tl_2019"], "read_cells": [{"sheet": "…", "cell": "C5"}],
+     "read_modified": true}  # values["modified"]: the document's saved time as loaded (ISO)
 
 ``edits`` run after the writes, in order, as a person's own actions: insert_rows / delete_rows
 (1-based row), sort (a range by a column offset), rename_sheet, set_cell (see lo_worker).
@@ -191,6 +192,8 @@ class _Session:
         self.tmp = Path(tempfile.mkdtemp(prefix="qcdc_lo_"))
         self.pipe = "qcdc_%s" % uuid.uuid4().hex
         self.proc: subprocess.Popen | None = None
+        self.worker_killed = False  # then nobody asked soffice to terminate: do not wait for it
+        self.stalled = False  # the worker was stopped because one job took too long
 
     @property
     def uno_url(self) -> str:
@@ -209,8 +212,8 @@ class _Session:
 
     def __exit__(self, *exc):
         if self.proc is not None:
-            try:
-                self.proc.wait(timeout=10)  # the worker asked soffice to terminate
+            try:  # the worker asked soffice to terminate, unless it was killed itself
+                self.proc.wait(timeout=0 if self.worker_killed else 10)
             except subprocess.TimeoutExpired:
                 pass
             _kill_tree(self.proc)
@@ -218,8 +221,12 @@ class _Session:
         last_sessions.append({"profile": self.tmp, "returncode": self.proc and self.proc.poll()})
         return False
 
-    def run_worker(self, jobs: list[dict], deadline: float) -> tuple[list[dict], str]:
-        """Run the worker on ``jobs``; return the result lines it wrote and its stderr tail."""
+    def run_worker(self, jobs: list[dict], deadline: float,
+                   job_timeout: float | None = None) -> tuple[list[dict], str]:
+        """Run the worker on ``jobs``; return the result lines it wrote and its stderr tail.
+
+        With ``job_timeout``, the worker is also stopped when one job takes longer than that
+        (the first one may also take soffice's start-up time): ``self.stalled`` is then set."""
         results = self.tmp / ("results_%s.jsonl" % uuid.uuid4().hex[:8])
         job_file = self.tmp / "jobs.json"
         job_file.write_text(json.dumps({
@@ -232,15 +239,42 @@ class _Session:
             worker = subprocess.Popen([str(self.python), str(WORKER), str(job_file)],
                                       env=_worker_env(), stdin=subprocess.DEVNULL,
                                       stdout=err, stderr=err)
-            try:
-                worker.wait(timeout=max(1.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
+            if not self._wait(worker, results, deadline, job_timeout):
                 worker.kill()
                 worker.wait()
+                self.worker_killed = True
         lines = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()
                  if line.strip()]
         tail = err_path.read_text(encoding="utf-8", errors="replace")[-2000:]
         return lines, tail
+
+    def _wait(self, worker: subprocess.Popen, results: Path, deadline: float,
+              job_timeout: float | None) -> bool:
+        """Whether the worker ended by itself before the deadline and, with ``job_timeout``,
+        without one job (a result line) taking longer than that."""
+        if job_timeout is None:
+            try:
+                worker.wait(timeout=max(1.0, deadline - time.monotonic()))
+                return True
+            except subprocess.TimeoutExpired:
+                return False
+        size, progress = 0, time.monotonic()
+        allowance = job_timeout + _STARTUP_SECONDS  # the first job waits for soffice to start
+        while True:
+            try:
+                worker.wait(timeout=0.5)
+                return True
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            grown = results.stat().st_size if results.exists() else 0
+            if grown != size:  # a job finished: the next one has its own time
+                size, progress, allowance = grown, now, job_timeout
+            if now >= deadline:
+                return False
+            if now - progress > allowance:
+                self.stalled = True
+                return False
 
 
 # ---------------------------------------------------------------- public API
@@ -266,13 +300,16 @@ def _failed(error: str) -> dict:
     return {"ok": False, "error": error, "values": {}}
 
 
-def run_jobs(jobs: list[dict], timeout: float | None = None, processes: int = 1) -> list[dict]:
+def run_jobs(jobs: list[dict], timeout: float | None = None, processes: int = 1,
+             job_timeout: float | None = None) -> list[dict]:
     """Run ``jobs``; one result per job, in order.
 
     One soffice runs them all (restarted if it crashes); ``processes`` > 1 splits the jobs over
     that many soffice instances, each with its own profile. Raises
     :class:`LibreOfficeUnavailable` when LibreOffice or UNO is missing. A job that fails, or
     that the timeout (seconds, for the whole run) cuts off, gets ``ok: False`` with the reason.
+    ``job_timeout`` (seconds) also stops a job that alone takes longer: it fails with "time
+    limit" in its error and the jobs after it run in a fresh soffice.
     """
     soffice, python, reason = _probe()
     if soffice is None or python is None:
@@ -287,11 +324,12 @@ def run_jobs(jobs: list[dict], timeout: float | None = None, processes: int = 1)
     todo = [j for j in prepared if j["index"] not in results]
     chunks = [c for c in (todo[i::max(1, processes)] for i in range(max(1, processes))) if c]
     if len(chunks) == 1:
-        _run_chunk(soffice, python, chunks[0], deadline, results)
+        _run_chunk(soffice, python, chunks[0], deadline, results, job_timeout)
     elif chunks:
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(len(chunks)) as pool:
-            list(pool.map(lambda c: _run_chunk(soffice, python, c, deadline, results), chunks))
+            list(pool.map(lambda c: _run_chunk(soffice, python, c, deadline, results, job_timeout),
+                          chunks))
     for job in prepared:
         if job["index"] not in results:
             results[job["index"]] = _failed("LibreOffice did not finish this job (time limit "
@@ -300,14 +338,16 @@ def run_jobs(jobs: list[dict], timeout: float | None = None, processes: int = 1)
 
 
 def _run_chunk(soffice: Path, python: Path, jobs: list[dict], deadline: float,
-               results: dict) -> None:
+               results: dict, job_timeout: float | None = None) -> None:
     """Jobs in one soffice; after a crash, the rest in a fresh one (a few times at most)."""
     for _attempt in range(_MAX_RESTARTS + 1):
         pending = [j for j in jobs if j["index"] not in results]
         if not pending or time.monotonic() >= deadline:
             return
         with _Session(soffice, python) as session:
-            lines, tail = session.run_worker(pending, deadline)
+            lines, tail = session.run_worker(pending, deadline, job_timeout)
+        if session.stalled:
+            tail = "time limit of %.0f s for one file passed" % job_timeout
         _collect(lines, tail, pending, results)
 
 

@@ -286,9 +286,21 @@ def run_edits(doc, edits):
             raise JobError("unknown edit %r" % (op,))
 
 
+def modified_iso(doc):
+    """The document's own last-saved time as loaded (ISO; "Z" when LibreOffice says UTC), or
+    None: storing a copy stamps the copy with the present time, which is not when the unit
+    saved it."""
+    d = doc.DocumentProperties.ModificationDate
+    if not d.Year:
+        return None
+    moment = dt.datetime(d.Year, d.Month, d.Day, d.Hours, d.Minutes, d.Seconds)
+    return moment.isoformat() + ("Z" if getattr(d, "IsUTC", False) else "")
+
+
 def run_job(desktop, job):
     doc = load(desktop, job["open"])
     try:
+        modified = modified_iso(doc) if job.get("read_modified") else None
         write_all(doc, job)
         run_edits(doc, job.get("edits"))
         if job.get("recalc", True):
@@ -298,6 +310,8 @@ def run_job(desktop, job):
         for item in job.get("read_cells") or []:
             key = "%s!%s" % (item["sheet"], item["cell"])
             values[key] = read_value(doc, sheet_cell(doc, item["sheet"], item["cell"]))
+        if job.get("read_modified"):
+            values["modified"] = modified
         if job.get("save_xlsx"):
             store(doc, job["save_xlsx"], _XLSX_FILTER)
         if job.get("save_pdf"):

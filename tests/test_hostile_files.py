@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 import builders as b
 import hostile as h
-from qcdc_xl import aggregate
+from qcdc_xl import aggregate, libreoffice
 from qcdc_xl.cli import main
 from qcdc_xl.discover import find_returns
 from qcdc_xl.generate import generate_workbook
@@ -59,11 +59,14 @@ CORPUS = {
     "bang_trieu_dong.xlsx": (h.huge_table_ref, "HCSN", set(), True, None),
     "meta_rac.xlsx": (h.garbage_meta, "HCSN", {"not_a_form"}, False, "không phải biểu mẫu"),
     "thuoc_tinh_sai_kieu.xlsx": (h.props_wrong_types, "DN", set(), True, None),
-    "co_macro.xlsm": (h.with_vba, "DN", set(), True, None),
+    "co_macro.xlsm": (h.with_vba, "DN", {"macros_present"}, True, "macro không được chạy"),
     "mat_khau.xlsx": (h.encrypted, "HCSN", {"encrypted_file"}, False, "gỡ mật khẩu"),
     "cu.xls": (h.xls_renamed, "HCSN", {"unreadable_file"}, False, "Lưu thành"),
     "xls_doi_ten.xlsx": (h.xls_renamed, "HCSN", {"unreadable_file"}, False, "Excel 97–2003"),
 }
+if libreoffice.available()[0]:  # old formats go through LibreOffice: this fake .xls opens empty
+    CORPUS.update({name: (h.xls_renamed, "HCSN", {"converted_file", "not_a_form"}, False, "LibreOffice")
+                   for name in ("cu.xls", "xls_doi_ten.xlsx")})
 GOOD = [("G1", "HCSN"), ("G2", "DN"), ("G3", "HCSN"), ("G4", "DN"), ("G5", "HCSN"),
         ("G6", "HCSN"), ("G7", "DN"), ("G8", "HCSN")]
 
