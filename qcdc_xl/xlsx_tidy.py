@@ -4,6 +4,10 @@ openpyxl 3.1 writes every string inline (``t="inlineStr"``) and orders a font's 
 its own way. Excel accepts both but rewrites the file on the next save, and the OOXML
 checks (openxml-audit, like Excel's repair pass) flag them. This moves inline strings into
 a shared-strings table and puts font children in the schema's sequence.
+
+openpyxl also gives every sheet's comment drawing (VML) the same ``o:idmap`` block 1 and
+the same shape ids; with comments on two sheets Excel "repairs" the file and drops notes.
+Each VML part gets its own block(s) and shape ids inside them.
 """
 from __future__ import annotations
 
@@ -18,6 +22,9 @@ _CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _SST_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 _SST_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 _SST_PART = "xl/sharedStrings.xml"
+_VML_O = "urn:schemas-microsoft-com:office:office"
+_VML_V = "urn:schemas-microsoft-com:vml"
+_VML_BLOCK = 1024  # shape ids of o:idmap block n are n*1024 .. n*1024+1023
 # CT_Font children in the order of the Open XML SDK's schema.
 _FONT_ORDER = ("b", "i", "strike", "condense", "extend", "outline", "shadow", "u", "vertAlign",
                "sz", "color", "name", "family", "charset", "scheme")
@@ -39,6 +46,30 @@ def _order_fonts(styles: bytes) -> bytes:
         for child in children:
             font.append(child)  # re-appending moves each child into sorted order
     return _xml(root)
+
+
+def _vml_order(name: str) -> tuple:
+    """commentsDrawing2.vml before commentsDrawing10.vml."""
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return (int(digits) if digits else 0, name)
+
+
+def _number_vml_drawings(parts: dict) -> None:
+    """Give each VML part its own o:idmap block(s) and its shapes ids inside them."""
+    block = 1
+    for name in sorted((n for n in parts if n.endswith(".vml")), key=_vml_order):
+        root = etree.fromstring(parts[name])
+        idmaps = list(root.iter(f"{{{_VML_O}}}idmap"))
+        shapes = [el for el in root.iter(f"{{{_VML_V}}}shape") if (el.get("id") or "").startswith("_x0000_s")]
+        if not idmaps:
+            continue
+        needed = len(shapes) // _VML_BLOCK + 1  # ids n*1024+1 .. n*1024+len(shapes)
+        for idmap in idmaps:
+            idmap.set("data", ",".join(str(b) for b in range(block, block + needed)))
+        for i, shape in enumerate(shapes, start=1):
+            shape.set("id", f"_x0000_s{block * _VML_BLOCK + i}")
+        parts[name] = etree.tostring(root)
+        block += needed
 
 
 class _SharedStrings:
@@ -89,7 +120,7 @@ def _ensure_sst_registered(parts: dict) -> None:
 
 
 def tidy_openpyxl_output(data: bytes) -> bytes:
-    """The same workbook with shared strings and schema-ordered fonts."""
+    """The same workbook with shared strings, schema-ordered fonts and distinct VML blocks."""
     with zipfile.ZipFile(io.BytesIO(data)) as zin:
         infos = zin.infolist()
         parts = {i.filename: zin.read(i.filename) for i in infos}
@@ -99,6 +130,7 @@ def tidy_openpyxl_output(data: bytes) -> bytes:
             parts[name] = _share_strings(parts[name], sst)
     if "xl/styles.xml" in parts:
         parts["xl/styles.xml"] = _order_fonts(parts["xl/styles.xml"])
+    _number_vml_drawings(parts)
     if sst.count:
         parts[_SST_PART] = sst.to_bytes()
         _ensure_sst_registered(parts)
