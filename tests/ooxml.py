@@ -36,7 +36,7 @@ def find_sdk_validator() -> str | None:
     """The ``ooxml-validator`` command: $OOXML_VALIDATOR, the project-local install, or PATH."""
     named = os.environ.get("OOXML_VALIDATOR")
     if named:
-        return named
+        return shutil.which(named)
     if shutil.which("node") is None:  # the npm command is a Node.js script
         return None
     # shutil.which also finds the npm shim ``ooxml-validator.cmd`` on Windows.
