@@ -12,10 +12,10 @@ from pathlib import Path
 
 from .fileio import atomic_write_bytes, atomic_write_text
 from .issues import Issue
-from .metadata import FEEDBACK_SHEET
+from .metadata import FEEDBACK_SHEET, META_SHEET
 from .records import STATUS_ERRORS, STATUS_OK, Report, UnitResult
 from .spec import Form
-from .xlsx_tidy import tidy_openpyxl_output
+from .xlsx_tidy import restore_print_areas, tidy_openpyxl_output
 
 ERROR_FILL, WARNING_FILL = "FFC7CE", "FFEB9C"
 LIST_SHEET = FEEDBACK_SHEET
@@ -96,9 +96,11 @@ def marked_copy(data: bytes, issues: list[Issue], title: str = "CÁC ĐIỂM C�
     for (sheet, cell), found in by_cell.items():
         _mark_cell(wb[sheet], cell, found)
     _add_list_sheet(wb, issues, title)
+    if META_SHEET in wb.sheetnames:  # LibreOffice, which has no "very hidden", saves it hidden
+        wb[META_SHEET].sheet_state = "veryHidden"
     out = io.BytesIO()
     wb.save(out)
-    return tidy_openpyxl_output(out.getvalue())
+    return restore_print_areas(data, tidy_openpyxl_output(out.getvalue()))
 
 
 def _mark_cell(ws, cell: str, found: list[Issue]) -> None:

@@ -141,3 +141,51 @@ def tidy_openpyxl_output(data: bytes) -> bytes:
             zout.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), parts[name],
                           compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
+
+
+_PRINT_AREA = "_xlnm.Print_Area"
+
+
+def _sheet_names(workbook) -> list[str]:
+    return [s.get("name") for s in workbook.iter(_q("sheet"))]
+
+
+def restore_print_areas(source: bytes, data: bytes) -> bytes:
+    """``data`` (openpyxl's save of ``source``) with the print areas openpyxl dropped put back.
+
+    openpyxl keeps only a plain range as a print area; the template's self-sizing one
+    (``$A$1:INDEX(…)``, it grows with the rows filled in) is dropped on load. Each print area of
+    ``source`` whose sheet has none in ``data`` is copied over, its scope (a sheet index)
+    re-mapped by sheet name, since the copy may have a sheet more in front.
+    """
+    with zipfile.ZipFile(io.BytesIO(source)) as z:
+        old = etree.fromstring(z.read("xl/workbook.xml"))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        infos = z.infolist()
+        parts = {i.filename: z.read(i.filename) for i in infos}
+    new = etree.fromstring(parts["xl/workbook.xml"])
+    old_names, new_index = _sheet_names(old), {n: i for i, n in enumerate(_sheet_names(new))}
+    names = new.find(_q("definedNames"))
+    have = {d.get("localSheetId") for d in (names if names is not None else ()) if d.get("name") == _PRINT_AREA}
+    missing = []
+    for d in old.iter(_q("definedName")):
+        scope = d.get("localSheetId")
+        if d.get("name") != _PRINT_AREA or scope is None or not scope.isdigit() or int(scope) >= len(old_names):
+            continue
+        target = new_index.get(old_names[int(scope)])
+        if target is not None and str(target) not in have:
+            missing.append((target, d.text or ""))
+    if not missing:
+        return data
+    if names is None:  # definedNames sits right after sheets in CT_Workbook's sequence
+        names = etree.Element(_q("definedNames"))
+        new.find(_q("sheets")).addnext(names)
+    for target, text in sorted(missing):
+        el = etree.SubElement(names, _q("definedName"), name=_PRINT_AREA, localSheetId=str(target))
+        el.text = text
+    parts["xl/workbook.xml"] = _xml(new)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in infos:
+            zout.writestr(info, parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()

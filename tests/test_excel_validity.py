@@ -14,7 +14,7 @@ list cannot outlive its reason.
 """
 from __future__ import annotations
 
-import datetime as dt
+import io
 import os
 import re
 import zipfile
@@ -30,8 +30,10 @@ from fill import fill_with_openpyxl
 from ooxml import ooxml_findings, require_sdk_validator, sdk_findings
 from qcdc_xl import libreoffice
 from qcdc_xl.aggregate import build_report
-from qcdc_xl.feedback import write_feedback
+from qcdc_xl.feedback import marked_copy, write_feedback
 from qcdc_xl.generate import generate_all, generate_workbook
+from qcdc_xl.issues import Issue
+from qcdc_xl.metadata import META_SHEET
 from qcdc_xl.summary import write_summary
 from qcdc_xl.units import load_units
 from xlsx_lint import lint_xlsx
@@ -231,3 +233,38 @@ def test_zip_members_are_the_validated_templates_byte_for_byte(form, templates, 
         assert sorted(z.namelist()) == sorted(by_name)
         for name in z.namelist():
             assert z.read(name) == by_name[name].read_bytes(), name
+
+
+def _print_areas(data: bytes) -> dict:
+    """sheet name -> its print area formula."""
+    from lxml import etree
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        wb = etree.fromstring(z.read("xl/workbook.xml"))
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    sheets = [s.get("name") for s in wb.iterfind("m:sheets/m:sheet", ns)]
+    return {sheets[int(d.get("localSheetId"))]: d.text
+            for d in wb.iterfind("m:definedNames/m:definedName", ns) if d.get("name") == "_xlnm.Print_Area"}
+
+
+@pytest.mark.parametrize("kind", list(UNITS))
+def test_feedback_copy_keeps_every_print_area_of_the_return(templates, kind):
+    """openpyxl drops the self-sizing print areas (``$A$1:INDEX(…)``) on load; the copy must
+    put them back on the same sheets although «Cần sửa» now comes first."""
+    source = templates[kind].read_bytes()
+    copy = marked_copy(source, [Issue("error", "wrong_type", "Sai.", sheet="Thông tin chung", cell="C13")])
+    before = _print_areas(source)
+    assert any("INDEX(" in f for f in before.values())  # the case that openpyxl loses
+    assert _print_areas(copy) == before
+    assert lint_xlsx(copy) == []
+
+
+def test_feedback_copy_of_a_libreoffice_return_hides_the_metadata_sheet_again(files):
+    """LibreOffice knows no "very hidden" and saves the metadata sheet merely hidden."""
+    import openpyxl
+    if "feedback_libreoffice" not in files:
+        pytest.skip(f"LibreOffice không dùng được: {libreoffice.available()[1]}")
+    (saved,) = [p for p in files["filled_libreoffice"] if p.stem == HCSN_UNIT.ma_don_vi]
+    (copy,) = files["feedback_libreoffice"]
+    assert openpyxl.load_workbook(saved, read_only=True)[META_SHEET].sheet_state == "hidden"
+    assert openpyxl.load_workbook(copy, read_only=True)[META_SHEET].sheet_state == "veryHidden"
+    assert _print_areas(copy.read_bytes()) == _print_areas(saved.read_bytes())
