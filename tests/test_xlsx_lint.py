@@ -144,6 +144,11 @@ def test_a_formula_of_255_characters_is_still_fine(templates):
     assert lint_xlsx(edited(templates["HCSN"], SHEET_INFO, edit)) == []
 
 
+def test_a_cell_under_two_validations(templates):
+    found = lint_xlsx(edited(templates["HCSN"], SHEET_INFO, once(r'(<dataValidation [^>]*)sqref="C16"', r'\1sqref="C15:C16"')))
+    assert found == ["validation: xl/worksheets/sheet2.xml: C15 and C15:C16 validate the same cells"]
+
+
 def test_rows_out_of_order(templates):
     found = lint_xlsx(edited(templates["HCSN"], SHEET_INFO, once(r'<row r="2"', '<row r="1"')))
     assert any(f.startswith("cell_order: xl/worksheets/sheet2.xml: row 1 after row 1") for f in found), found

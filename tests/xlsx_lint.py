@@ -15,7 +15,8 @@ after which Excel silently drops tables, names or validations. The rules below a
   column names, ``autoFilter`` == ref, table names unique and not a defined name.
 - ``formula_length``: any formula (cell, name, validation, conditional format) ≤ 8192 characters.
 - ``validation``: ``formula1``/``formula2`` ≤ 255 characters, a list literal ≤ 255, prompt and
-  error titles ≤ 32, their messages ≤ 255.
+  error titles ≤ 32, their messages ≤ 255; no cell under two validations (Excel applies one,
+  and LibreOffice keeps only the last written on a re-save: docs/decisions.md).
 - ``cell_order``: rows ascending, cells ascending within their row, no cell twice.
 - ``style_index``: ``dxfId`` < number of ``dxfs``; a cell's ``s`` < number of ``cellXfs``.
 - ``vml``: the same ``o:idmap`` block (or the same shape id) in two VML parts.
@@ -283,6 +284,23 @@ def validation_findings(pkg: Package) -> list[str]:
                 value = dv.get(attr) or ""
                 if len(value) > limit:
                     out.append(f"validation: {where}: {attr} {len(value)} characters > {limit}")
+        boxes = [(ref, range_boundaries(ref)) for dv in ws.iter(_q("dataValidation"))
+                 for ref in (dv.get("sqref") or "").split()]
+        out += [f"validation: {part}: {a} and {b} validate the same cells"
+                for a, b in _overlapping(boxes)]
+    return out
+
+
+def _overlapping(boxes: list) -> list[tuple[str, str]]:
+    """Pairs of (ref, (min_col, min_row, max_col, max_row)) that share a cell."""
+    out = []
+    boxes = sorted(boxes, key=lambda b: (b[1][1], b[1][0]))
+    for i, (ref, (c1, _r1, c2, r2)) in enumerate(boxes):
+        for other, (d1, s1, d2, _s2) in boxes[i + 1:]:
+            if s1 > r2:
+                break  # sorted by first row: nothing further down can overlap
+            if d1 <= c2 and c1 <= d2:
+                out.append((ref, other))
     return out
 
 
@@ -367,13 +385,7 @@ def merge_findings(pkg: Package) -> list[str]:
     out = []
     for _sheet, part, ws in pkg.worksheets():
         boxes = [(m.get("ref"), range_boundaries(m.get("ref"))) for m in ws.iter(_q("mergeCell"))]
-        boxes.sort(key=lambda b: (b[1][1], b[1][0]))
-        for i, (ref, (c1, r1, c2, r2)) in enumerate(boxes):
-            for other, (d1, s1, d2, s2) in boxes[i + 1:]:
-                if s1 > r2:
-                    break  # sorted by first row: nothing further down can overlap
-                if d1 <= c2 and c1 <= d2:
-                    out.append(f"merge: {part}: {ref} overlaps {other}")
+        out += [f"merge: {part}: {a} overlaps {b}" for a, b in _overlapping(boxes)]
     return out
 
 
