@@ -78,16 +78,14 @@ def _sdk_line(error: dict) -> str:
     return f"[{error.get('errorType')}] {where}: {error.get('description')} ({error.get('id')})"
 
 
-def all_findings(paths: list[Path], command: str | None = None) -> dict[Path, list[str]]:
-    """Both validators on every file, two files at a time (each SDK run is its own process).
-
-    Returns {path: findings}, openxml-audit's lines prefixed ``audit:``, the SDK's ``sdk:``.
-    """
+def sdk_findings_many(paths: list[Path], command: str | None = None) -> dict[Path, list[str]]:
+    """The SDK validator on every file, two at a time (each run is its own process)."""
     command = command or require_sdk_validator()
-
-    def both(path: Path) -> list[str]:
-        return ([f"sdk: {f}" for f in sdk_findings(path, command)]
-                + [f"audit: {f}" for f in ooxml_findings(path)])
-
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(paths, pool.map(both, paths)))
+        return dict(zip(paths, pool.map(lambda p: sdk_findings(p, command), paths)))
+
+
+def validator_findings(path: Path) -> list[str]:
+    """Both validators on one file: the SDK's lines prefixed ``sdk:``, openxml-audit's ``audit:``."""
+    return ([f"sdk: {f}" for f in sdk_findings(path)]
+            + [f"audit: {f}" for f in ooxml_findings(path)])

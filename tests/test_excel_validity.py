@@ -18,7 +18,6 @@ import io
 import os
 import re
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import pytest
 import lo_helpers as h
 from conftest import DN_UNIT, GENERATED_AT, HCSN_UNIT
 from fill import fill_with_openpyxl
-from ooxml import ooxml_findings, require_sdk_validator, sdk_findings
+from ooxml import ooxml_findings, require_sdk_validator, sdk_findings_many, validator_findings
 from qcdc_xl import libreoffice
 from qcdc_xl.aggregate import build_report
 from qcdc_xl.feedback import marked_copy, write_feedback
@@ -175,9 +174,7 @@ def sdk(request) -> dict:
     """Path -> the Open XML SDK validator's findings, two files at a time."""
     command = require_sdk_validator()  # before making the files: a skip should cost nothing
     files = request.getfixturevalue("files")
-    paths = [p for ps in files.values() for p in ps]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(paths, pool.map(lambda p: sdk_findings(p, command), paths)))
+    return sdk_findings_many([p for ps in files.values() for p in ps], command)
 
 
 @pytest.fixture(scope="module")
@@ -212,6 +209,13 @@ def test_every_allowed_finding_still_occurs(files, request, allowed):
         pytest.skip(f"LibreOffice không dùng được: {libreoffice.available()[1]}")
     for key in keys:
         assert any(re.search(allowed.pattern, f) for p in files[key] for f in found[p]), key
+
+
+def test_one_call_asks_both_validators(files, sdk, audit):
+    """The helper for a single file reports what each validator found, labelled."""
+    path = files["filled_openpyxl"][0]
+    assert sdk[path] and audit[path]  # a return written by plain openpyxl: both find something
+    assert validator_findings(path) == [f"sdk: {f}" for f in sdk[path]] + [f"audit: {f}" for f in audit[path]]
 
 
 def test_feedback_copies_carry_notes_on_three_sheets(files):
