@@ -199,3 +199,28 @@ def test_overlapping_merges(templates):
     found = lint_xlsx(edited(templates["HCSN"], SHEET_INFO,
                              once(r'<mergeCell ref="A1:D1"/>', '<mergeCell ref="A1:D1"/><mergeCell ref="C1:E1"/>')))
     assert found == ["merge: xl/worksheets/sheet2.xml: A1:D1 overlaps C1:E1"]
+
+
+def test_table_over_a_merged_range(templates):
+    found = lint_xlsx(edited(templates["HCSN"], SHEET_PL1, once(r"<mergeCell ", '<mergeCell ref="B9:C9"/><mergeCell ')))
+    assert found == ["table: xl/worksheets/sheet3.xml: table A7:G207 overlaps merge B9:C9"]
+
+
+@pytest.mark.parametrize("edit,words", [
+    (once(r'(<cellXfs[^>]*><xf [^>]*?)fontId="\d+"', r'\1fontId="99"'), "cellXfs xf 0 fontId 99"),
+    (once(r'(<cellXfs[^>]*><xf [^>]*?)borderId="\d+"', r'\1borderId="99"'), "cellXfs xf 0 borderId 99"),
+    (once(r'(<cellXfs[^>]*><xf [^>]*?)numFmtId="\d+"', r'\1numFmtId="200"'), "numFmtId 200 is not declared"),
+])
+def test_cell_format_pointing_at_nothing(templates, edit, words):
+    found = lint_xlsx(edited(templates["HCSN"], "xl/styles.xml", edit))
+    assert rules(found) == {"style_index"} and words in " ".join(found), found
+
+
+def test_column_style_out_of_range(templates):
+    found = lint_xlsx(edited(templates["HCSN"], SHEET_INFO, once(r"<col ", '<col style="999" ')))
+    assert rules(found) == {"style_index"} and "style 999" in found[0], found
+
+
+def test_shared_string_index_out_of_range(templates):
+    found = lint_xlsx(edited(templates["HCSN"], SHEET_INFO, once(r'(<c r="A1"[^>]*t="s"[^>]*><v>)\d+', r"\g<1>99999")))
+    assert rules(found) == {"shared_string"} and "'99999'" in found[0], found

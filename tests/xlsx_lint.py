@@ -12,13 +12,17 @@ after which Excel silently drops tables, names or validations. The rules below a
 - ``defined_name``: legal characters (no spaces), not a cell reference (``A1``, ``R1C1``),
   ≤ 255 characters, unique per scope ignoring case.
 - ``table``: header cell text == its ``tableColumn`` name, ref width == column count, unique
-  column names, ``autoFilter`` == ref, table names unique and not a defined name.
+  column names, ``autoFilter`` == ref, table names unique and not a defined name, no table
+  over a merged range or over another table.
 - ``formula_length``: any formula (cell, name, validation, conditional format) ≤ 8192 characters.
 - ``validation``: ``formula1``/``formula2`` ≤ 255 characters, a list literal ≤ 255, prompt and
   error titles ≤ 32, their messages ≤ 255; no cell under two validations (Excel applies one,
   and LibreOffice keeps only the last written on a re-save: docs/decisions.md).
 - ``cell_order``: rows ascending, cells ascending within their row, no cell twice.
-- ``style_index``: ``dxfId`` < number of ``dxfs``; a cell's ``s`` < number of ``cellXfs``.
+- ``style_index``: ``dxfId`` < number of ``dxfs``; a cell's, row's or column's style <
+  number of ``cellXfs``; each xf's font, fill, border and parent style exist, and its number
+  format is built in or defined.
+- ``shared_string``: a shared-string cell's index < number of shared strings.
 - ``vml``: the same ``o:idmap`` block (or the same shape id) in two VML parts.
 - ``merge``: merged ranges that overlap.
 
@@ -205,12 +209,18 @@ def table_findings(pkg: Package) -> list[str]:
     out, table_names = [], Counter()
     names = {d.get("name", "").casefold() for d in pkg.workbook.iter(_q("definedName"))}
     for _sheet, part, ws in pkg.worksheets():
-        cells = None
+        cells, boxes = None, []
         for target in pkg.rels(part).values():
             if target not in pkg.parts or pkg.xml(target).tag != _q("table"):
                 continue
             cells = cells if cells is not None else _cells(ws)
             out += _one_table(pkg, target, pkg.xml(target), cells, names, table_names)
+            ref = pkg.xml(target).get("ref", "")
+            boxes.append((f"table {ref}", range_boundaries(ref)))
+        if boxes:
+            boxes += [(f"merge {m.get('ref')}", range_boundaries(m.get("ref"))) for m in ws.iter(_q("mergeCell"))]
+            out += [f"table: {part}: {a} overlaps {b}" for a, b in _overlapping(boxes)
+                    if a.startswith("table") or b.startswith("table")]
     out += [f"table: xl/tables: table name {n!r} used {k} times" for n, k in table_names.items() if k > 1]
     return out
 
@@ -348,18 +358,59 @@ def style_index_findings(pkg: Package) -> list[str]:
     if styles is not None:
         for el in styles.iter(_q("tableStyleElement")):
             dxf("xl/styles.xml", "tableStyleElement", el.get("dxfId"))
+        out += _xf_findings(styles)
     for _sheet, part, ws in pkg.worksheets():
         for rule in ws.iter(_q("cfRule")):
             dxf(part, "conditional format", rule.get("dxfId"))
-        for el in ws.iter(_q("c"), _q("row")):
-            s = el.get("s")
+        for el in ws.iter(_q("c"), _q("row"), _q("col")):
+            s = el.get("style" if el.tag == _q("col") else "s")
             if s is not None and not 0 <= int(s) < max(n_xf, 1):
-                out.append(f"style_index: {part}: {el.get('r')} style {s} but {n_xf} cellXfs")
+                where = el.get("r") or f"columns {el.get('min')}-{el.get('max')}"
+                out.append(f"style_index: {part}: {where} style {s} but {n_xf} cellXfs")
         for target in pkg.rels(part).values():
             if target in pkg.parts and pkg.xml(target).tag == _q("table"):
                 for el in pkg.xml(target).iter():
                     for attr in _TABLE_DXF_ATTRS:
                         dxf(target, el.tag.split("}")[-1], el.get(attr))
+    return out
+
+
+_LAST_BUILTIN_NUMFMT = 163  # number formats 0..163 are built in; custom ones are declared
+
+
+def _count(styles, group: str, tag: str) -> int:
+    element = styles.find(_q(group))
+    return len(element.findall(_q(tag))) if element is not None else 0
+
+
+def _xf_findings(styles) -> list[str]:
+    """Each cell format's font, fill, border, parent style and number format exist."""
+    out = []
+    counts = {"fontId": _count(styles, "fonts", "font"), "fillId": _count(styles, "fills", "fill"),
+              "borderId": _count(styles, "borders", "border"),
+              "xfId": _count(styles, "cellStyleXfs", "xf")}
+    custom = {nf.get("numFmtId") for nf in styles.iter(_q("numFmt"))}
+    for group in ("cellStyleXfs", "cellXfs"):
+        element = styles.find(_q(group))
+        for i, xf in enumerate(element.findall(_q("xf")) if element is not None else ()):
+            for attr, n in counts.items():
+                value = xf.get(attr)
+                if value is not None and (group, attr) != ("cellStyleXfs", "xfId") and not 0 <= int(value) < n:
+                    out.append(f"style_index: xl/styles.xml: {group} xf {i} {attr} {value} but {n} there")
+            number = xf.get("numFmtId")
+            if number is not None and int(number) > _LAST_BUILTIN_NUMFMT and number not in custom:
+                out.append(f"style_index: xl/styles.xml: {group} xf {i} numFmtId {number} is not declared")
+    return out
+
+
+def shared_string_findings(pkg: Package) -> list[str]:
+    out, n = [], len(pkg.strings)
+    for _sheet, part, ws in pkg.worksheets():
+        for c in ws.iter(_q("c")):
+            v = c.find(_q("v")) if c.get("t") == "s" else None
+            index = (v.text or "") if v is not None else None
+            if index is not None and (not index.isdigit() or int(index) >= n):
+                out.append(f"shared_string: {part}: {c.get('r')} points at string {index!r} but {n} strings")
     return out
 
 
@@ -391,7 +442,7 @@ def merge_findings(pkg: Package) -> list[str]:
 
 RULES = (sheet_name_findings, sheet_visibility_findings, defined_name_findings, table_findings,
          formula_length_findings, validation_findings, cell_order_findings, style_index_findings,
-         vml_findings, merge_findings)
+         shared_string_findings, vml_findings, merge_findings)
 
 
 def lint_xlsx(source: Path | bytes) -> list[str]:
