@@ -7,7 +7,9 @@ a shared-strings table and puts font children in the schema's sequence.
 
 openpyxl also gives every sheet's comment drawing (VML) the same ``o:idmap`` block 1 and
 the same shape ids; with comments on two sheets Excel "repairs" the file and drops notes.
-Each VML part gets its own block(s) and shape ids inside them.
+Each VML part gets its own block(s) and shape ids inside them. And it writes a comment's
+``shapeId="0"``, which Office 2010 added: Excel 2007's schema does not know it, and it is
+optional (a note finds its drawing by cell), so it is left out.
 """
 from __future__ import annotations
 
@@ -72,6 +74,14 @@ def _number_vml_drawings(parts: dict) -> None:
         block += needed
 
 
+def _drop_comment_shape_ids(parts: dict) -> None:
+    for name in [n for n in parts if n.startswith("xl/comments") and n.endswith(".xml")]:
+        root = etree.fromstring(parts[name])
+        for comment in root.iter(_q("comment")):
+            comment.attrib.pop("shapeId", None)
+        parts[name] = _xml(root)
+
+
 class _SharedStrings:
     def __init__(self, existing: bytes | None):
         self.root = etree.fromstring(existing) if existing else etree.Element(_q("sst"), nsmap={None: NS})
@@ -131,6 +141,7 @@ def tidy_openpyxl_output(data: bytes) -> bytes:
     if "xl/styles.xml" in parts:
         parts["xl/styles.xml"] = _order_fonts(parts["xl/styles.xml"])
     _number_vml_drawings(parts)
+    _drop_comment_shape_ids(parts)
     if sst.count:
         parts[_SST_PART] = sst.to_bytes()
         _ensure_sst_registered(parts)

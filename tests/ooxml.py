@@ -56,15 +56,16 @@ def require_sdk_validator() -> str:
     pytest.skip(reason)
 
 
-def sdk_findings(path: Path, command: str | None = None) -> list[str]:
-    """Every error the Open XML SDK validator reports for ``path`` (empty when clean).
+def sdk_findings(path: Path, command: str | None = None, office: str | None = None) -> list[str]:
+    """Every error the Open XML SDK validator reports for ``path`` (empty when clean), against
+    the schema of ``office`` (``Office2007`` … ``Microsoft365``, the default).
 
     Exit 0 = valid, 1 = findings (JSON on stdout), anything else = the validator itself failed,
     which is raised: a validator that cannot run must never read as a clean file.
     """
     command = command or require_sdk_validator()
-    done = subprocess.run([command, str(path)], capture_output=True, timeout=SDK_SECONDS,
-                          encoding="utf-8", errors="replace")
+    args = [command, str(path)] + (["--officeVersion", office] if office else [])
+    done = subprocess.run(args, capture_output=True, timeout=SDK_SECONDS, encoding="utf-8", errors="replace")
     if done.returncode not in (0, 1):
         raise RuntimeError(f"ooxml-validator exit {done.returncode}: {done.stderr or done.stdout}")
     result = json.loads(done.stdout)
@@ -78,11 +79,12 @@ def _sdk_line(error: dict) -> str:
     return f"[{error.get('errorType')}] {where}: {error.get('description')} ({error.get('id')})"
 
 
-def sdk_findings_many(paths: list[Path], command: str | None = None) -> dict[Path, list[str]]:
+def sdk_findings_many(paths: list[Path], command: str | None = None,
+                      office: str | None = None) -> dict[Path, list[str]]:
     """The SDK validator on every file, two at a time (each run is its own process)."""
     command = command or require_sdk_validator()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(paths, pool.map(lambda p: sdk_findings(p, command), paths)))
+        return dict(zip(paths, pool.map(lambda p: sdk_findings(p, command, office), paths)))
 
 
 def validator_findings(path: Path) -> list[str]:

