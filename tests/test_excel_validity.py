@@ -76,13 +76,10 @@ ALLOWED = (
             _LIBREOFFICE_RETURN),
 )
 
-# Every kind of file, and whether LibreOffice is needed to make it.
-FILES = {
-    "template": False, "template_prefilled": False, "filled_openpyxl": False,
-    "summary_small": False, "feedback_openpyxl": False, "summary_samples": False,
-    "feedback_samples": False, "filled_libreoffice": True, "libreoffice_round_trip": True,
-    "feedback_libreoffice": True,
-}
+# Every kind of file checked; the last three need LibreOffice to be made.
+FILES = ("template", "template_prefilled", "filled_openpyxl", "summary_small", "feedback_openpyxl",
+         "summary_samples", "feedback_samples",
+         "filled_libreoffice", "libreoffice_round_trip", "feedback_libreoffice")
 
 
 # What qcdc-xl itself writes: also checked against Excel 2007's schema, the oldest an office
