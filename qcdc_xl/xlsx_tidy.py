@@ -161,6 +161,15 @@ def _sheet_names(workbook) -> list[str]:
     return [s.get("name") for s in workbook.iter(_q("sheet"))]
 
 
+def _workbook_part(z: zipfile.ZipFile) -> str:
+    """The workbook part the package's root relationships name (Excel: xl/workbook.xml)."""
+    rels = etree.fromstring(z.read("_rels/.rels"))
+    for r in rels:
+        if (r.get("Type") or "").endswith("/officeDocument") and r.get("TargetMode") != "External":
+            return (r.get("Target") or "").lstrip("/")
+    return "xl/workbook.xml"
+
+
 def restore_print_areas(source: bytes, data: bytes) -> bytes:
     """``data`` (openpyxl's save of ``source``) with the print areas openpyxl dropped put back.
 
@@ -169,8 +178,11 @@ def restore_print_areas(source: bytes, data: bytes) -> bytes:
     ``source`` whose sheet has none in ``data`` is copied over, its scope (a sheet index)
     re-mapped by sheet name, since the copy may have a sheet more in front.
     """
-    with zipfile.ZipFile(io.BytesIO(source)) as z:
-        old = etree.fromstring(z.read("xl/workbook.xml"))
+    try:
+        with zipfile.ZipFile(io.BytesIO(source)) as z:
+            old = etree.fromstring(z.read(_workbook_part(z)))
+    except (KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return data  # openpyxl read it, so this is unlikely; the copy is still good without
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         infos = z.infolist()
         parts = {i.filename: z.read(i.filename) for i in infos}

@@ -290,3 +290,18 @@ def test_feedback_copy_of_a_libreoffice_return_hides_the_metadata_sheet_again(fi
     assert openpyxl.load_workbook(saved, read_only=True)[META_SHEET].sheet_state == "hidden"
     assert openpyxl.load_workbook(copy, read_only=True)[META_SHEET].sheet_state == "veryHidden"
     assert _print_areas(copy.read_bytes()) == _print_areas(saved.read_bytes())
+
+
+def test_print_areas_come_back_when_the_workbook_part_has_another_name(templates):
+    """Some writers name the workbook part otherwise (found through _rels/.rels); the copy still
+    gets the print areas, and never a traceback."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(templates["HCSN"]) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            data, name = zin.read(info.filename), info.filename
+            name = {"xl/workbook.xml": "xl/book.xml", "xl/_rels/workbook.xml.rels": "xl/_rels/book.xml.rels"}.get(name, name)
+            if name in ("_rels/.rels", "[Content_Types].xml"):
+                data = data.replace(b"xl/workbook.xml", b"xl/book.xml")
+            zout.writestr(name, data)
+    copy = marked_copy(out.getvalue(), [])
+    assert _print_areas(copy) == _print_areas(templates["HCSN"].read_bytes())
