@@ -84,10 +84,8 @@ def _row_col(cell: str | None) -> tuple:
 
 def marked_copy(data: bytes, issues: list[Issue], title: str = "CÁC ĐIỂM CẦN SỬA") -> bytes | None:
     """The workbook with issue cells filled and commented, and a «Cần sửa» sheet first."""
-    from .read import load_quietly
-    try:
-        wb = load_quietly(io.BytesIO(data))
-    except Exception:  # the reader already reported why this file cannot be used
+    wb = _load(data)
+    if wb is None:  # the reader already reported why this file cannot be used
         return None
     by_cell = defaultdict(list)
     for i in issues:
@@ -101,6 +99,21 @@ def marked_copy(data: bytes, issues: list[Issue], title: str = "CÁC ĐIỂM C�
     out = io.BytesIO()
     wb.save(out)
     return restore_print_areas(data, tidy_openpyxl_output(out.getvalue()))
+
+
+def _load(data: bytes):
+    """The workbook as the reader read it: when openpyxl chokes on the document properties
+    only, without them (the identity is on the meta sheet too), else None."""
+    from .read import _without_doc_props, load_quietly
+    try:
+        return load_quietly(io.BytesIO(data))
+    except Exception:
+        pass
+    try:
+        stripped = _without_doc_props(data)
+        return load_quietly(io.BytesIO(stripped)) if stripped is not None else None
+    except Exception:
+        return None
 
 
 def _mark_cell(ws, cell: str, found: list[Issue]) -> None:

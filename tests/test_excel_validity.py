@@ -305,3 +305,17 @@ def test_print_areas_come_back_when_the_workbook_part_has_another_name(templates
             zout.writestr(name, data)
     copy = marked_copy(out.getvalue(), [])
     assert _print_areas(copy) == _print_areas(templates["HCSN"].read_bytes())
+
+
+def test_a_return_whose_properties_openpyxl_cannot_read_still_gets_a_valid_copy(templates, tmp_path):
+    """The reader counts such a return (reading it without its document properties); its
+    feedback copy must exist too, and be as valid as any other."""
+    import hostile
+    import openpyxl
+    bad = hostile.props_wrong_types(templates["DN"].read_bytes(), tmp_path / "tt_sai.xlsx")
+    with pytest.raises(Exception):
+        openpyxl.load_workbook(bad)  # the case: openpyxl alone gives up on this file
+    copy = marked_copy(bad.read_bytes(), [Issue("error", "wrong_type", "Sai.", sheet="Thông tin chung", cell="C13")])
+    assert copy is not None
+    assert lint_xlsx(copy) == []
+    assert _print_areas(copy) == _print_areas(templates["DN"].read_bytes())
