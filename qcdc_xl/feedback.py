@@ -12,10 +12,10 @@ from pathlib import Path
 
 from .fileio import atomic_write_bytes, atomic_write_text
 from .issues import Issue
-from .metadata import FEEDBACK_SHEET
+from .metadata import FEEDBACK_SHEET, META_SHEET
 from .records import STATUS_ERRORS, STATUS_OK, Report, UnitResult
 from .spec import Form
-from .xlsx_tidy import tidy_openpyxl_output
+from .xlsx_tidy import restore_print_areas, tidy_openpyxl_output
 
 ERROR_FILL, WARNING_FILL = "FFC7CE", "FFEB9C"
 LIST_SHEET = FEEDBACK_SHEET
@@ -84,10 +84,8 @@ def _row_col(cell: str | None) -> tuple:
 
 def marked_copy(data: bytes, issues: list[Issue], title: str = "CÁC ĐIỂM CẦN SỬA") -> bytes | None:
     """The workbook with issue cells filled and commented, and a «Cần sửa» sheet first."""
-    from .read import load_quietly
-    try:
-        wb = load_quietly(io.BytesIO(data))
-    except Exception:  # the reader already reported why this file cannot be used
+    wb = _load(data)
+    if wb is None:  # the reader already reported why this file cannot be used
         return None
     by_cell = defaultdict(list)
     for i in issues:
@@ -96,9 +94,26 @@ def marked_copy(data: bytes, issues: list[Issue], title: str = "CÁC ĐIỂM C�
     for (sheet, cell), found in by_cell.items():
         _mark_cell(wb[sheet], cell, found)
     _add_list_sheet(wb, issues, title)
+    if META_SHEET in wb.sheetnames:  # LibreOffice, which has no "very hidden", saves it hidden
+        wb[META_SHEET].sheet_state = "veryHidden"
     out = io.BytesIO()
     wb.save(out)
-    return tidy_openpyxl_output(out.getvalue())
+    return restore_print_areas(data, tidy_openpyxl_output(out.getvalue()))
+
+
+def _load(data: bytes):
+    """The workbook as the reader read it: when openpyxl chokes on the document properties
+    only, without them (the identity is on the meta sheet too), else None."""
+    from .read import _without_doc_props, load_quietly
+    try:
+        return load_quietly(io.BytesIO(data))
+    except Exception:
+        pass
+    try:
+        stripped = _without_doc_props(data)
+        return load_quietly(io.BytesIO(stripped)) if stripped is not None else None
+    except Exception:
+        return None
 
 
 def _mark_cell(ws, cell: str, found: list[Issue]) -> None:

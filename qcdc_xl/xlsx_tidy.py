@@ -4,6 +4,12 @@ openpyxl 3.1 writes every string inline (``t="inlineStr"``) and orders a font's 
 its own way. Excel accepts both but rewrites the file on the next save, and the OOXML
 checks (openxml-audit, like Excel's repair pass) flag them. This moves inline strings into
 a shared-strings table and puts font children in the schema's sequence.
+
+openpyxl also gives every sheet's comment drawing (VML) the same ``o:idmap`` block 1 and
+the same shape ids; with comments on two sheets Excel "repairs" the file and drops notes.
+Each VML part gets its own block(s) and shape ids inside them. And it writes a comment's
+``shapeId="0"``, which Office 2010 added: Excel 2007's schema does not know it, and it is
+optional (a note finds its drawing by cell), so it is left out.
 """
 from __future__ import annotations
 
@@ -18,6 +24,9 @@ _CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _SST_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 _SST_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 _SST_PART = "xl/sharedStrings.xml"
+_VML_O = "urn:schemas-microsoft-com:office:office"
+_VML_V = "urn:schemas-microsoft-com:vml"
+_VML_BLOCK = 1024  # shape ids of o:idmap block n are n*1024 .. n*1024+1023
 # CT_Font children in the order of the Open XML SDK's schema.
 _FONT_ORDER = ("b", "i", "strike", "condense", "extend", "outline", "shadow", "u", "vertAlign",
                "sz", "color", "name", "family", "charset", "scheme")
@@ -39,6 +48,38 @@ def _order_fonts(styles: bytes) -> bytes:
         for child in children:
             font.append(child)  # re-appending moves each child into sorted order
     return _xml(root)
+
+
+def _vml_order(name: str) -> tuple:
+    """commentsDrawing2.vml before commentsDrawing10.vml."""
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return (int(digits) if digits else 0, name)
+
+
+def _number_vml_drawings(parts: dict) -> None:
+    """Give each VML part its own o:idmap block(s) and its shapes ids inside them."""
+    block = 1
+    for name in sorted((n for n in parts if n.endswith(".vml")), key=_vml_order):
+        root = etree.fromstring(parts[name])
+        idmaps = list(root.iter(f"{{{_VML_O}}}idmap"))
+        shapes = [el for el in root.iter(f"{{{_VML_V}}}shape") if (el.get("id") or "").startswith("_x0000_s")]
+        if not idmaps:
+            continue
+        needed = len(shapes) // _VML_BLOCK + 1  # ids n*1024+1 .. n*1024+len(shapes)
+        for idmap in idmaps:
+            idmap.set("data", ",".join(str(b) for b in range(block, block + needed)))
+        for i, shape in enumerate(shapes, start=1):
+            shape.set("id", f"_x0000_s{block * _VML_BLOCK + i}")
+        parts[name] = etree.tostring(root)
+        block += needed
+
+
+def _drop_comment_shape_ids(parts: dict) -> None:
+    for name in [n for n in parts if n.startswith("xl/comments") and n.endswith(".xml")]:
+        root = etree.fromstring(parts[name])
+        for comment in root.iter(_q("comment")):
+            comment.attrib.pop("shapeId", None)
+        parts[name] = _xml(root)
 
 
 class _SharedStrings:
@@ -89,7 +130,7 @@ def _ensure_sst_registered(parts: dict) -> None:
 
 
 def tidy_openpyxl_output(data: bytes) -> bytes:
-    """The same workbook with shared strings and schema-ordered fonts."""
+    """The same workbook with shared strings, schema-ordered fonts and distinct VML blocks."""
     with zipfile.ZipFile(io.BytesIO(data)) as zin:
         infos = zin.infolist()
         parts = {i.filename: zin.read(i.filename) for i in infos}
@@ -99,6 +140,8 @@ def tidy_openpyxl_output(data: bytes) -> bytes:
             parts[name] = _share_strings(parts[name], sst)
     if "xl/styles.xml" in parts:
         parts["xl/styles.xml"] = _order_fonts(parts["xl/styles.xml"])
+    _number_vml_drawings(parts)
+    _drop_comment_shape_ids(parts)
     if sst.count:
         parts[_SST_PART] = sst.to_bytes()
         _ensure_sst_registered(parts)
@@ -108,4 +151,64 @@ def tidy_openpyxl_output(data: bytes) -> bytes:
         for name in names:
             zout.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), parts[name],
                           compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+_PRINT_AREA = "_xlnm.Print_Area"
+
+
+def _sheet_names(workbook) -> list[str]:
+    return [s.get("name") for s in workbook.iter(_q("sheet"))]
+
+
+def _workbook_part(z: zipfile.ZipFile) -> str:
+    """The workbook part the package's root relationships name (Excel: xl/workbook.xml)."""
+    rels = etree.fromstring(z.read("_rels/.rels"))
+    for r in rels:
+        if (r.get("Type") or "").endswith("/officeDocument") and r.get("TargetMode") != "External":
+            return (r.get("Target") or "").lstrip("/")
+    return "xl/workbook.xml"
+
+
+def restore_print_areas(source: bytes, data: bytes) -> bytes:
+    """``data`` (openpyxl's save of ``source``) with the print areas openpyxl dropped put back.
+
+    openpyxl keeps only a plain range as a print area; the template's self-sizing one
+    (``$A$1:INDEX(…)``, it grows with the rows filled in) is dropped on load. Each print area of
+    ``source`` whose sheet has none in ``data`` is copied over, its scope (a sheet index)
+    re-mapped by sheet name, since the copy may have a sheet more in front.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(source)) as z:
+            old = etree.fromstring(z.read(_workbook_part(z)))
+    except (KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return data  # openpyxl read it, so this is unlikely; the copy is still good without
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        infos = z.infolist()
+        parts = {i.filename: z.read(i.filename) for i in infos}
+    new = etree.fromstring(parts["xl/workbook.xml"])
+    old_names, new_index = _sheet_names(old), {n: i for i, n in enumerate(_sheet_names(new))}
+    names = new.find(_q("definedNames"))
+    have = {d.get("localSheetId") for d in (names if names is not None else ()) if d.get("name") == _PRINT_AREA}
+    missing = []
+    for d in old.iter(_q("definedName")):
+        scope = d.get("localSheetId")
+        if d.get("name") != _PRINT_AREA or scope is None or not scope.isdigit() or int(scope) >= len(old_names):
+            continue
+        target = new_index.get(old_names[int(scope)])
+        if target is not None and str(target) not in have:
+            missing.append((target, d.text or ""))
+    if not missing:
+        return data
+    if names is None:  # definedNames sits right after sheets in CT_Workbook's sequence
+        names = etree.Element(_q("definedNames"))
+        new.find(_q("sheets")).addnext(names)
+    for target, text in sorted(missing):
+        el = etree.SubElement(names, _q("definedName"), name=_PRINT_AREA, localSheetId=str(target))
+        el.text = text
+    parts["xl/workbook.xml"] = _xml(new)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in infos:
+            zout.writestr(info, parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
