@@ -31,18 +31,39 @@ def _targets(report: Report) -> list[UnitResult]:
 
 def write_feedback(form: Form, report: Report, returns_dir: Path, out_dir: Path) -> int:
     """Write a marked copy and a plain list for every unit with issues; return how many."""
+    from .convert import temporary_folder
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = 0
-    for result in _targets(report):
-        stem = Path(result.file).stem
-        atomic_write_text(out_dir / f"{stem}_can_sua.txt", plain_list(result), bom=True)
-        source = returns_dir / result.file
-        title = f"CÁC ĐIỂM CẦN SỬA — {result.unit.ma_don_vi} – {result.unit.ten_don_vi}"
-        data = marked_copy(source.read_bytes(), result.issues, title)
-        if data is not None:
-            atomic_write_bytes(out_dir / f"{stem}_can_sua.xlsx", data)
-        written += 1
-    return written
+    targets = _targets(report)
+    with temporary_folder() as tmp:
+        sources = _readable_sources(form, targets, returns_dir, Path(tmp))
+        for result in targets:
+            stem = Path(result.file).stem
+            atomic_write_text(out_dir / f"{stem}_can_sua.txt", plain_list(result), bom=True)
+            title = f"CÁC ĐIỂM CẦN SỬA — {result.unit.ma_don_vi} – {result.unit.ten_don_vi}"
+            data = marked_copy(sources[result.file].read_bytes(), result.issues, title)
+            if data is not None:
+                atomic_write_bytes(out_dir / f"{stem}_can_sua.xlsx", data)
+    return len(targets)
+
+
+def _readable_sources(form: Form, targets: list[UnitResult], returns_dir: Path, tmp: Path) -> dict:
+    """The file to mark for each return: the return itself, or for one read after conversion
+    (.xls, .ods, .et) the .xlsx that LibreOffice makes of it again, so that its unit gets a
+    marked copy too (all in one LibreOffice session; without it, the plain list only)."""
+    from .convert import convert_all, prepare
+    from .discover import READABLE, Found
+
+    sources, todo = {}, []
+    for result in targets:
+        path = returns_dir / result.file
+        sources[result.file] = path
+        found, kind = prepare(Found(path=path, rel=result.file, readable=path.suffix.lower() in READABLE))
+        if kind and found.problem is None:
+            todo.append((found, kind))
+    converted, _failed = convert_all(form, todo, tmp) if todo else ([], {})
+    sources.update({f.rel: f.path for f in converted})
+    return sources
 
 
 def plain_list(result: UnitResult) -> str:

@@ -26,6 +26,8 @@ from qcdc_xl import convert, libreoffice
 from qcdc_xl.aggregate import build_report, check_file, run_aggregate
 from qcdc_xl.discover import Found
 from qcdc_xl.generate import generate_workbook
+from qcdc_xl.metadata import FEEDBACK_SHEET
+from qcdc_xl.read import load_quietly
 from qcdc_xl.units import Unit
 
 UNITS = {"HCSN": Unit("SNV", "Chi bộ Sở Ngoại vụ", "HCSN", "Khối cơ quan"),
@@ -259,7 +261,8 @@ def test_xls_and_ods_returns_read_the_same_as_xlsx_in_one_session(form, saved, t
     report = run_aggregate(form, list(UNITS.values()), returns, tmp_path / "tong_hop.xlsx",
                            json_path=tmp_path / "bao_cao.json", feedback_dir=tmp_path / "phan_hoi",
                            echo=lambda _line: None)
-    assert len(libreoffice.last_sessions) == 1  # one soffice for every conversion of the run
+    # one soffice for every conversion of the reading (the feedback converts again, once)
+    assert len(libreoffice.last_sessions) == 1
     assert _digests(returns) == before  # originals untouched, no lock file left beside them
     units = {u.unit.loai_hinh: u for u in report.units}
     for kind, rel in [("HCSN", "SNV.xls"), ("DN", "con/DN002.ods")]:
@@ -275,8 +278,13 @@ def test_xls_and_ods_returns_read_the_same_as_xlsx_in_one_session(form, saved, t
     assert [i.code for i in broken] == ["unreadable_file"]
     assert "LibreOffice không chuyển được" in broken[0].message and "Lưu thành" in broken[0].message
     assert "qcdc_convert_" not in broken[0].message  # no temporary path shown to people
-    # the feedback for a converted return: the plain list (no marked copy of an .xls is made)
+    # the feedback for a converted return: the plain list, and a marked .xlsx made from a
+    # fresh conversion (the unit's own .xls cannot be marked), with its list sheet first
     assert "LibreOffice" in (tmp_path / "phan_hoi" / "SNV_can_sua.txt").read_text(encoding="utf-8-sig")
+    marked = load_quietly(tmp_path / "phan_hoi" / "SNV_can_sua.xlsx")
+    assert marked.sheetnames[0] == FEEDBACK_SHEET
+    assert any("LibreOffice" in str(c.value) for row in marked[FEEDBACK_SHEET].iter_rows() for c in row)
+    assert "so_dang_vien" in marked.defined_names  # the unit's own workbook, converted
 
 
 def test_the_converted_copy_keeps_the_units_own_saved_time(form, saved):
