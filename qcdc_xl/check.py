@@ -251,6 +251,52 @@ def _check_formulas(ctx: _Ctx) -> Iterator[Issue]:
         if read is None or formula_shape(read.formula) not in expected_formulas(ctx.form, f, static):
             yield _tampered(ctx, read, f.id, field_label(f))
     yield from _check_tt(ctx, static)
+    yield from _check_template_formulas(ctx)
+
+
+MAX_TAMPERED_CELLS = 50  # formula_tampered issues listed cell by cell per file
+
+
+def _check_template_formulas(ctx: _Ctx) -> Iterator[Issue]:
+    """Every other formula of the template (check and status cells, the «Kiểm tra» sheet, the
+    TT cells of empty table rows) that the reader found gone or typed over: it changes no
+    figure (everything is recomputed) but it hides from the unit what is still missing."""
+    cells, tt = [], {}
+    for read, table in ctx.raw.tampered:
+        if table is not None and table in ctx.form.tables:
+            tt.setdefault(table, []).append(read)
+        else:
+            cells.append(read)
+    for read in cells[:MAX_TAMPERED_CELLS]:
+        yield _template_formula_issue(ctx, read)
+    if len(cells) > MAX_TAMPERED_CELLS:
+        rest = cells[MAX_TAMPERED_CELLS:]
+        sheets = ", ".join(dict.fromkeys(f"«{r.sheet}»" for r in rest))
+        yield ctx.issue("formula_tampered", sheet=rest[0].sheet, message=(
+            f"Tệp «{ctx.raw.path}»: ngoài {MAX_TAMPERED_CELLS} ô đã liệt kê, còn {len(rest)} ô công "
+            f"thức khác của biểu mẫu đã bị xóa hoặc gõ đè (trang {sheets}); phần mềm tổng hợp tự tính "
+            f"lại mọi chỉ tiêu. Hãy chép số liệu sang một biểu mẫu mới (hoặc đề nghị cơ quan tổng "
+            f"hợp cấp lại biểu mẫu) rồi gửi lại."))
+    for name, reads in tt.items():
+        table = ctx.form.tables[name]
+        label = f"cột TT của {table_label(ctx.form, table)}"
+        cells_text = ", ".join(r.cell for r in reads[:5]) + (", …" if len(reads) > 5 else "")
+        yield ctx.issue("formula_tampered", read=reads[0], field_id=f"{name}.tt", message=(
+            f"{where(reads[0], label)}: ô đánh số TT tự động của biểu mẫu đã bị xóa hoặc gõ đè ở "
+            f"{len(reads)} dòng trống của bảng ({cells_text}); phần mềm tổng hợp bỏ qua các ô này. "
+            f"Hãy chép ô TT của một dòng còn nguyên xuống các ô đó (hoặc bấm Hoàn tác), không gõ "
+            f"vào cột TT."))
+
+
+def _template_formula_issue(ctx: _Ctx, read: CellRead) -> Issue:
+    now = typed(read)
+    what = f"đã bị gõ đè (hiện là «{for_people(read)}»)" if now else "đã bị xóa"
+    return ctx.issue("formula_tampered", read=read, message=(
+        f"Trang «{read.sheet}», ô {read.cell}: đây là ô công thức tự tính của biểu mẫu (ô kiểm tra, "
+        f"ô tình trạng hoặc ô tự đánh số) nhưng công thức {what}; phần mềm tổng hợp bỏ qua ô này "
+        f"và tự tính lại, nhưng ô không còn báo cho đơn vị mục nào còn thiếu. Hãy bấm Hoàn tác "
+        f"(Ctrl+Z) nếu vừa sửa, hoặc chép lại ô này từ một biểu mẫu mới của đơn vị (đề nghị cơ "
+        f"quan tổng hợp cấp lại nếu cần), không gõ vào ô công thức."))
 
 
 def _tampered(ctx: _Ctx, read: CellRead | None, field_id: str, label: str, extra: str = "") -> Issue:
