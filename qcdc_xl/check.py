@@ -259,38 +259,42 @@ MAX_TAMPERED_CELLS = 50  # formula_tampered issues listed cell by cell per file
 
 def _check_template_formulas(ctx: _Ctx) -> Iterator[Issue]:
     """Every other formula of the template (check and status cells, the «Kiểm tra» sheet, the
-    TT cells of empty table rows) that the reader found gone or typed over: it changes no
-    figure (everything is recomputed) but it hides from the unit what is still missing."""
-    cells, tt = [], {}
+    TT cells of empty table rows) that the reader found typed over or deleted: it changes no
+    figure (everything is recomputed) but it hides from the unit what is still missing. Each
+    cell typed over is one issue (what was typed is shown); TT cells merely emptied are one
+    issue per table."""
+    cells, emptied_tt = [], {}
     for read, table in ctx.raw.tampered:
-        if table is not None and table in ctx.form.tables:
-            tt.setdefault(table, []).append(read)
+        if table in ctx.form.tables and typed(read) is None:
+            emptied_tt.setdefault(table, []).append(read)
         else:
-            cells.append(read)
-    for read in cells[:MAX_TAMPERED_CELLS]:
-        yield _template_formula_issue(ctx, read)
+            cells.append((read, ctx.form.tables.get(table)))
+    for read, table in cells[:MAX_TAMPERED_CELLS]:
+        yield _template_formula_issue(ctx, read, table)
     if len(cells) > MAX_TAMPERED_CELLS:
-        rest = cells[MAX_TAMPERED_CELLS:]
+        rest = [read for read, _ in cells[MAX_TAMPERED_CELLS:]]
         sheets = ", ".join(dict.fromkeys(f"«{r.sheet}»" for r in rest))
         yield ctx.issue("formula_tampered", sheet=rest[0].sheet, message=(
             f"Tệp «{ctx.raw.path}»: ngoài {MAX_TAMPERED_CELLS} ô đã liệt kê, còn {len(rest)} ô công "
             f"thức khác của biểu mẫu đã bị xóa hoặc gõ đè (trang {sheets}); phần mềm tổng hợp tự tính "
             f"lại mọi chỉ tiêu. Hãy chép số liệu sang một biểu mẫu mới (hoặc đề nghị cơ quan tổng "
             f"hợp cấp lại biểu mẫu) rồi gửi lại."))
-    for name, reads in tt.items():
-        table = ctx.form.tables[name]
-        label = f"cột TT của {table_label(ctx.form, table)}"
-        cells_text = ", ".join(r.cell for r in reads[:5]) + (", …" if len(reads) > 5 else "")
+    for name, reads in emptied_tt.items():
+        label = f"cột TT của {table_label(ctx.form, ctx.form.tables[name])}"
+        shown = ", ".join(r.cell for r in reads[:5]) + (", …" if len(reads) > 5 else "")
         yield ctx.issue("formula_tampered", read=reads[0], field_id=f"{name}.tt", message=(
-            f"{where(reads[0], label)}: ô đánh số TT tự động của biểu mẫu đã bị xóa hoặc gõ đè ở "
-            f"{len(reads)} dòng trống của bảng ({cells_text}); phần mềm tổng hợp bỏ qua các ô này. "
-            f"Hãy chép ô TT của một dòng còn nguyên xuống các ô đó (hoặc bấm Hoàn tác), không gõ "
-            f"vào cột TT."))
+            f"{where(reads[0], label)}: công thức đánh số TT tự động của biểu mẫu đã bị xóa ở "
+            f"{len(reads)} dòng trống của bảng ({shown}). Hãy chép ô TT của một dòng còn nguyên "
+            f"xuống các ô đó (hoặc bấm Hoàn tác), không xóa cột TT."))
 
 
-def _template_formula_issue(ctx: _Ctx, read: CellRead) -> Issue:
-    now = typed(read)
-    what = f"đã bị gõ đè (hiện là «{for_people(read)}»)" if now else "đã bị xóa"
+def _template_formula_issue(ctx: _Ctx, read: CellRead, table: Table | None) -> Issue:
+    what = f"đã bị gõ đè (hiện là «{for_people(read)}»)" if typed(read) else "đã bị xóa"
+    if table is not None:
+        return ctx.issue("formula_tampered", read=read, field_id=f"{table.name}.tt", message=(
+            f"{where(read, f'cột TT của {table_label(ctx.form, table)}')}: ô đánh số TT tự động của "
+            f"biểu mẫu {what}; phần mềm tổng hợp bỏ qua ô này. Hãy bấm Hoàn tác (Ctrl+Z) hoặc chép "
+            f"ô TT của một dòng còn nguyên vào đây; không gõ vào cột TT."))
     return ctx.issue("formula_tampered", read=read, message=(
         f"Trang «{read.sheet}», ô {read.cell}: đây là ô công thức tự tính của biểu mẫu (ô kiểm tra, "
         f"ô tình trạng hoặc ô tự đánh số) nhưng công thức {what}; phần mềm tổng hợp bỏ qua ô này "

@@ -310,10 +310,11 @@ def read_meta(wb) -> dict:
     """The meta keys from the meta sheet (very hidden, or hidden after a LibreOffice save),
     completed from the custom document properties, which LibreOffice keeps too."""
     meta = {}
-    if META_SHEET in wb.sheetnames:
-        for row in wb[META_SHEET].iter_rows(min_col=1, max_col=2, values_only=True):
-            key, value = (row + (None, None))[:2]
-            if isinstance(key, str) and key.strip() in KEYS and not is_blank(value):
+    if META_SHEET in wb.sheetnames:  # by the cells that exist: iter_rows would make a
+        ws = wb[META_SHEET]          # million of them for one value typed in row 1048576
+        for (row, col), cell in sorted(ws._cells.items()):
+            key, value = cell.value, getattr(_peek(ws, row, 2), "value", None)
+            if col == 1 and isinstance(key, str) and key.strip() in KEYS and not is_blank(value):
                 meta[key.strip()] = _text(value)
     for prop in _custom_props(wb):
         key = prop.name[len(PROP_PREFIX):] if prop.name.startswith(PROP_PREFIX) else None

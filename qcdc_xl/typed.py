@@ -124,7 +124,7 @@ class _MergeIndex:
                     self.by_row.setdefault(row, []).append(box)
 
     def hides(self, row: int, col: int) -> bool:
-        for top, left, bottom, right in self.by_row.get(row, ()) + [*self.tall]:
+        for top, left, bottom, right in [*self.by_row.get(row, ()), *self.tall]:
             if top <= row <= bottom and left <= col <= right and (row, col) != (top, left):
                 return True
         return False
