@@ -683,7 +683,8 @@ def _fill(raw: RawReturn, book: _Book, form: Form, rel: str, data: bytes = b"") 
     comparison = None
     if static is not None:
         identity = identity_of(raw.fields, raw.meta, wb)
-        comparison = Comparison.of(book, data, static, identity, raw.fields, areas)
+        inputs = {t.name: [c.id for c in t.input_columns] for t in form.tables.values()}
+        comparison = Comparison.of(book, data, static, identity, raw.fields, areas, inputs)
     is_template = comparison.is_template if comparison is not None else (lambda *_: False)
     raw.tables, covered, table_issues = read_tables(book, form, is_template, rel, areas)
     if not ours:

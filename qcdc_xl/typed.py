@@ -324,12 +324,33 @@ def _align(sheet: _Sheet, anchors: list[tuple[int, int]], signatures: list) -> _
         ret = [(r, s) for r, s in signatures if r > r0 and (r1 is None or r < r1)]
         if r1 is None:
             ret = ret[:len(tpl) + _ALIGN_SLACK]
-        if not tpl or not ret:
-            continue
-        matcher = SequenceMatcher(None, [s for _, s in tpl], [s for _, s in ret], autojunk=False)
-        for a, b, n in matcher.get_matching_blocks():
-            found += [(ret[b + k][0], tpl[a + k][0]) for k in range(n)]
+        if tpl and ret:
+            found += _matched_rows(tpl, ret)
     return _RowMap(found)
+
+
+def _runs(rows: list) -> list[tuple[Any, list[int]]]:
+    """Consecutive rows of equal signature as one run: (signature, rows)."""
+    out: list[tuple[Any, list[int]]] = []
+    for row, sig in rows:
+        if out and out[-1][0] == sig:
+            out[-1][1].append(row)
+        else:
+            out.append((sig, [row]))
+    return out
+
+
+def _matched_rows(tpl: list, ret: list) -> list[tuple[int, int]]:
+    """(return row, template row) pairs of equal content, in order. Runs of equal rows (the
+    empty rows of a table, all alike) are matched as runs and paired from their start: rows
+    matched one by one would pair an arbitrary stretch of them."""
+    a, b = _runs(tpl), _runs(ret)
+    matcher = SequenceMatcher(None, [s for s, _ in a], [s for s, _ in b], autojunk=False)
+    pairs = []
+    for i, j, n in matcher.get_matching_blocks():
+        for k in range(n):
+            pairs += list(zip(b[j + k][1], a[i + k][1]))
+    return pairs
 
 
 def _row_of_cell(a1: str) -> int:
@@ -373,7 +394,8 @@ class Comparison:
 
     @classmethod
     def of(cls, book, data: bytes, static: Pristine, identity: dict, fields: dict,
-           areas: dict) -> "Comparison":
+           areas: dict, input_columns: dict) -> "Comparison":
+        """``input_columns``: table name -> the ids of its input columns (TT is none)."""
         self = cls(book=book, static=static, identity=identity, fields=fields, areas=areas,
                    hidden=hidden_under_merges(data, book.wb))
         matched = match_sheets(book.wb, static, fields, areas)
@@ -390,8 +412,8 @@ class Comparison:
                 sheet.excluded = _meta_values(ws)
             for name, area in areas.items():
                 if area.ws.title == ws.title:
-                    spec_cols = set(area.columns.values())
-                    sheet.input_areas.append((area.first, area.last, spec_cols))
+                    cols = {area.columns[c] for c in input_columns.get(name, ()) if area.columns.get(c)}
+                    sheet.input_areas.append((area.first, area.last, cols))
             if page is not None:
                 sheet.rows = _align(sheet, _anchors(sheet, fields, areas), self._signatures(sheet))
             self.sheets[ws.title] = sheet

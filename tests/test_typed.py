@@ -278,10 +278,15 @@ def test_rows_inserted_above_and_inside_tables_shift_nothing_into_a_report(form,
     def edit(wb):
         b.insert_rows(wb, "Thông tin chung", 14, 3)
         b.insert_rows(wb, sheet, top, 2)  # above the table
+        b.insert_rows(wb, sheet, top + 4, 2)  # inside it, after its first row: no TT formula
+        for col, value in enumerate(h.table_rows(form, "tbl_van_ban", 3)[2], start=2):
+            wb[sheet].cell(top + 4, col).value = value  # one of the two typed in
         b.insert_rows(wb, "Kiểm tra", 12, 1)
     out = b.fill(templates["HCSN"], tmp_path / "r.xlsx", values=b.complete_values(form, "HCSN"),
                  rows={"tbl_van_ban": h.table_rows(form, "tbl_van_ban", 2)},
                  cells=[(sheet, f"H{top + 5}", "ghi chú bên phải")], edit=edit)
     raw, result = check(form, out, "HCSN")
-    assert [(i.code, i.sheet, i.cell) for i in result.issues] == [  # typed, then moved down by 2
-        ("data_outside_table", sheet, f"H{top + 7}")]
+    assert len(raw.tables["tbl_van_ban"]) == 3
+    assert sorted((i.code, i.sheet, i.cell) for i in result.issues) == [
+        ("data_outside_table", sheet, f"H{top + 9}"),  # typed, then moved down by 2 + 2
+        ("formula_tampered", sheet, f"A{top + 4}")]  # the TT of the inserted row that was filled
