@@ -241,9 +241,13 @@ def match_sheets(wb, static: Pristine, fields: dict, areas: dict) -> dict[str, s
             votes.setdefault(area.ws.title, {}).setdefault(tpl, 0)
             votes[area.ws.title][tpl] += 1000
     out: dict[str, str | None] = {}
-    for title, counts in votes.items():
-        out[title] = max(counts, key=counts.get)
-    claimed = set(out.values())
+    claimed: set = set()
+    ranked = sorted(((n, title, tpl) for title, counts in votes.items() for tpl, n in counts.items()),
+                    key=lambda x: -x[0])
+    for _, title, tpl in ranked:  # each template sheet is one sheet of the return at most
+        if title not in out and tpl not in claimed:
+            out[title] = tpl
+            claimed.add(tpl)
     for ws in wb.worksheets:
         if ws.title not in out and ws.title in static.sheets and ws.title not in claimed:
             out[ws.title] = ws.title
@@ -322,7 +326,7 @@ def _align(sheet: _Sheet, anchors: list[tuple[int, int]], signatures: list) -> _
     for (r0, t0), (r1, t1) in zip(hard, ends):
         tpl = [(t, s) for t, s in page.signatures if t > t0 and (t1 is None or t < t1)]
         ret = [(r, s) for r, s in signatures if r > r0 and (r1 is None or r < r1)]
-        if r1 is None:
+        if r1 is None or len(ret) > len(tpl) + _ALIGN_SLACK:  # bound the work on odd files
             ret = ret[:len(tpl) + _ALIGN_SLACK]
         if tpl and ret:
             found += _matched_rows(tpl, ret)
@@ -362,7 +366,9 @@ def _col_of_cell(a1: str) -> int:
 
 
 def _anchors(sheet: _Sheet, fields: dict, areas: dict) -> list[tuple[int, int]]:
-    """(return row, template row) of the fields and table edges of this sheet."""
+    """(return row, template row) of the fields and table edges of this sheet, each one
+    only where the row around it agrees with the template's (a name edited to point at
+    another row is no anchor)."""
     page, out = sheet.page, []
     for fid, read in fields.items():
         if read.sheet == sheet.ws.title and fid in page.anchors:
@@ -373,7 +379,17 @@ def _anchors(sheet: _Sheet, fields: dict, areas: dict) -> list[tuple[int, int]]:
         for edge, row in (("top", area.header_row), ("bottom", area.bottom)):
             if f"table:{name}:{edge}" in page.anchors:
                 out.append((row, page.anchors[f"table:{name}:{edge}"]))
-    return out
+    return [(r, t) for r, t in out if _rows_agree(sheet, r, t)]
+
+
+def _rows_agree(sheet: _Sheet, row: int, tpl_row: int) -> bool:
+    """The template row holds no content of its own, or the return row holds some of it at
+    the same columns."""
+    wanted = [(c, key) for (t, c), key in sheet.page.cells.items() if t == tpl_row]
+    if not wanted:
+        return True
+    return any(cell_key(*sheet.content[(row, c)]) == key for c, key in wanted
+               if (row, c) in sheet.content)
 
 
 # ---------------------------------------------------------------- comparing
@@ -519,11 +535,13 @@ class Comparison:
 def identity_of(fields: dict, meta: dict, wb) -> dict:
     """The unit's code and name as this file holds them (cells, meta, document title), for
     the texts of the template that name the unit."""
+    from .read import _text
+
     out: dict[str, set] = {"ma_don_vi": set(), "ten_don_vi": set()}
     for fid in out:
         read = fields.get(fid)
         if read is not None and isinstance(read.value, (str, int, float)) and not is_blank(read.value):
-            out[fid].add(text_key(str(read.value)))
+            out[fid].add(text_key(_text(read.value)))
     if meta.get("ma_don_vi"):
         out["ma_don_vi"].add(text_key(meta["ma_don_vi"]))
     title = getattr(getattr(wb, "properties", None), "title", None)
