@@ -289,6 +289,12 @@ def _check_template_formulas(ctx: _Ctx) -> Iterator[Issue]:
 
 
 def _template_formula_issue(ctx: _Ctx, read: CellRead, table: Table | None) -> Issue:
+    if not read.cell:  # the whole sheet is gone
+        return ctx.issue("formula_tampered", sheet=read.sheet, message=(
+            f"Trang «{read.sheet}» của biểu mẫu không còn trong tệp (đã bị xóa), nên các ô công "
+            f"thức tự kiểm tra trên trang này không còn; phần mềm tổng hợp vẫn tự tính lại mọi chỉ "
+            f"tiêu. Hãy chép số liệu sang một biểu mẫu mới của đơn vị (đề nghị cơ quan tổng hợp "
+            f"cấp lại nếu cần) rồi gửi lại; không xóa các trang của biểu mẫu."))
     what = f"đã bị gõ đè (hiện là «{for_people(read)}»)" if typed(read) else "đã bị xóa"
     if table is not None:
         return ctx.issue("formula_tampered", read=read, field_id=f"{table.name}.tt", message=(

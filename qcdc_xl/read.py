@@ -678,7 +678,9 @@ def _fill(raw: RawReturn, book: _Book, form: Form, rel: str, data: bytes = b"") 
     raw.protected_sheets = {ws.title: bool(ws.protection.sheet) for ws in wb.worksheets}
     raw.fields, taken = read_fields(book, form)
     ours = raw.meta.get("form_id") == form.id
-    static = pristine(form, _unit_type(raw)) if ours else None
+    # Another version's template is not the one we can compare with, cell by cell.
+    same_version = raw.meta.get("form_version") == form.version
+    static = pristine(form, _unit_type(raw)) if ours and same_version else None
     areas = table_areas(book, form)
     comparison = None
     if static is not None:

@@ -279,6 +279,14 @@ def _formula(cell):
     return _formula_text(cell)
 
 
+def _sheets_gone(static: Pristine, matched: set) -> list[str]:
+    """Template sheets holding formulas but no field or table (the guide, «Kiểm tra») that
+    no sheet of the return is: deleted. (A deleted sheet of fields is required_missing.)"""
+    with_parts = set(static.field_sheets.values()) | set(static.table_sheets.values())
+    return [name for name, page in static.sheets.items()
+            if page.formula_cells and name not in matched and name not in with_parts]
+
+
 # ---------------------------------------------------------------- aligning rows
 
 
@@ -406,6 +414,7 @@ class Comparison:
     areas: dict  # table name -> read._TableArea
     hidden: dict  # sheet -> {(row, col): (value, formula)} under merges
     sheets: dict = field(default_factory=dict)  # return sheet title -> _Sheet
+    gone: list = field(default_factory=list)  # template sheets of formulas the file lacks
     _patterns: dict = field(default_factory=dict)
 
     @classmethod
@@ -433,6 +442,7 @@ class Comparison:
             if page is not None:
                 sheet.rows = _align(sheet, _anchors(sheet, fields, areas), self._signatures(sheet))
             self.sheets[ws.title] = sheet
+        self.gone = _sheets_gone(static, set(matched.values()))
         return self
 
     # -- what the template holds at a place of the return
@@ -509,6 +519,7 @@ class Comparison:
                     hidden.add((title, read.cell))
             if page is not None:
                 tampered += self._formulas_gone(sheet, taken)
+        tampered += [(CellRead(value=None, sheet=name, cell=""), None) for name in self.gone]
         return outside, tampered, hidden
 
     def _formulas_gone(self, sheet: _Sheet, taken: set) -> list:

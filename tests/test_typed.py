@@ -9,7 +9,6 @@ unit types; the LibreOffice slice is in test_typed_libreoffice.py.
 """
 from __future__ import annotations
 
-import io
 import posixpath
 import random
 import zipfile
@@ -23,7 +22,6 @@ from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
 
 import builders as b
 import lo_helpers as h
-from fill import find_table
 from qcdc_xl.check import check_return
 from qcdc_xl.metadata import KEYS, META_SHEET
 from qcdc_xl.read import load_quietly, read_return
@@ -290,3 +288,31 @@ def test_rows_inserted_above_and_inside_tables_shift_nothing_into_a_report(form,
     assert sorted((i.code, i.sheet, i.cell) for i in result.issues) == [
         ("data_outside_table", sheet, f"H{top + 9}"),  # typed, then moved down by 2 + 2
         ("formula_tampered", sheet, f"A{top + 4}")]  # the TT of the inserted row that was filled
+
+
+# ---------------------------------------------------------------- sheets renamed, added, deleted
+
+
+def test_a_renamed_check_sheet_is_still_compared_and_a_deleted_one_is_reported(form, templates, tmp_path):
+    def rename(wb):
+        wb["Kiểm tra"].title = "KT"
+    raw, result = check(form, b.fill(templates["DN"], tmp_path / "r.xlsx", edit=rename,
+                                     cells=[("Kiểm tra", "J9", "ghi chú")]), "DN")
+    assert [(i.code, i.sheet, i.cell) for i in result.issues
+            if i.code in ("data_outside_table", "formula_tampered")] == [("data_outside_table", "KT", "J9")]
+
+    def delete(wb):
+        del wb["Kiểm tra"]
+    raw, result = check(form, b.fill(templates["DN"], tmp_path / "d.xlsx", edit=delete), "DN")
+    gone = [i for i in result.issues if i.code == "formula_tampered" and i.cell is None]
+    assert [(i.sheet, i.severity) for i in gone] == [("Kiểm tra", "error")]
+    assert "đã bị xóa" in gone[0].message and "biểu mẫu mới" in gone[0].message
+
+
+def test_every_cell_of_a_sheet_the_unit_added_is_reported(form, templates, tmp_path):
+    def add(wb):
+        ws = wb.create_sheet("Ghi chép")
+        ws["A1"], ws["C40"] = "Số liệu tháng 5", 17
+    raw, result = check(form, b.fill(templates["HCSN"], tmp_path / "r.xlsx", edit=add), "HCSN")
+    assert [(i.sheet, i.cell, i.value) for i in result.issues if i.code == "data_outside_table"] == [
+        ("Ghi chép", "A1", "Số liệu tháng 5"), ("Ghi chép", "C40", "17")]
