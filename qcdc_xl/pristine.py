@@ -14,6 +14,7 @@ import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +35,20 @@ def text_key(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
+@lru_cache(maxsize=16384)
+def _shape(formula: str) -> str:
+    from .read import formula_shape
+
+    return formula_shape(formula)
+
+
 def cell_key(value: Any, formula: str | None) -> tuple | None:
     """What a cell holds, comparable between a template and a return (None: nothing). A
     formula by its shape (sheet names and rows taken out: a row insert or a sheet rename
-    moves what it points at, not what it is)."""
-    from .read import formula_shape
-
+    moves what it points at, not what it is); the same formula texts come in every return,
+    so their shapes are remembered."""
     if formula is not None:
-        return ("f", formula_shape(formula))
+        return ("f", _shape(formula))
     if is_blank(value):
         return None
     if isinstance(value, str):

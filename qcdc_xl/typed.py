@@ -82,16 +82,26 @@ _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
-def hidden_under_merges(data: bytes, wb) -> dict[str, dict]:
+def hidden_under_merges(data: bytes, wb, cached: dict) -> dict[str, dict]:
     """Sheet -> {(row, col): (value, formula)} of cells hidden under a merged area (not its
     top-left cell). openpyxl drops them; LibreOffice keeps them when cells holding text are
-    merged. Streamed from the sheet XML (already screened for size and DTDs); a part that
-    cannot be read gives nothing rather than an error."""
-    wanted = {ws.title: _MergeIndex(ws.merged_cells.ranges) for ws in wb.worksheets
-              if ws.merged_cells.ranges}
-    if not wanted or not data:
-        return {}
+    merged. Taken from calamine's grid of the sheet when the reader has one (it keeps them),
+    else streamed from the sheet XML (already screened for size and DTDs); a part that cannot
+    be read gives nothing rather than an error."""
     out: dict[str, dict] = {}
+    wanted = {}
+    for ws in wb.worksheets:
+        if not ws.merged_cells.ranges:
+            continue
+        grid = cached.get(ws.title)
+        if isinstance(grid, list):
+            found = _hidden_in_grid(ws.merged_cells.ranges, grid)
+            if found:
+                out[ws.title] = found
+        else:
+            wanted[ws.title] = _MergeIndex(ws.merged_cells.ranges)
+    if not wanted or not data:
+        return out
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             parts = _sheet_parts(z)
@@ -106,6 +116,22 @@ def hidden_under_merges(data: bytes, wb) -> dict[str, dict]:
                     out[title] = found
     except Exception:  # a damaged part: the cells openpyxl read are still compared
         return out
+    return out
+
+
+def _hidden_in_grid(ranges, grid: list) -> dict:
+    """The hidden cells of merged areas that hold a value in a calamine grid (rows from A1;
+    only the part of each area inside the grid is looked at)."""
+    out = {}
+    for rng in ranges:
+        for row in range(rng.min_row, min(rng.max_row, len(grid)) + 1):
+            line = grid[row - 1]
+            for col in range(rng.min_col, min(rng.max_col, len(line)) + 1):
+                value = line[col - 1]
+                if (row, col) != (rng.min_row, rng.min_col) and value != "" and not is_blank(value):
+                    if isinstance(value, float) and value.is_integer():
+                        value = int(value)  # calamine reads every number as a float
+                    out[(row, col)] = (value, None)
     return out
 
 
@@ -422,7 +448,7 @@ class Comparison:
            areas: dict, input_columns: dict) -> "Comparison":
         """``input_columns``: table name -> the ids of its input columns (TT is none)."""
         self = cls(book=book, static=static, identity=identity, fields=fields, areas=areas,
-                   hidden=hidden_under_merges(data, book.wb))
+                   hidden=hidden_under_merges(data, book.wb, book.cached))
         matched = match_sheets(book.wb, static, fields, areas)
         for ws in book.wb.worksheets:
             if ws.title == FEEDBACK_SHEET:

@@ -117,7 +117,7 @@ def candidate_cells(template: Path, rng: random.Random, per_sheet: int) -> list[
             below += [(max_row + d, rng.randint(min_col, max_col)) for d in (1, 2, 3, 5)]
         far = [(1048576, 16384), (100000, 1), (rng.randint(1000, 1048576), rng.randint(1, 16384))]
         picks = (rng.sample(existing, min(per_sheet, len(existing))) + near + below
-                 + rng.sample(sorted(under), min(3, len(under))) + far[: 1 + rng.randint(0, 2)])
+                 + rng.sample(sorted(under), min(3, len(under))) + rng.sample(far, rng.randint(0, 2)))
         for r, c in dict.fromkeys(picks):
             out.append((ws.title, f"{get_column_letter(c)}{r}", (r, c) in under))
     return out
