@@ -319,11 +319,14 @@ def _tampered(ctx: _Ctx, read: CellRead | None, field_id: str, label: str, extra
 
 
 def _below_rows(raw: RawReturn) -> set:
-    """(sheet, row) of the rows the reader took from below a table."""
+    """(sheet, row) of the rows the reader took from below a table: those of a
+    data_outside_table issue at a cell read into a table row (a note typed beside a table
+    row is reported too, but it is no row taken from below)."""
+    in_rows = {(r.sheet, r.cell) for rows in raw.tables.values() for row in rows for r in row.values()}
     rows = set()
     for i in raw.issues:
         m = re.match(r"^[A-Z]+(\d+)$", i.cell or "") if i.code == "data_outside_table" else None
-        if m:
+        if m and (i.sheet, i.cell) in in_rows:
             rows.add((i.sheet, int(m.group(1))))
     return rows
 

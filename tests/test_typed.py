@@ -316,3 +316,19 @@ def test_every_cell_of_a_sheet_the_unit_added_is_reported(form, templates, tmp_p
     raw, result = check(form, b.fill(templates["HCSN"], tmp_path / "r.xlsx", edit=add), "HCSN")
     assert [(i.sheet, i.cell, i.value) for i in result.issues if i.code == "data_outside_table"] == [
         ("Ghi chép", "A1", "Số liệu tháng 5"), ("Ghi chép", "C40", "17")]
+
+
+def test_a_note_beside_a_filled_row_does_not_hide_its_missing_tt(form, templates, tmp_path):
+    sheet, ref = b.table_ref(templates["HCSN"], "tbl_van_ban")
+    min_col, top, max_col, _ = range_boundaries(ref)
+    first = top + 1
+
+    def edit(wb):
+        wb[sheet].protection.sheet = False
+        wb[sheet].cell(first, min_col).value = None  # the TT formula of a filled row deleted
+    out = b.fill(templates["HCSN"], tmp_path / "r.xlsx", rows={"tbl_van_ban": h.table_rows(form, "tbl_van_ban", 1)},
+                 cells=[(sheet, f"{get_column_letter(max_col + 2)}{first}", "ghi chú")], edit=edit)
+    _, result = check(form, out, "HCSN")
+    found = {(i.code, i.cell) for i in result.issues if i.code in ("formula_tampered", "data_outside_table")}
+    assert found == {("formula_tampered", f"{get_column_letter(min_col)}{first}"),
+                     ("data_outside_table", f"{get_column_letter(max_col + 2)}{first}")}
