@@ -32,6 +32,7 @@ from .pristine import Pristine, PristineSheet, cell_key, identity_pattern, signa
 from .records import CellRead
 
 _ALIGN_SLACK = 2000  # return rows past the template's end still aligned (rows inserted)
+_MAX_LOOKALIKES = 20  # sheets of unknown name compared with the template's unclaimed ones
 
 
 # ---------------------------------------------------------------- the return's cells
@@ -278,10 +279,10 @@ def match_sheets(wb, static: Pristine, fields: dict, areas: dict) -> dict[str, s
         if ws.title not in out and ws.title in static.sheets and ws.title not in claimed:
             out[ws.title] = ws.title
             claimed.add(ws.title)
-    for ws in wb.worksheets:
-        if ws.title not in out:
-            out[ws.title] = _most_alike(ws, static, claimed)
-            claimed.add(out[ws.title])
+    unmatched = [ws for ws in wb.worksheets if ws.title not in out]
+    for i, ws in enumerate(unmatched):  # a file of a thousand sheets: the first few are looked at
+        out[ws.title] = _most_alike(ws, static, claimed) if i < _MAX_LOOKALIKES else None
+        claimed.add(out[ws.title])
     return out
 
 
