@@ -251,6 +251,62 @@ def _check_formulas(ctx: _Ctx) -> Iterator[Issue]:
         if read is None or formula_shape(read.formula) not in expected_formulas(ctx.form, f, static):
             yield _tampered(ctx, read, f.id, field_label(f))
     yield from _check_tt(ctx, static)
+    yield from _check_template_formulas(ctx)
+
+
+MAX_TAMPERED_CELLS = 50  # formula_tampered issues listed cell by cell per file
+
+
+def _check_template_formulas(ctx: _Ctx) -> Iterator[Issue]:
+    """Every other formula of the template (check and status cells, the «Kiểm tra» sheet, the
+    TT cells of empty table rows) that the reader found typed over or deleted: it changes no
+    figure (everything is recomputed) but it hides from the unit what is still missing. Each
+    cell typed over is one issue (what was typed is shown); TT cells merely emptied are one
+    issue per table."""
+    cells, emptied_tt = [], {}
+    for read, table in ctx.raw.tampered:
+        if table in ctx.form.tables and typed(read) is None:
+            emptied_tt.setdefault(table, []).append(read)
+        else:
+            cells.append((read, ctx.form.tables.get(table)))
+    for read, table in cells[:MAX_TAMPERED_CELLS]:
+        yield _template_formula_issue(ctx, read, table)
+    if len(cells) > MAX_TAMPERED_CELLS:
+        rest = [read for read, _ in cells[MAX_TAMPERED_CELLS:]]
+        sheets = ", ".join(dict.fromkeys(f"«{r.sheet}»" for r in rest))
+        yield ctx.issue("formula_tampered", sheet=rest[0].sheet, message=(
+            f"Tệp «{ctx.raw.path}»: ngoài {MAX_TAMPERED_CELLS} ô đã liệt kê, còn {len(rest)} ô công "
+            f"thức khác của biểu mẫu đã bị xóa hoặc gõ đè (trang {sheets}); phần mềm tổng hợp tự tính "
+            f"lại mọi chỉ tiêu. Hãy chép số liệu sang một biểu mẫu mới (hoặc đề nghị cơ quan tổng "
+            f"hợp cấp lại biểu mẫu) rồi gửi lại."))
+    for name, reads in emptied_tt.items():
+        label = f"cột TT của {table_label(ctx.form, ctx.form.tables[name])}"
+        shown = ", ".join(r.cell for r in reads[:5]) + (", …" if len(reads) > 5 else "")
+        yield ctx.issue("formula_tampered", read=reads[0], field_id=f"{name}.tt", message=(
+            f"{where(reads[0], label)}: công thức đánh số TT tự động của biểu mẫu đã bị xóa ở "
+            f"{len(reads)} dòng trống của bảng ({shown}). Hãy chép ô TT của một dòng còn nguyên "
+            f"xuống các ô đó (hoặc bấm Hoàn tác), không xóa cột TT."))
+
+
+def _template_formula_issue(ctx: _Ctx, read: CellRead, table: Table | None) -> Issue:
+    if not read.cell:  # the whole sheet is gone
+        return ctx.issue("formula_tampered", sheet=read.sheet, message=(
+            f"Trang «{read.sheet}» của biểu mẫu không còn trong tệp (đã bị xóa), nên các ô công "
+            f"thức tự kiểm tra trên trang này không còn; phần mềm tổng hợp vẫn tự tính lại mọi chỉ "
+            f"tiêu. Hãy chép số liệu sang một biểu mẫu mới của đơn vị (đề nghị cơ quan tổng hợp "
+            f"cấp lại nếu cần) rồi gửi lại; không xóa các trang của biểu mẫu."))
+    what = f"đã bị gõ đè (hiện là «{for_people(read)}»)" if typed(read) else "đã bị xóa"
+    if table is not None:
+        return ctx.issue("formula_tampered", read=read, field_id=f"{table.name}.tt", message=(
+            f"{where(read, f'cột TT của {table_label(ctx.form, table)}')}: ô đánh số TT tự động của "
+            f"biểu mẫu {what}; phần mềm tổng hợp bỏ qua ô này. Hãy bấm Hoàn tác (Ctrl+Z) hoặc chép "
+            f"ô TT của một dòng còn nguyên vào đây; không gõ vào cột TT."))
+    return ctx.issue("formula_tampered", read=read, message=(
+        f"Trang «{read.sheet}», ô {read.cell}: đây là ô công thức tự tính của biểu mẫu (ô kiểm tra, "
+        f"ô tình trạng hoặc ô tự đánh số) nhưng công thức {what}; phần mềm tổng hợp bỏ qua ô này "
+        f"và tự tính lại, nhưng ô không còn báo cho đơn vị mục nào còn thiếu. Hãy bấm Hoàn tác "
+        f"(Ctrl+Z) nếu vừa sửa, hoặc chép lại ô này từ một biểu mẫu mới của đơn vị (đề nghị cơ "
+        f"quan tổng hợp cấp lại nếu cần), không gõ vào ô công thức."))
 
 
 def _tampered(ctx: _Ctx, read: CellRead | None, field_id: str, label: str, extra: str = "") -> Issue:
@@ -263,11 +319,14 @@ def _tampered(ctx: _Ctx, read: CellRead | None, field_id: str, label: str, extra
 
 
 def _below_rows(raw: RawReturn) -> set:
-    """(sheet, row) of the rows the reader took from below a table."""
+    """(sheet, row) of the rows the reader took from below a table: those of a
+    data_outside_table issue at a cell read into a table row (a note typed beside a table
+    row is reported too, but it is no row taken from below)."""
+    in_rows = {(r.sheet, r.cell) for rows in raw.tables.values() for row in rows for r in row.values()}
     rows = set()
     for i in raw.issues:
         m = re.match(r"^[A-Z]+(\d+)$", i.cell or "") if i.code == "data_outside_table" else None
-        if m:
+        if m and (i.sheet, i.cell) in in_rows:
             rows.add((i.sheet, int(m.group(1))))
     return rows
 

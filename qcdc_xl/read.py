@@ -20,21 +20,20 @@ import io
 import os
 import re
 import stat
-import tempfile
 import unicodedata
 import warnings
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+from openpyxl.utils.cell import range_boundaries
 
 from .coerce import fold_key
 from .formulas import is_blank
 from .issues import Issue, issue, shown_value
-from .metadata import FEEDBACK_SHEET, KEYS, LISTS_SHEET, META_SHEET, PROP_PREFIX
+from .metadata import KEYS, META_SHEET, PROP_PREFIX
 from .records import CellRead, RawReturn
 from .spec import Form, Table
 
@@ -54,7 +53,6 @@ _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
-_SYSTEM_SHEETS = (META_SHEET, LISTS_SHEET, FEEDBACK_SHEET)
 _COORD_RE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?[A-Z]{1,3}\$?\d+)?$")
 
 
@@ -312,10 +310,11 @@ def read_meta(wb) -> dict:
     """The meta keys from the meta sheet (very hidden, or hidden after a LibreOffice save),
     completed from the custom document properties, which LibreOffice keeps too."""
     meta = {}
-    if META_SHEET in wb.sheetnames:
-        for row in wb[META_SHEET].iter_rows(min_col=1, max_col=2, values_only=True):
-            key, value = (row + (None, None))[:2]
-            if isinstance(key, str) and key.strip() in KEYS and not is_blank(value):
+    if META_SHEET in wb.sheetnames:  # by the cells that exist: iter_rows would make a
+        ws = wb[META_SHEET]          # million of them for one value typed in row 1048576
+        for (row, col), cell in sorted(ws._cells.items()):
+            key, value = cell.value, getattr(_peek(ws, row, 2), "value", None)
+            if col == 1 and isinstance(key, str) and key.strip() in KEYS and not is_blank(value):
                 meta[key.strip()] = _text(value)
     for prop in _custom_props(wb):
         key = prop.name[len(PROP_PREFIX):] if prop.name.startswith(PROP_PREFIX) else None
@@ -414,38 +413,16 @@ def _is_filled(reads: dict[str, CellRead], spec: Table) -> bool:
     return any(not is_blank(reads[c.id].value) for c in spec.input_columns if c.id in reads)
 
 
-@dataclass
-class _Static:
-    """What the pristine template holds besides its inputs: labels, titles, check formulas."""
-
-    values: set = field(default_factory=set)
-    protected: dict = field(default_factory=dict)  # sheet name -> protection on
-    tt_formulas: dict = field(default_factory=dict)  # table name -> TT formula shapes (by row)
-    formulas: dict = field(default_factory=dict)  # field id -> formula shape
-
-
-def _static_key(cell) -> Any:
-    formula = _formula_text(cell)
-    if formula is not None:
-        return ("f", formula_shape(formula))
-    value = cell.value
-    if isinstance(value, str):
-        return ("s", " ".join(unicodedata.normalize("NFC", value).split()))
-    if isinstance(value, (dt.date, dt.datetime)):
-        return ("d", value.isoformat())
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return ("n", float(value))
-    return ("o", repr(value))
-
-
-def _below_rows(book: _Book, area: _TableArea, spec: Table, static: _Static | None,
-                rel: str, label: str) -> Iterator[tuple[dict, Issue]]:
-    """Rows typed directly below the table in its input columns, until the first gap."""
+def _below_rows(book: _Book, area: _TableArea, spec: Table, is_template, rel: str,
+                label: str) -> Iterator[tuple[dict, Issue]]:
+    """Rows typed directly below the table in its input columns, until the first gap.
+    ``is_template(sheet, row, col)``: the cell holds what the template has at its place."""
     row = area.bottom + 1
     while row <= area.ws.max_row:
         reads = _row_reads(book, area, row)
         typed = [reads[c.id] for c in spec.input_columns if c.id in reads
-                 and not is_blank(reads[c.id].value) and not _is_static(area.ws, reads[c.id], static)]
+                 and not is_blank(reads[c.id].value)
+                 and not is_template(area.ws.title, row, area.columns[c.id])]
         if not typed:
             return
         first = typed[0]
@@ -465,22 +442,31 @@ def table_label(form: Form, spec: Table) -> str:
     return f"bảng «{title}»"
 
 
-def read_tables(book: _Book, form: Form, static: _Static | None, rel: str):
-    """Table name -> filled rows; the cells covered (table and rows read below it); issues."""
+def table_areas(book: _Book, form: Form) -> dict:
+    """Table name -> its area in the return, for the form's tables the file holds."""
     found = _find_tables(book.wb)
+    return {spec.name: _table_area(*found[spec.name.casefold()], spec)
+            for spec in form.tables.values() if spec.name.casefold() in found}
+
+
+def read_tables(book: _Book, form: Form, is_template, rel: str, areas: dict | None = None):
+    """Table name -> filled rows; the cells covered (the rows read, in the table's columns:
+    what is elsewhere in the table, its headers, the TT cells of empty rows, is compared with
+    the template like any cell); issues."""
+    areas = table_areas(book, form) if areas is None else areas
     tables, covered, issues = {}, set(), []
     for spec in form.tables.values():
-        hit = found.get(spec.name.casefold())
-        if hit is None:
+        area = areas.get(spec.name)
+        if area is None:
             continue
-        area = _table_area(*hit, spec)
-        rows = []
+        rows, filled = [], set()
         for row in _rows_with_cells(area, area.first, area.last):
             reads = _row_reads(book, area, row)
             if _is_filled(reads, spec):
                 rows.append(reads)
-        covered |= _area_cells(area, range(area.header_row, area.bottom + 1))
-        below = list(_below_rows(book, area, spec, static, rel, table_label(form, spec)))
+                filled.add(row)
+        covered |= _area_cells(area, filled)
+        below = list(_below_rows(book, area, spec, is_template, rel, table_label(form, spec)))
         for reads, problem in below:
             rows.append(reads)
             issues.append(problem)
@@ -501,7 +487,7 @@ def _column_span(area: _TableArea) -> tuple[int, int]:
     return min(table_cols), max(table_cols)
 
 
-def _area_cells(area: _TableArea, rows: range) -> set:
+def _area_cells(area: _TableArea, rows) -> set:
     """The existing cells of the table's columns in ``rows`` (only existing cells can be
     typed in, and the sheet's cells, not the table's claimed size, bound the work)."""
     lo, hi = _column_span(area)
@@ -511,44 +497,23 @@ def _area_cells(area: _TableArea, rows: range) -> set:
 # ---------------------------------------------------------------- what was typed elsewhere
 
 
-def _is_static(ws, read: CellRead, static: _Static | None) -> bool:
-    """Template content rather than something a person typed."""
-    letters, row = coordinate_from_string(read.cell)
-    cell = _peek(ws, row, column_index_from_string(letters))
-    if cell is None:
-        return False
-    # A locked cell of a protected sheet cannot have been typed into (Excel, LibreOffice and
-    # WPS all refuse); its text may name the unit or the file, so it need not be pristine.
-    if ws.protection.sheet and cell.protection.locked:
-        return True
-    return static is not None and _static_key(cell) in static.values
-
-
-def read_outside(book: _Book, taken: set, static: _Static | None, identity: tuple,
-                 rel: str) -> tuple[list[CellRead], list[Issue]]:
-    """Every non-empty cell that is no field, no table and no template content; past
-    MAX_OUTSIDE_CELLS of them, one issue counting the rest by sheet (a sheet pasted full of
-    data would otherwise bury the report under a hundred thousand lines)."""
+def read_outside(comparison, taken: set, rel: str
+                 ) -> tuple[list[CellRead], list[Issue], list[tuple[CellRead, str | None]]]:
+    """Every cell holding something that is no field, no table row and not what the pristine
+    template holds at its place (typed.Comparison); past MAX_OUTSIDE_CELLS of them, one issue
+    counting the rest by sheet (a sheet pasted full of data would otherwise bury the report
+    under a hundred thousand lines). Also the template formulas no longer there."""
+    found, tampered, hidden = comparison.differences(taken)
     outside, issues, more = [], [], {}
-    for ws in book.wb.worksheets:
-        if ws.title in _SYSTEM_SHEETS:
-            continue
-        for (row, col), cell in sorted(ws._cells.items()):
-            if (ws.title, row, col) in taken or cell.value is None:
-                continue
-            read = _cell_read(book, ws, row, col)
-            if (is_blank(read.value) and read.formula is None) or _is_static(ws, read, static):
-                continue
-            if isinstance(read.value, str) and any(x and x in read.value for x in identity):
-                continue  # a title naming the unit, e.g. "Đơn vị: Đảng bộ Sở Tài chính"
-            if len(outside) < MAX_OUTSIDE_CELLS:
-                outside.append(read)
-                issues.append(_outside_issue(read, rel))
-            else:
-                more[ws.title] = more.get(ws.title, 0) + 1
+    for read in found:
+        if len(outside) < MAX_OUTSIDE_CELLS:
+            outside.append(read)
+            issues.append(_outside_issue(read, rel, (read.sheet, read.cell) in hidden))
+        else:
+            more[read.sheet] = more.get(read.sheet, 0) + 1
     if more:
         issues.append(_more_outside_issue(more, rel))
-    return outside, issues
+    return outside, issues, tampered
 
 
 def _more_outside_issue(more: dict, rel: str) -> Issue:
@@ -560,61 +525,25 @@ def _more_outside_issue(more: dict, rel: str) -> Issue:
         f"rồi gửi lại."))
 
 
-def _outside_issue(read: CellRead, rel: str) -> Issue:
+def _outside_issue(read: CellRead, rel: str, under_merge: bool = False) -> Issue:
     shown = shown_value(read.value if read.value is not None else read.formula)
+    hidden = (" (ô này bị che dưới một vùng ô đã gộp: bỏ gộp ô để thấy và xóa)"
+              if under_merge else "")
     return issue("data_outside_table", file=rel, sheet=read.sheet, cell=read.cell, value=shown,
                  message=(f"Trang «{read.sheet}», ô {read.cell}: có dữ liệu «{shown}» nằm ngoài các "
-                          f"ô nhập của biểu mẫu nên không được tổng hợp. Nếu đây là số liệu cần báo "
-                          f"cáo, hãy chuyển vào đúng ô; nếu không, hãy xóa đi."))
+                          f"ô nhập của biểu mẫu{hidden} nên không được tổng hợp. Nếu đây là số liệu "
+                          f"cần báo cáo, hãy chuyển vào đúng ô; nếu không, hãy xóa đi."))
 
 
 # ---------------------------------------------------------------- the pristine template
 
-_PRISTINE: dict[tuple, _Static | None] = {}
 
+def pristine(form: Form, loai_hinh: str):
+    """What the pristine template of this unit type holds (qcdc_xl.pristine; cached once per
+    form and unit type); None when it cannot be made."""
+    from .pristine import pristine as described
 
-def pristine(form: Form, loai_hinh: str) -> _Static | None:
-    """Static content of the template the generator makes for this unit type (cached);
-    None when the generator is unavailable or fails."""
-    key = (str(form.path), form.id, form.version, loai_hinh)
-    if key not in _PRISTINE:
-        try:
-            _PRISTINE[key] = _build_pristine(form, loai_hinh)
-        except Exception:  # the generator failed: the checks do without template content
-            _PRISTINE[key] = None
-    return _PRISTINE[key]
-
-
-def _build_pristine(form: Form, loai_hinh: str) -> _Static:
-    from .generate import generate_workbook
-    from .units import Unit
-
-    unit = Unit("QCDC_MAU", "Đơn vị mẫu", loai_hinh)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "mau.xlsx"
-        generate_workbook(form, unit, path)
-        wb = load_quietly(path)
-    book = _Book(wb=wb, cached={})
-    fields, taken = read_fields(book, form)
-    static = _Static(protected={ws.title: bool(ws.protection.sheet) for ws in wb.worksheets},
-                     formulas={fid: formula_shape(r.formula) for fid, r in fields.items()
-                               if r.formula})
-    found = _find_tables(wb)
-    for spec in form.tables.values():
-        hit = found.get(spec.name.casefold())
-        if hit is None:
-            continue
-        area = _table_area(*hit, spec)
-        taken |= _area_cells(area, range(area.header_row, area.bottom + 1))
-        col = area.columns.get("tt")
-        static.tt_formulas[spec.name] = {
-            formula_shape(f, r, col) for r in range(area.first, area.last + 1)
-            if (f := _formula_text(_peek(area.ws, r, col)) if col else None)}
-    for ws in wb.worksheets:
-        for (row, col), cell in ws._cells.items():
-            if (ws.title, row, col) not in taken and cell.value is not None:
-                static.values.add(_static_key(cell))
-    return static
+    return described(form, loai_hinh)
 
 
 # ---------------------------------------------------------------- formulas
@@ -736,22 +665,42 @@ def read_return(path: Path, rel: str, form: Form) -> RawReturn:
         raw.issues.append(_bad_file(rel, f"tệp bị hỏng, không đọc được nội dung (mã kỹ thuật: {type(exc).__name__}); "
                                          f"{_save_as_hint()}."))
         return raw
-    _fill(raw, book, form, rel)
+    _fill(raw, book, form, rel, data)
     return raw
 
 
-def _fill(raw: RawReturn, book: _Book, form: Form, rel: str) -> None:
+def _fill(raw: RawReturn, book: _Book, form: Form, rel: str, data: bytes = b"") -> None:
+    from .typed import Comparison, identity_of
+
     wb = book.wb
     raw.meta = read_meta(wb)
     raw.saved_at = _saved_at(wb)
     raw.protected_sheets = {ws.title: bool(ws.protection.sheet) for ws in wb.worksheets}
     raw.fields, taken = read_fields(book, form)
-    loai_hinh = raw.meta.get("loai_hinh")
-    static = pristine(form, loai_hinh) if raw.meta.get("form_id") == form.id and loai_hinh else None
-    raw.tables, covered, table_issues = read_tables(book, form, static, rel)
-    identity = tuple(_text(raw.fields[f].value) for f in ("ma_don_vi", "ten_don_vi")
-                     if f in raw.fields and not is_blank(raw.fields[f].value))
-    if raw.meta.get("form_id") != form.id:
+    ours = raw.meta.get("form_id") == form.id
+    # Another version's template is not the one we can compare with, cell by cell.
+    same_version = raw.meta.get("form_version") == form.version
+    static = pristine(form, _unit_type(raw)) if ours and same_version else None
+    areas = table_areas(book, form)
+    comparison = None
+    if static is not None:
+        identity = identity_of(raw.fields, raw.meta, wb)
+        inputs = {t.name: [c.id for c in t.input_columns] for t in form.tables.values()}
+        comparison = Comparison.of(book, data, static, identity, raw.fields, areas, inputs)
+    is_template = comparison.is_template if comparison is not None else (lambda *_: False)
+    raw.tables, covered, table_issues = read_tables(book, form, is_template, rel, areas)
+    if not ours:
         return  # a foreign workbook: its cells are not "outside" anything
-    raw.outside, outside_issues = read_outside(book, taken | covered, static, identity, rel)
-    raw.issues.extend(table_issues + outside_issues)
+    raw.issues.extend(table_issues)
+    if comparison is not None:  # without a template to compare with, nothing is "outside"
+        raw.outside, outside_issues, raw.tampered = read_outside(comparison, taken | covered, rel)
+        raw.issues.extend(outside_issues)
+
+
+def _unit_type(raw: RawReturn) -> str:
+    """The unit type the template was made for: the meta sheet's, else the prefilled cell's."""
+    kind = raw.meta.get("loai_hinh")
+    read = raw.fields.get("loai_hinh")
+    if not kind and read is not None and isinstance(read.value, str):
+        kind = read.value.strip()
+    return kind or ""

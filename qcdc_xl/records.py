@@ -35,6 +35,8 @@ class RawReturn:
     fields: dict[str, CellRead]  # field id (defined name) -> cell
     tables: dict[str, list[dict[str, CellRead]]]  # table name -> rows of column id -> cell
     outside: list[CellRead] = field(default_factory=list)  # typed outside every input area
+    # template formulas no longer there: (the cell as found, the table when it is a TT cell)
+    tampered: list[tuple[CellRead, str | None]] = field(default_factory=list)
     protected_sheets: dict[str, bool] = field(default_factory=dict)  # sheet name -> protection on
     saved_at: dt.datetime | None = None  # the workbook's own modified time
     file_mtime: dt.datetime | None = None
