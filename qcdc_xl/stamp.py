@@ -45,6 +45,7 @@ from .units import Unit
 # Below this many units one process is faster than starting workers (each builds its templates).
 PARALLEL_MIN_UNITS = 300
 MAX_WORKERS = 4
+TEMPLATE_COST = 100  # building one workbook costs about as much as stamping this many
 # Placeholders: ASCII letters and digits only (no escaping, no Unicode normalisation), short
 # (their rows keep the one-line height most units have) and unlike anything in a form.
 PH_MA, PH_NAME, PH_KHOI = "ZQX7MA", "ZQX7TEN", "ZQX7KHOI"
@@ -308,11 +309,11 @@ def write_zip(path: Path, names: list, parts: dict) -> None:
 class Stamper:
     """Writes units' workbooks in one process, building each template when first needed."""
 
-    def __init__(self, form: Form, generated_at: dt.datetime):
+    def __init__(self, form: Form, generated_at: dt.datetime, templates: dict | None = None):
         self.form, self.generated_at = form, generated_at
         self.layouts: dict = {}
         # variant key -> its default Template; (variant key, row heights) -> a sized one
-        self.templates: dict = {}
+        self.templates: dict = dict(templates or {})
         self.stamped = self.built = 0
 
     def layout(self, loai_hinh: str) -> Layout:
@@ -328,22 +329,30 @@ class Stamper:
         """(template, parts) of the unit's workbook by stamping, or None."""
         if not stampable(unit):
             return None
+        key = self.template_key(unit)
+        if key is None:
+            return None
+        if key not in self.templates:
+            self.templates[key] = self._sized_template(unit, self.templates[key[0]])
+        template = self.templates[key]
+        parts = stamp_unit(self.form, template, unit) if template is not None else None
+        return (template, parts) if parts is not None else None
+
+    def template_key(self, unit: Unit):
+        """Which template serves a stampable unit: its kind's default one, or (kind, the row
+        heights it needs) when its texts are long enough to change them; None: none can."""
+        default = self.default_template(unit)
+        if default is None:
+            return None
+        key = variant_key(unit)
+        wanted = row_heights(default, _pairs_for(self.form, default.placeholder, unit))
+        return key if wanted == tuple(r[-1] for r in default.heights) else (key, wanted)
+
+    def default_template(self, unit: Unit) -> Template | None:
         key = variant_key(unit)
         if key not in self.templates:
             self.templates[key] = self.template(default_placeholder(unit))
-        default = self.templates[key]
-        if default is None:
-            return None
-        # The row heights this unit needs; templates are shared by units needing the same.
-        wanted = row_heights(default, _pairs_for(self.form, default.placeholder, unit))
-        if wanted == tuple(r[-1] for r in default.heights):
-            template = default
-        else:
-            if (key, wanted) not in self.templates:
-                self.templates[key, wanted] = self._sized_template(unit, default)
-            template = self.templates[key, wanted]
-        parts = stamp_unit(self.form, template, unit) if template is not None else None
-        return (template, parts) if parts is not None else None
+        return self.templates[key]
 
     def _sized_template(self, unit: Unit, default: Template) -> Template | None:
         sized = sized_placeholder(unit)
@@ -370,9 +379,10 @@ class Stamper:
             self.stamped += 1
 
 
-def write_units(form: Form, units: list, paths: list, generated_at: dt.datetime) -> tuple:
-    """Each unit's workbook at its path; (stamped, built afresh) counts. A pool's work function."""
-    stamper = Stamper(form, generated_at)
+def write_units(form: Form, units: list, paths: list, generated_at: dt.datetime,
+                templates: dict | None = None) -> tuple:
+    """Each unit's workbook at its path; (stamped, built afresh) counts."""
+    stamper = Stamper(form, generated_at, templates)
     for unit, path in zip(units, paths):
         stamper.write(unit, Path(path))
     return stamper.stamped, stamper.built
@@ -385,18 +395,51 @@ def write_all(form: Form, units: list, paths: list, generated_at: dt.datetime) -
         return write_units(form, units, paths, generated_at)
     ctx = get_context("spawn")  # the same start method everywhere, as on Windows
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        # Interleaved shares: each worker meets every kind of unit, in about equal numbers.
-        futures = [pool.submit(_pool_job, form, units[i::workers], paths[i::workers], generated_at)
-                   for i in range(workers)]
-        results = [f.result() for f in futures]
+        # Start the workers (a fresh interpreter each) while this process builds the templates
+        # once for all of them; a spec error is raised here, before any worker gets a unit.
+        started = [pool.submit(_started) for _ in range(workers)]
+        stamper = Stamper(form, generated_at)
+        shares = _shares(stamper, units, paths, workers)
+        futures = [pool.submit(_pool_job, form, [u for u, _ in share], [p for _, p in share],
+                               generated_at, stamper.templates) for share in shares]
+        results = [f.result() for f in started + futures][workers:]
     for _, spec_error in results:
         if spec_error is not None:
             raise SpecError(*spec_error)
     return sum(r[0][0] for r in results), sum(r[0][1] for r in results)
 
 
-def _pool_job(form: Form, units: list, paths: list, generated_at: dt.datetime) -> tuple:
+def _shares(stamper: Stamper, units: list, paths: list, workers: int) -> list:
+    """(unit, path) lists of about equal work. The default templates are built here, once;
+    units needing a template of their own row heights go together (it is built only once),
+    as do units that only building afresh serves (each costs about TEMPLATE_COST)."""
+    groups: dict = {}
+    for unit, path in zip(units, paths):
+        key = stamper.template_key(unit) if stampable(unit) else None
+        groups.setdefault(key if key is not None else ("afresh", len(groups)), []).append((unit, path))
+    shares, loads = [[] for _ in range(workers)], [0] * workers
+    spread = []
+    for key, members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        if key in stamper.templates:  # built already: its units can go anywhere
+            spread += members
+            continue
+        i = loads.index(min(loads))
+        shares[i] += members
+        loads[i] += TEMPLATE_COST + len(members)
+    for member in spread:
+        i = loads.index(min(loads))
+        shares[i].append(member)
+        loads[i] += 1
+    return [s for s in shares if s]
+
+
+def _started() -> bool:
+    return True
+
+
+def _pool_job(form: Form, units: list, paths: list, generated_at: dt.datetime,
+              templates: dict) -> tuple:
     try:
-        return write_units(form, units, paths, generated_at), None
+        return write_units(form, units, paths, generated_at, templates), None
     except SpecError as exc:  # its three-argument constructor does not survive pickling
         return (0, 0), (str(exc.path), exc.line, exc.detail)

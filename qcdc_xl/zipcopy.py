@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 _LOCAL_SIG, _CENTRAL_SIG, _END_SIG = b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06"
 _LOCAL_LEN, _CENTRAL_LEN, _END_LEN = 30, 46, 22
+# Copying a compressor's state costs about what compressing 16 KB afresh does.
+RESUME_MIN = 16 * 1024
 
 
 @dataclass
@@ -42,6 +44,7 @@ class ZipCopier:
     def __init__(self, raw: bytes, starts: dict):
         """``raw``: the zip's bytes; ``starts``: member name -> offset before which its content
         never changes (members not named never change)."""
+        self.raw, self.starts = raw, dict(starts)
         self.members: list = []
         self.end = raw[-_END_LEN:]
         if self.end[:4] != _END_SIG:
@@ -64,11 +67,15 @@ class ZipCopier:
                                             raw[data_pos:data_pos + info.compress_size]))
         for member in self.members:
             start = starts.get(member.name)
-            if start is not None:
+            if start is not None and start >= RESUME_MIN:
                 member.start, member.prefix = start, member.data[:start]
                 member.compressor = _compressor()
                 member.head = member.compressor.compress(member.prefix)
                 member.head_crc = zlib.crc32(member.prefix)
+
+    def __reduce__(self):
+        # compressors do not pickle: a copy sent to a worker process saves its points again
+        return ZipCopier, (self.raw, self.starts)
 
     @property
     def names(self) -> list:
