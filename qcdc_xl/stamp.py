@@ -42,13 +42,15 @@ from .layout import Layout
 from .spec import Form, SpecError
 from .units import Unit
 
-# Below this many units one process is faster than starting workers (each builds its templates).
+# Below this many units one process is faster than starting worker processes.
 PARALLEL_MIN_UNITS = 300
 MAX_WORKERS = 4
 TEMPLATE_COST = 100  # building one workbook costs about as much as stamping this many
 # Placeholders: ASCII letters and digits only (no escaping, no Unicode normalisation), short
-# (their rows keep the one-line height most units have) and unlike anything in a form.
-PH_MA, PH_NAME, PH_KHOI = "ZQX7MA", "ZQX7TEN", "ZQX7KHOI"
+# (their rows keep the one-line height most units have) and unlike anything in a form. Mixed
+# case, so that a text the writer changes (upper case, say) is found and refused.
+PH_MA, PH_NAME, PH_KHOI = "ZqX7Ma", "ZqX7Ten", "ZqX7Khoi"
+PH_MARK = b"zqx7"  # what all default placeholders start with, in lower case
 UNIT_TEXT_MAX = 500  # longer texts are built afresh (xlsxwriter and Excel limits apply there)
 SST_PART = "xl/sharedStrings.xml"
 PROPERTY_PARTS = ("docProps/core.xml", "docProps/custom.xml")
@@ -186,6 +188,9 @@ def build_template(form: Form, layout: Layout, placeholder: Unit,
         else:
             fixed.append((i, chunk))
     heights = [r for r in records if any(t in r[0] for t in tokens)]
+    if any(PH_MARK in _substitute(r[0], dict.fromkeys(tokens, "")).lower().encode("utf-8")
+           for r in records):
+        return None  # a row height computed from a changed unit text
     footer = _escape(generate._footer(placeholder)).encode("utf-8")
     template = Template(placeholder, names, parts, fixed, variable, sst[:entries[0].start()],
                         sst[entries[-1].end():], heights, footer)
@@ -210,14 +215,18 @@ def _copier(raw: bytes, parts: dict, tokens: list, footer: bytes, sst_start: int
 
 
 def _only_known_places(parts: dict, tokens: list, placeholder: Unit) -> bool:
-    """Placeholders only in the shared strings, the footers and the document properties."""
+    """Placeholders only in the shared strings, the footers and the document properties, and
+    nowhere a unit text the writer changed (upper case, cut short…): only exact copies of the
+    placeholders are replaced."""
     footer = _escape(generate._footer(placeholder)).encode("utf-8")
     btokens = [t.encode("utf-8") for t in tokens]
     for name, data in parts.items():
-        if name == SST_PART or name in PROPERTY_PARTS:
-            continue
         rest = data.replace(footer, b"") if name.startswith("xl/worksheets/sheet") else data
-        if any(t in rest for t in btokens):
+        if name != SST_PART and name not in PROPERTY_PARTS and any(t in rest for t in btokens):
+            return False
+        for t in btokens:
+            rest = rest.replace(t, b"")
+        if PH_MARK in rest.lower():
             return False
     return True
 
