@@ -28,6 +28,7 @@ import tempfile
 import unicodedata
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -174,8 +175,6 @@ def build_template(form: Form, layout: Layout, placeholder: Unit,
         return None
     sst = parts.get(SST_PART, b"")
     entries = list(_SI_RE.finditer(sst))
-    if not entries:
-        return None
     fixed, variable = [], []
     for i, m in enumerate(entries):
         chunk = m.group(0)
@@ -187,6 +186,8 @@ def build_template(form: Form, layout: Layout, placeholder: Unit,
             variable.append((i, _unescape(inner.group(1))))
         else:
             fixed.append((i, chunk))
+    if not variable:
+        return None  # the unit's texts are not where they are expected
     heights = [r for r in records if any(t in r[0] for t in tokens)]
     if any(PH_MARK in _substitute(r[0], dict.fromkeys(tokens, "")).lower().encode("utf-8")
            for r in records):
@@ -402,6 +403,17 @@ def write_all(form: Form, units: list, paths: list, generated_at: dt.datetime) -
     workers = min(os.cpu_count() or 1, MAX_WORKERS, len(units) * 2 // PARALLEL_MIN_UNITS)
     if workers < 2:
         return write_units(form, units, paths, generated_at)
+    try:
+        results = _in_pool(form, units, paths, generated_at, workers)
+    except BrokenProcessPool:  # a worker died (out of memory, say): all again in this process
+        return write_units(form, units, paths, generated_at)
+    for _, spec_error in results:
+        if spec_error is not None:
+            raise SpecError(*spec_error)
+    return sum(r[0][0] for r in results), sum(r[0][1] for r in results)
+
+
+def _in_pool(form: Form, units: list, paths: list, generated_at: dt.datetime, workers: int) -> list:
     ctx = get_context("spawn")  # the same start method everywhere, as on Windows
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
         # Start the workers (a fresh interpreter each) while this process builds the templates
@@ -411,11 +423,7 @@ def write_all(form: Form, units: list, paths: list, generated_at: dt.datetime) -
         shares = _shares(stamper, units, paths, workers)
         futures = [pool.submit(_pool_job, form, [u for u, _ in share], [p for _, p in share],
                                generated_at, stamper.templates) for share in shares]
-        results = [f.result() for f in started + futures][workers:]
-    for _, spec_error in results:
-        if spec_error is not None:
-            raise SpecError(*spec_error)
-    return sum(r[0][0] for r in results), sum(r[0][1] for r in results)
+        return [f.result() for f in started + futures][workers:]
 
 
 def _shares(stamper: Stamper, units: list, paths: list, workers: int) -> list:
