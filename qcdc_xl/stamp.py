@@ -30,7 +30,7 @@ import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -112,6 +112,20 @@ class Template:
     sst_variable: list  # (index, text) of those with one
     sst_head: bytes
     sst_tail: bytes
+    # the shared strings part as the bytes between the variable entries, and the set of fixed
+    # entries (a unit text equal to one of them would have been shared)
+    sst_runs: list = field(init=False, default_factory=list)
+    sst_fixed_set: frozenset = field(init=False, default=frozenset())
+
+    def __post_init__(self):
+        fixed = dict(self.sst_fixed)
+        bounds = [i for i, _ in self.sst_variable]
+        starts = [0] + [i + 1 for i in bounds]
+        ends = bounds + [len(fixed) + len(bounds)]
+        self.sst_runs = [b"".join(fixed[i] for i in range(a, b)) for a, b in zip(starts, ends)]
+        self.sst_runs[0] = self.sst_head + self.sst_runs[0]
+        self.sst_runs[-1] += self.sst_tail
+        self.sst_fixed_set = frozenset(fixed.values())
     heights: list  # (text, args, kwargs, height) of every row height computed from a unit text
     footer: bytes  # the escaped footer of the placeholder unit, as found in the sheets
     copier: ZipCopier | None = None  # writes the stamped parts fast (None: use zipfile)
@@ -268,16 +282,14 @@ def stamp_unit(form: Form, template: Template, unit: Unit) -> dict | None:
 
 
 def _stamp_shared_strings(template: Template, pairs: dict) -> bytes | None:
-    chunks = dict(template.sst_fixed)
-    fixed = set(chunks.values())
-    for index, text in template.sst_variable:
+    out, seen = [template.sst_runs[0]], set()
+    for (_, text), run in zip(template.sst_variable, template.sst_runs[1:]):
         chunk = _shared_string_xml(_substitute(text, pairs))
-        if chunk in fixed:
+        if chunk in template.sst_fixed_set or chunk in seen:
             return None  # xlsxwriter would have shared this entry
-        fixed.add(chunk)
-        chunks[index] = chunk
-    body = b"".join(chunks[i] for i in range(len(chunks)))
-    return template.sst_head + body + template.sst_tail
+        seen.add(chunk)
+        out += (chunk, run)
+    return b"".join(out)
 
 
 # ---------------------------------------------------------------- placeholders
