@@ -5,17 +5,19 @@ only in a few texts: the shared strings holding the unit's code, name, khối, f
 integrity tag, the page footers (which name the unit), and the document properties. So a
 template is built once the normal way (:func:`generate._write`) for a placeholder unit, and
 each unit's file is that template with the placeholders replaced, byte for byte what building
-it afresh gives. Whenever that cannot be guaranteed, :func:`stamp_unit` returns None and the
-caller builds the unit afresh:
+it afresh gives (``tests/test_fast_generate.py`` compares them; :mod:`zipcopy` writes the zip).
+
+A name long enough to wrap changes row heights, hence page breaks; every height depends only
+on text lengths, so such a unit is stamped into a template built for placeholders of its
+lengths, shared by all units that need the same heights. Whenever exactness cannot be
+guaranteed, :func:`stamp_unit` returns None and the caller builds the unit afresh:
 
 - a unit text that is not NFC, empty, very long, or holds control characters;
-- a row whose height depends on the unit's text (a long name wraps) coming out differently
-  than in the template: a template whose placeholders have the unit's lengths is built for
-  that case (every row height, hence every page break, depends only on text lengths);
 - a unit text equal to another string of the workbook (xlsxwriter would share one entry, so
   every later string index would move);
-- a placeholder found anywhere else than where this module knows how to replace it (a future
-  change of the writer putting the name somewhere new makes stamping refuse, not guess).
+- a placeholder found anywhere else than where this module knows how to replace it, or
+  changed (a future change of the writer putting the name somewhere new, or in upper case,
+  makes stamping refuse, not guess).
 """
 from __future__ import annotations
 
@@ -329,7 +331,8 @@ def write_zip(path: Path, names: list, parts: dict) -> None:
 
 
 class Stamper:
-    """Writes units' workbooks in one process, building each template when first needed."""
+    """Writes units' workbooks in one process, building each template when first needed
+    (or using those given: a worker gets the default ones from the main process)."""
 
     def __init__(self, form: Form, generated_at: dt.datetime, templates: dict | None = None):
         self.form, self.generated_at = form, generated_at
