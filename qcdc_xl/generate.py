@@ -93,14 +93,11 @@ def generate_all(form: Form, units, out_dir: Path, make_zip: bool = False,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     generated_at = _stamp(generated_at)
-    layouts: dict = {}
-    paths = []
-    for unit in units:
-        if unit.loai_hinh not in layouts:
-            layouts[unit.loai_hinh] = plan_layout(form, unit.loai_hinh)
-        path = out_dir / template_filename(unit)
-        _write(form, unit, layouts[unit.loai_hinh], path, generated_at, {}, {})
-        paths.append(path)
+    from . import stamp  # builds on this module: each unit stamped into its type's template
+
+    units = list(units)
+    paths = [out_dir / template_filename(unit) for unit in units]
+    stamp.write_all(form, units, paths, generated_at)
     zip_path = _write_zip(out_dir / zip_filename(form), paths, generated_at) if make_zip else None
     return paths, zip_path
 
