@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from openpyxl.utils import column_index_from_string
 
 from . import formulas
-from .coerce import ERROR_CODES, coerce_value, has_hidden_characters
+from .coerce import ERROR_CODES, coerce_value, has_hidden_characters, too_large
 from .formulas import is_blank
 from .issues import ERROR, WARNING, Issue, issue, shown_value
 from .metadata import LISTS_SHEET, META_SHEET, tag_matches
@@ -339,6 +339,9 @@ def _coercion_message(code: str, f_type: str, value, raw_shown: str, options=(),
     if code == "out_of_range" and f_type in ("list", "yesno"):
         return (f"«{raw_shown}» không có trong danh sách lựa chọn; giá trị này không được tổng hợp. "
                 f"Hãy chọn một trong: {'; '.join(options)}.")
+    if code == "out_of_range" and too_large(raw):
+        return (f"{raw_shown} là số quá lớn (từ 15 chữ số trở lên, Excel không lưu chính xác được); "
+                f"giá trị này không được tổng hợp. Hãy kiểm tra và nhập lại đúng số.")
     if code == "out_of_range":
         return (f"{raw_shown} là số âm; giá trị này không được tổng hợp. Hãy nhập số từ 0 trở lên.")
     raise ValueError(code)
@@ -368,6 +371,9 @@ def check_value(ctx: _Ctx, spec, read: CellRead | None, field_id: str, label: st
 
     Returns (canonical value or None, refused?)."""
     raw_value = read.value if read is not None else None
+    if read is not None and read.problem:
+        ctx.found.append(_unreadable_cell(ctx, read, field_id, label))
+        return None, True
     if read is not None and read.formula:
         problem = _formula_in_input(ctx, read, field_id, label)
         if problem is not None:
@@ -414,6 +420,16 @@ def _formula_in_input(ctx: _Ctx, read: CellRead, field_id: str, label: str) -> I
         f"tính là «{for_people(read)}». Hãy gõ thẳng giá trị vào ô (không dùng công thức), vì kết quả "
         f"của công thức có thể tự thay đổi khi mở lại tệp.")))
     return None
+
+
+def _unreadable_cell(ctx: _Ctx, read: CellRead, field_id: str, label: str) -> Issue:
+    """A cell whose stored content the file itself garbles (a broken cell type, a missing
+    shared string, NaN): never guessed at."""
+    shown = f" (tệp ghi «{for_people(read)}»)" if for_people(read) else ""
+    return ctx.issue("wrong_type", read=read, field_id=field_id, message=(
+        f"{where(read, label)}: nội dung ô bị hỏng trong tệp, {read.problem}{shown}, nên không đọc "
+        f"được giá trị; giá trị này không được tổng hợp. Hãy mở tệp, xóa ô rồi nhập lại giá trị "
+        f"và lưu lại."))
 
 
 def _typed_as_number(spec, value) -> str:
@@ -651,6 +667,47 @@ def _one_issue_per_deleted_sheet(ctx: _Ctx, found: list[Issue]) -> list[Issue]:
     return found
 
 
+# ---------------------------------------------------------------- parts lost in the file
+
+
+def _damaged(raw: RawReturn) -> set:
+    """Field ids and table names the reader already reported as damaged."""
+    return {i.field for i in raw.issues if i.code == "damaged_part" and i.field}
+
+
+def _check_lost_parts(ctx: _Ctx) -> Iterator[Issue]:
+    """An input cell or a table of the form that the file no longer has, on a sheet that is
+    still there (a whole deleted sheet is one issue of its own): its data cannot be read."""
+    if ctx.raw.meta.get("form_version") != ctx.form.version:
+        return  # another version: form_version_mismatch says what is missing
+    known = _damaged(ctx.raw) | _on_deleted_sheets(ctx)
+    for f in ctx.form.input_fields(ctx.loai_hinh):
+        if f.id not in ctx.raw.fields and f.id not in known:
+            yield ctx.issue("damaged_part", field_id=f.id, sheet=ctx.form.sheet(f.sheet).name, message=(
+                f"Mục «{field_label(f)}»: tệp không còn ô nhập của mục này (tên «{f.id}» của ô đã bị "
+                f"xóa), nên giá trị không đọc được và không được tổng hợp. Hãy chép số liệu sang "
+                f"biểu mẫu gốc của đơn vị rồi gửi lại."))
+    for table in ctx.form.tables_for(ctx.loai_hinh):
+        if table.name not in ctx.raw.tables and table.name not in known:
+            sheet = ctx.form.sheet(table.sheet).name
+            yield ctx.issue("damaged_part", field_id=table.name, sheet=sheet, message=(
+                f"Trang «{sheet}»: không tìm thấy {table_label(ctx.form, table)} (bảng Excel «{table.name}» "
+                f"đã bị xóa hoặc đổi tên), nên các dòng của bảng không đọc được và không được tổng "
+                f"hợp. Hãy chép các dòng sang biểu mẫu gốc của đơn vị rồi gửi lại."))
+
+
+def _on_deleted_sheets(ctx: _Ctx) -> set:
+    gone = set()
+    for _sheet, fields, tables in _deleted_sheets(ctx):
+        gone |= fields | tables
+    return gone
+
+
+def _not_twice(found: list[Issue], damaged: set) -> list[Issue]:
+    """A field already reported as damaged is not also reported as empty."""
+    return [i for i in found if not (i.code == "required_missing" and i.field in damaged)]
+
+
 def check_return(form: Form, raw: RawReturn, units_by_code: dict[str, Unit]) -> UnitResult:
     """Check one read return; never raises for anything found in the file."""
     code = raw.meta.get("ma_don_vi", "")
@@ -674,7 +731,11 @@ def check_return(form: Form, raw: RawReturn, units_by_code: dict[str, Unit]) -> 
     _leave_out_contradictions(ctx)
     ctx.values.update(formulas.compute_derived(form, loai_hinh, ctx.values, row_counts))
     found = _one_issue_per_deleted_sheet(ctx, found)
+    found += list(_check_lost_parts(ctx))
+    found = _not_twice(found, _damaged(raw) | {i.field for i in found if i.code == "damaged_part"})
     cells = {fid: (r.sheet, r.cell) for fid, r in raw.fields.items()
              if fid not in form.fields or form.fields[fid].applies_to(loai_hinh)}
-    return _result(unit, raw, _with_unit(raw.issues, unit) + found, values=ctx.values,
+    gone = _on_deleted_sheets(ctx)  # a deleted sheet is one issue, not one per name on it
+    read_issues = [i for i in raw.issues if not (i.code == "damaged_part" and i.field in gone)]
+    return _result(unit, raw, _with_unit(read_issues, unit) + found, values=ctx.values,
                    invalid=set(ctx.invalid), cells=cells, tables=ctx.tables)

@@ -85,8 +85,9 @@ def _row_col(cell: str | None) -> tuple:
 def marked_copy(data: bytes, issues: list[Issue], title: str = "CÁC ĐIỂM CẦN SỬA") -> bytes | None:
     """The workbook with issue cells filled and commented, and a «Cần sửa» sheet first."""
     from .read import load_quietly
-    try:
-        wb = load_quietly(io.BytesIO(data))
+    from .screen import screen_package
+    try:  # without the absurd merge/link ranges the reader reported (openpyxl would hang)
+        wb = load_quietly(io.BytesIO(screen_package(data)[0]))
     except Exception:  # the reader already reported why this file cannot be used
         return None
     by_cell = defaultdict(list)

@@ -33,6 +33,7 @@ CODES: dict[str, tuple[str, str]] = {
     "coerced_text_choice": (WARNING, "Lựa chọn viết tắt"),
     "legacy_encoding": (WARNING, "Phông chữ cũ (TCVN3/VNI)"),
     "formula_in_input": (WARNING, "Công thức trong ô nhập"),
+    "damaged_part": (ERROR, "Một phần của tệp bị hỏng"),
 }
 
 
