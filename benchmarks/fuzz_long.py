@@ -35,6 +35,8 @@ def main() -> int:
     elapsed = time.monotonic() - start
     print(f"{stats.line()}; {elapsed:.0f} s ({elapsed / max(stats.mutants, 1):.2f} s per mutant)")
     print("by kind:", ", ".join(f"{k} {n}" for k, n in sorted(stats.kinds.items())))
+    print("reported as unreadable files, by kind:",
+          ", ".join(f"{k} {n}" for k, n in sorted(stats.whole_file_kinds.items())))
     by_kind = Counter(kind for kind, *_ in stats.failures)
     if by_kind:
         print("failures by kind:", dict(by_kind))

@@ -696,6 +696,27 @@ def _check_lost_parts(ctx: _Ctx) -> Iterator[Issue]:
                 f"hợp. Hãy chép các dòng sang biểu mẫu gốc của đơn vị rồi gửi lại."))
 
 
+def _check_misplaced_names(ctx: _Ctx) -> Iterator[Issue]:
+    """A field's name pointing at another sheet than the other fields of its template sheet
+    (or at the hidden sheets): the cell read is not the field's. Excel moves a name with its
+    cell when rows are inserted or the sheet renamed, never to another sheet."""
+    found_on: dict[str, list[str]] = {}
+    for fid, read in ctx.raw.fields.items():
+        if fid in ctx.form.fields:
+            found_on.setdefault(ctx.form.fields[fid].sheet, []).append(read.sheet)
+    usual = {sheet: max(set(names), key=names.count) for sheet, names in found_on.items()}
+    for fid, read in ctx.raw.fields.items():
+        f = ctx.form.fields.get(fid)
+        if f is None or not f.applies_to(ctx.loai_hinh):
+            continue
+        if read.sheet in (META_SHEET, LISTS_SHEET) or read.sheet != usual[f.sheet]:
+            yield ctx.issue("damaged_part", read=read, field_id=fid, message=(
+                f"Mục «{field_label(f)}»: tên «{fid}» của ô nhập đang trỏ sang trang «{read.sheet}», ô "
+                f"{read.cell}, không phải trang «{usual[f.sheet]}» của mục này (tên đã bị sửa), nên giá "
+                f"trị đọc được có thể không phải của mục này. Hãy chép số liệu sang biểu mẫu gốc "
+                f"của đơn vị rồi gửi lại."))
+
+
 def _on_deleted_sheets(ctx: _Ctx) -> set:
     gone = set()
     for _sheet, fields, tables in _deleted_sheets(ctx):
@@ -731,7 +752,7 @@ def check_return(form: Form, raw: RawReturn, units_by_code: dict[str, Unit]) -> 
     _leave_out_contradictions(ctx)
     ctx.values.update(formulas.compute_derived(form, loai_hinh, ctx.values, row_counts))
     found = _one_issue_per_deleted_sheet(ctx, found)
-    found += list(_check_lost_parts(ctx))
+    found += list(_check_lost_parts(ctx)) + list(_check_misplaced_names(ctx))
     found = _not_twice(found, _damaged(raw) | {i.field for i in found if i.code == "damaged_part"})
     cells = {fid: (r.sheet, r.cell) for fid, r in raw.fields.items()
              if fid not in form.fields or form.fields[fid].applies_to(loai_hinh)}

@@ -376,9 +376,16 @@ def broken_names(book: _Book, form: Form, rel: str) -> list[Issue]:
     index, issues = _name_index(book.wb), []
     for fid, f in form.fields.items():
         dn = index.get(fid.casefold())
-        if dn is None or _destination(book.wb, dn) is not None:
+        if dn is None:
             continue
         target = " ".join(str(getattr(dn, "attr_text", "") or "").split())[:80]
+        if _destination(book.wb, dn) is not None:
+            if ":" in target.rsplit("!", 1)[-1]:  # the template names one cell, never a range
+                issues.append(issue("damaged_part", file=rel, field=fid, value=target, message=(
+                    f"Tệp «{rel}»: tên «{fid}» của ô «{f.label}» đang trỏ tới cả một vùng («{target}») "
+                    f"thay vì một ô (tên đã bị sửa); chỉ ô đầu của vùng được đọc. Hãy chép số liệu "
+                    f"sang biểu mẫu gốc của đơn vị rồi gửi lại.")))
+            continue
         issues.append(issue("damaged_part", file=rel, field=fid, value=target or None, message=(
             f"Tệp «{rel}»: tên «{fid}» của ô «{f.label}» không còn trỏ tới một ô của tệp (đang là "
             f"«{target}», thường do xóa dòng, cột hoặc trang, hay chép ô từ tệp khác), nên giá trị "

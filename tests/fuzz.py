@@ -620,6 +620,8 @@ def _target_ok(mutant: Mutant, outcome: dict, control: dict) -> bool:
         return True
     typed = _typed_text(mutant)
     value = outcome["values"].get(fid)
+    if typed is not None and value is None and not _fold(typed):
+        return True  # the cell was emptied: nothing to report for an optional field
     return typed is not None and isinstance(value, str) and _fold(value) == _fold(typed)
 
 
@@ -665,6 +667,7 @@ class Stats:
     silent: int = 0
     whole_file: int = 0  # mutants that ended as one file-level unreadable_file issue
     kinds: dict = field(default_factory=dict)
+    whole_file_kinds: dict = field(default_factory=dict)
     failures: list = field(default_factory=list)  # (kind, seed, detail, problems)
 
     def line(self) -> str:
@@ -729,7 +732,8 @@ def _count(stats: Stats, m: Mutant, outcome: dict, problems: list[str]) -> None:
     stats.catch_all += any(p == "catch-all issue" for p in problems)
     stats.silent += any("changed" in p for p in problems)
     issues = outcome.get("issues") or []
-    stats.whole_file += bool(issues) and not outcome.get("values") and any(
-        c == "unreadable_file" for c, *_ in issues)
+    if issues and not outcome.get("values") and any(c == "unreadable_file" for c, *_ in issues):
+        stats.whole_file += 1
+        stats.whole_file_kinds[m.kind] = stats.whole_file_kinds.get(m.kind, 0) + 1
     if problems:
         stats.failures.append((m.kind, m.seed, m.detail, problems))
