@@ -28,6 +28,9 @@ def main() -> int:
     start = time.monotonic()
 
     def progress(m, outcome, stats):
+        if stats.failures and stats.failures[-1][2] == m.detail and len(stats.failures) <= args.show:
+            kind, seed, detail, problems = stats.failures[-1]
+            print(f"- [{kind}] {seed}: {detail}\n    " + "\n    ".join(p[-1500:] for p in problems), flush=True)
         if stats.mutants % 500 == 0:
             print(f"  {stats.line()} ({time.monotonic() - start:.0f} s)", flush=True)
     stats = fuzz.run(args.mutants, seed=args.seed, workers=args.workers, limit=args.limit,
@@ -40,8 +43,9 @@ def main() -> int:
     by_kind = Counter(kind for kind, *_ in stats.failures)
     if by_kind:
         print("failures by kind:", dict(by_kind))
-    for kind, seed, detail, problems in stats.failures[: args.show]:
-        print(f"- [{kind}] {seed}: {detail}\n    " + "\n    ".join(p[-1500:] for p in problems))
+    for kind, seed, detail, problems in stats.failures:
+        if kind == "control":
+            print(f"- [{kind}] {seed}: {detail}\n    " + "\n    ".join(problems))
     return 1 if stats.failures else 0
 
 
