@@ -504,11 +504,16 @@ def _check_requirement(ctx: _Ctx, f: Field) -> Iterator[Issue]:
             f"trị này hoặc sửa lại ô «{field_label(cond)}»."))
 
 
-def _check_identity_values(ctx: _Ctx) -> None:
-    """Identity cells (prefilled, locked) go into values as read; their checks are identity's."""
+def _check_identity_values(ctx: _Ctx) -> Iterator[Issue]:
+    """Identity cells (prefilled, locked) go into values as read; their checks are identity's
+    (a cell the file garbles is reported here and left empty)."""
     for f in ctx.form.fields.values():
         if f.is_identity and f.applies_to(ctx.loai_hinh):
             read = ctx.raw.fields.get(f.id)
+            if read is not None and read.problem:
+                ctx.values[f.id] = None
+                yield _unreadable_cell(ctx, read, f.id, field_label(f))
+                continue
             value, _ = coerce_value(f.type, read.value if read else None, f.options)
             ctx.values[f.id] = value
 
@@ -743,7 +748,7 @@ def check_return(form: Form, raw: RawReturn, units_by_code: dict[str, Unit]) -> 
     ctx = _Ctx(form=form, raw=raw, unit=unit, loai_hinh=loai_hinh)
     found = head + list(_check_identity(ctx, known=listed is not None))
     found += list(_check_protection(ctx)) + list(_check_formulas(ctx))
-    _check_identity_values(ctx)
+    found += list(_check_identity_values(ctx))
     found += list(_check_fields(ctx)) + list(_check_not_applicable(ctx))
     found += list(_check_tables(ctx))
     row_counts = {name: len(rows) for name, rows in ctx.tables.items()}

@@ -877,7 +877,10 @@ def read_return(path: Path, rel: str, form: Form) -> RawReturn:
     if problem is not None:
         raw.issues.append(problem)
         return raw
-    data, dropped = screen_package(data)
+    try:
+        data, dropped = screen_package(data)
+    except Exception:  # noqa: BLE001 - unreadable parts are the openers' to report
+        dropped = []
     raw.issues.extend(_dropped_issues(dropped, sheet_names(data), rel))
     try:
         book = _open_leniently(data)

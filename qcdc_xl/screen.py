@@ -30,7 +30,11 @@ MAX_COL, MAX_ROW = 16_384, 1_048_576  # XFD, Excel's last row
 _RANGE_ELEMENT = re.compile(
     rb"<(?:[\w.-]+:)?(mergeCell|hyperlink)\b([^>]*?)(?:/>|>.*?</(?:[\w.-]+:)?\1\s*>)", re.S)
 _REF_ATTR = re.compile(rb"""\sref\s*=\s*(["'])(.*?)\1""", re.S)
+_SQREF_ELEMENT = re.compile(
+    rb"<(?:[\w.-]+:)?(dataValidation|conditionalFormatting)\b([^>]*?)(?:/>|>.*?</(?:[\w.-]+:)?\1\s*>)", re.S)
+_SQREF_ATTR = re.compile(rb"""\ssqref\s*=\s*(["'])(.*?)\1""", re.S)
 _CELL = re.compile(r"^\$?([A-Z]{1,3})\$?([1-9]\d{0,6})$")
+_PLAIN_CELL = re.compile(r"^([A-Z]{1,3})([1-9]\d{0,6})$")  # a cell's own r=, as openpyxl reads it
 _SST_START = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*>")
 _SST_COUNT = re.compile(rb"""\s(count|uniqueCount)\s*=\s*(["'])(.*?)\2""")
 
@@ -48,9 +52,9 @@ class Dropped:
 # ---------------------------------------------------------------- cell addresses
 
 
-def cell_position(text: str) -> tuple[int, int] | None:
-    """(row, col) of an A1 address inside Excel's grid, or None."""
-    m = _CELL.match(text.strip().upper())
+def cell_position(text: str, absolute: bool = True) -> tuple[int, int] | None:
+    """(row, col) of an A1 address inside Excel's grid, or None (``absolute``: $ allowed)."""
+    m = (_CELL if absolute else _PLAIN_CELL).match(text if not absolute else text.strip().upper())
     if not m:
         return None
     col = 0
@@ -69,7 +73,9 @@ def range_cells(ref: str) -> int | None:
     if None in points:
         return None
     (r1, c1), (r2, c2) = points[0], points[-1]
-    return (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1)
+    if r2 < r1 or c2 < c1:
+        return None  # openpyxl refuses a range written bottom-right first
+    return (r2 - r1 + 1) * (c2 - c1 + 1)
 
 
 # ---------------------------------------------------------------- the package
@@ -87,10 +93,11 @@ def screen_package(data: bytes) -> tuple[bytes, list[Dropped]]:
             if not name.lower().endswith(".xml"):
                 continue
             body = z.read(info)
-            if b"mergeCell" in body or b"hyperlink" in body:
+            if b"mergeCell" in body or b"hyperlink" in body or b"sqref" in body:
                 new, found = _screen_ranges(name, body)
-                if found:
-                    changed[name], dropped = new, dropped + found
+                dropped += found
+                if new != body:
+                    changed[name] = body = new
             if b"uniqueCount" in body or (b"<sst" in body or b":sst" in body):
                 new = _screen_sst(body)
                 if new is not body:
@@ -124,7 +131,17 @@ def _screen_ranges(part: str, body: bytes) -> tuple[bytes, list[Dropped]]:
         found.append(Dropped(part, element, ref[:60], cells))
         return b""
     new = _RANGE_ELEMENT.sub(keep_or_drop, body)
+    if b"sqref" in new:
+        new = _SQREF_ELEMENT.sub(_valid_sqref_only, new)
     return new, found
+
+
+def _valid_sqref_only(m: re.Match) -> bytes:
+    """A validation or conditional format whose cell list openpyxl cannot parse (it stops
+    the whole workbook) is dropped: it only guides typing, it holds no data."""
+    sqref = _SQREF_ATTR.search(m.group(2))
+    refs = sqref.group(2).decode("utf-8", "replace").split() if sqref else []
+    return m.group(0) if refs and all(range_cells(r) for r in refs) else b""
 
 
 def _screen_sst(body: bytes) -> bytes:
@@ -199,15 +216,15 @@ def lenient_cells():
     def parse_cell(self, element):
         raw = _raw_text(element, value_tag)
         address, problem = element.get("r"), None
-        if address is not None and cell_position(address) is None:
+        if address is not None and cell_position(address, absolute=False) is None:
             problem = f"địa chỉ ô «{address[:20]}» không hợp lệ"
             del element.attrib["r"]  # placed after the previous cell, as with no address
         kind = element.get("t", "n")
         if problem is None and kind not in _KNOWN_TYPES:
             problem = f"kiểu ô «{kind[:20]}» không hợp lệ"
         style = element.get("s")
-        if style is not None and not style.isdigit():
-            del element.attrib["s"]
+        if style is not None and not (style.isdigit() and int(style) < getattr(self, "qcdc_styles", 1 << 30)):
+            del element.attrib["s"]  # a style the file does not have: the default one
         counter = self.col_counter
         if problem is None:
             try:
@@ -237,14 +254,19 @@ def lenient_cells():
             self.ws.merged_cells = MultiCellRange([c.ref for c in self.parser.merged_cells.mergeCell])
 
     reader = _reader.WorksheetReader
-    original_merge = reader.bind_merged_cells
+    original_merge, original_init = reader.bind_merged_cells, reader.__init__
+
+    def init(self, ws, *args, **kwargs):
+        original_init(self, ws, *args, **kwargs)
+        self.parser.qcdc_styles = len(ws.parent._cell_styles)  # for parse_cell's check
+
     parser.parse_cell, parser.parse_row = parse_cell, parse_row
-    reader.bind_merged_cells = bind_merged_cells
+    reader.bind_merged_cells, reader.__init__ = bind_merged_cells, init
     try:
         yield
     finally:
         parser.parse_cell, parser.parse_row = original_cell, original_row
-        reader.bind_merged_cells = original_merge
+        reader.bind_merged_cells, reader.__init__ = original_merge, original_init
 
 
 def _odd_value(cell: dict, kind: str, raw: str | None) -> str | None:
@@ -300,7 +322,7 @@ def _extent_ok(body: bytes, max_cells: int) -> bool:
         r = _R_ATTR.search(m.group(1))
         if r is None:
             continue
-        at = cell_position(r.group(2).decode("ascii", "replace"))
+        at = cell_position(r.group(2).decode("ascii", "replace"), absolute=False)
         if at is None:
             return False
         rows, cols = max(rows, at[0]), max(cols, at[1])

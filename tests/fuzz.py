@@ -118,6 +118,7 @@ class Mutant:
     same: bool = False  # the mutation keeps the meaning: values must equal the seed's
     target: str | None = None  # for value mutations: the field whose cell was changed
     target_cell: str | None = None
+    target_type: str | None = None
 
 
 def _replace_part(seed: Seed, name: str, body: bytes) -> list[tuple[str, bytes]]:
@@ -205,7 +206,7 @@ def _value_mutant(seed: Seed, rng: random.Random) -> Mutant:
                 return xml[:m.start()] + f'<c r="{cell}"{style.group(0) if style else ""}' + content + xml[m.end():]
         return xml
     return Mutant(seed.name, "value", f"{fid} ({sheet}!{cell}) ← {label}", _edit(seed, part, edit),
-                  target=fid, target_cell=cell)
+                  target=fid, target_cell=cell, target_type=seed.types[fid])
 
 
 def _a_cell(xml: str, rng: random.Random) -> re.Match:
@@ -620,9 +621,16 @@ def _target_ok(mutant: Mutant, outcome: dict, control: dict) -> bool:
         return True
     typed = _typed_text(mutant)
     value = outcome["values"].get(fid)
+    if mutant.target_type == "text" and value == _TEXT_READS.get(mutant.detail.rsplit("← ", 1)[-1]):
+        return True  # a number, date or error in a free-text cell reads as Excel shows it
     if typed is not None and value is None and not _fold(typed):
         return True  # the cell was emptied: nothing to report for an optional field
     return typed is not None and isinstance(value, str) and _fold(value) == _fold(typed)
+
+
+# What a non-text value reads as in a free-text field (Excel shows the same).
+_TEXT_READS = {"iso date": "2018-05-12", "negative": "-5", "fraction": "2.5", "bool": "TRUE",
+               "1e308": "1e+308", "huge serial": "1e+20", "400 digits": "9" * 400, "error": "#DIV/0!"}
 
 
 def _typed_text(mutant: Mutant) -> str | None:

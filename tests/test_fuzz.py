@@ -210,3 +210,27 @@ def test_aggregate_of_a_few_mutants_in_process_exits_cleanly(form, tmp_path):
     files = {i["file"] for i in report["issues"]} | {u["file"] for u in report["units"] if u["file"]}
     assert files >= {p.name for p in folder.iterdir()}
     assert not any(fuzz.CATCH_ALL in i["message"] for i in report["issues"])
+
+
+@pytest.mark.parametrize("label, edit", [
+    ("a style the file lacks", lambda x: x.replace('<c r="C14" s="23"', '<c r="C14" s="99999"', 1)),
+    ("a merge written bottom-right first", lambda x: x.replace('<mergeCell ref="A1:D1"/>',
+                                                               '<mergeCell ref="D1:A1"/>', 1)),
+    ("a validation on no valid cells", lambda x: x.replace(
+        "<pageMargins", '<dataValidations count="1"><dataValidation type="whole" sqref="garbage">'
+        "<formula1>0</formula1></dataValidation></dataValidations><pageMargins", 1)),
+])
+def test_what_stopped_openpyxl_no_longer_costs_the_file(form, control, tmp_path, label, edit):
+    """Each of these made openpyxl give up on the whole workbook (IndexError, ValueError,
+    TypeError): now the figures are all read."""
+    result = _result(_mutant(tmp_path, "openpyxl.xlsx", {INFO: edit}), form)
+    assert result.values == control.values and result.tables == control.tables
+    assert not [i for i in result.issues if i.severity == "error"], result.issues
+
+
+def test_a_garbled_identity_cell_is_reported_not_read(form, control, tmp_path):
+    """ten_don_vi pointed at shared string 4294967296: read as that number before."""
+    path = _mutant(tmp_path, "ten_hong.xlsx", {INFO: lambda x: _cell(x, "C8", ' t="s"><v>4294967296</v></c>')})
+    result = _result(path, form)
+    assert result.values["ten_don_vi"] is None
+    assert ("wrong_type", "ten_don_vi") in _codes(result)
