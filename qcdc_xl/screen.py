@@ -222,6 +222,8 @@ def lenient_cells():
         kind = element.get("t", "n")
         if problem is None and kind not in _KNOWN_TYPES:
             problem = f"kiểu ô «{kind[:20]}» không hợp lệ"
+        if problem is None and _type_lacks_content(element, kind, value_tag, inline_tag):
+            problem = f"kiểu ô «{kind}» không khớp với nội dung ô"  # read as empty before
         style = element.get("s")
         if style is not None and not (style.isdigit() and int(style) < getattr(self, "qcdc_styles", 1 << 30)):
             del element.attrib["s"]  # a style the file does not have: the default one
@@ -267,6 +269,15 @@ def lenient_cells():
     finally:
         parser.parse_cell, parser.parse_row = original_cell, original_row
         reader.bind_merged_cells, reader.__init__ = original_merge, original_init
+
+
+def _type_lacks_content(element, kind: str, value_tag: str, inline_tag: str) -> bool:
+    """The cell holds a value where its type says none is (an inline string given as <v>,
+    or a <v> cell holding only an inline string): openpyxl reads it as empty."""
+    has_value, has_inline = element.find(value_tag) is not None, element.find(inline_tag) is not None
+    if kind == "inlineStr":
+        return has_value and not has_inline
+    return has_inline and not has_value
 
 
 def _odd_value(cell: dict, kind: str, raw: str | None) -> str | None:

@@ -119,6 +119,7 @@ class Mutant:
     target: str | None = None  # for value mutations: the field whose cell was changed
     target_cell: str | None = None
     target_type: str | None = None
+    edit: bool = False  # the file says something else, validly (as if typed): may change values
 
 
 def _replace_part(seed: Seed, name: str, body: bytes) -> list[tuple[str, bytes]]:
@@ -256,8 +257,9 @@ def _sst_index(seed: Seed, rng: random.Random) -> Mutant:
     m = rng.choice(found)
     value = rng.choice(["99999999", "-1", "abc", "1.5", "", "4294967296", str(int(m.group(3)) + 1)])
     body = xml[:m.start(3)] + value + xml[m.end(3):]
+    # Another valid index is another string in the cell, as if typed: nothing to detect.
     return Mutant(seed.name, "xml.sst_index", f"{part} {m.group(2)}: {m.group(3)} → {value!r}",
-                  pack(_replace_part(seed, part, body.encode())))
+                  pack(_replace_part(seed, part, body.encode())), edit=value == str(int(m.group(3)) + 1))
 
 
 def _rows_shuffled(seed: Seed, rng: random.Random) -> Mutant:
@@ -606,7 +608,7 @@ def verdict(mutant: Mutant, outcome: dict, control: dict) -> list[str]:
         return problems  # free text read as typed may change the value (and its sums) silently
     if mutant.same and changed:
         problems.append("a meaning-preserving mutation changed values: " + _diff(outcome, control))
-    elif changed and not new:
+    elif changed and not new and not mutant.edit:
         problems.append("values changed without any new issue: " + _diff(outcome, control))
     return problems
 
@@ -621,8 +623,11 @@ def _target_ok(mutant: Mutant, outcome: dict, control: dict) -> bool:
         return True
     typed = _typed_text(mutant)
     value = outcome["values"].get(fid)
-    if mutant.target_type == "text" and value == _TEXT_READS.get(mutant.detail.rsplit("← ", 1)[-1]):
+    label = mutant.detail.rsplit("← ", 1)[-1]
+    if mutant.target_type == "text" and value == _TEXT_READS.get(label):
         return True  # a number, date or error in a free-text cell reads as Excel shows it
+    if mutant.target_type == "money" and label == "fraction" and value == 2.5:
+        return True  # 2,5 đồng is a valid amount
     if typed is not None and value is None and not _fold(typed):
         return True  # the cell was emptied: nothing to report for an optional field
     return typed is not None and isinstance(value, str) and _fold(value) == _fold(typed)

@@ -151,6 +151,7 @@ def test_check_survives_what_would_abort_calamine(form, control, tmp_path, mutat
     ("><v>NaN</v></c>", "số"),  # ValueError stopped the whole file
     ("><v>1e309</v></c>", "hữu hạn"),  # read as inf
     (' t="b"><v>có</v></c>', "đúng/sai"),
+    (' t="inlineStr"><v>77</v></c>', "không khớp"),  # read as empty before
 ])
 def test_a_cell_the_file_garbles_costs_that_cell(form, control, tmp_path, content, why):
     path = _mutant(tmp_path, "o_hong.xlsx", {INFO: lambda x: _cell(x, "C16", content)})
