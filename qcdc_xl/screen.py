@@ -285,7 +285,7 @@ def _odd_value(cell: dict, kind: str, raw: str | None) -> str | None:
     value = cell.get("value")
     if isinstance(value, float) and not math.isfinite(value):
         return f"giá trị số «{raw}» không phải là một số hữu hạn"
-    if kind == "s" and value is not None:
+    if kind == "s":  # an empty <v/> as well: openpyxl reads it as an empty cell
         index = raw
         if index is not None and not index.strip().isdigit():
             return f"chỉ số chuỗi dùng chung «{index}» không hợp lệ"

@@ -234,7 +234,11 @@ def _cell_attr(seed: Seed, rng: random.Random, attr: str, choices: list[str]) ->
 
 
 def _cell_type(seed, rng):
-    return _cell_attr(seed, rng, "t", ["s", "n", "b", "str", "inlineStr", "e", "d", "S", "x", "", "DROP"])
+    m = _cell_attr(seed, rng, "t", ["s", "n", "b", "str", "inlineStr", "e", "d", "S", "x", "", "DROP"])
+    # A valid type that fits the cell's <v> (a number, a string, an error) is another value
+    # the file validly holds, as if typed; an unknown or mismatched one must be reported.
+    m.edit = re.search(r"t='(n|str|e|b|DROP)'$", m.detail) is not None
+    return m
 
 
 def _cell_ref(seed, rng):

@@ -235,3 +235,10 @@ def test_a_garbled_identity_cell_is_reported_not_read(form, control, tmp_path):
     result = _result(path, form)
     assert result.values["ten_don_vi"] is None
     assert ("wrong_type", "ten_don_vi") in _codes(result)
+
+
+def test_an_empty_shared_string_index_is_reported(form, control, tmp_path):
+    """<c t="s"><v></v></c> was read as an empty cell: a value lost without a word."""
+    path = _mutant(tmp_path, "chi_so_rong.xlsx", {INFO: lambda x: _cell(x, "C14", ' t="s"><v></v></c>')})
+    result = _result(path, form)
+    assert ("wrong_type", "so_dang_vien") in _codes(result)
