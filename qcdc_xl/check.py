@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from openpyxl.utils import column_index_from_string
 
 from . import formulas
-from .coerce import ERROR_CODES, coerce_value, has_hidden_characters
+from .coerce import ERROR_CODES, coerce_value, has_hidden_characters, too_large
 from .formulas import is_blank
 from .issues import ERROR, WARNING, Issue, issue, shown_value
 from .metadata import LISTS_SHEET, META_SHEET, tag_matches
@@ -398,6 +398,9 @@ def _coercion_message(code: str, f_type: str, value, raw_shown: str, options=(),
     if code == "out_of_range" and f_type in ("list", "yesno"):
         return (f"«{raw_shown}» không có trong danh sách lựa chọn; giá trị này không được tổng hợp. "
                 f"Hãy chọn một trong: {'; '.join(options)}.")
+    if code == "out_of_range" and too_large(raw):
+        return (f"{raw_shown} là số quá lớn (từ 15 chữ số trở lên, Excel không lưu chính xác được); "
+                f"giá trị này không được tổng hợp. Hãy kiểm tra và nhập lại đúng số.")
     if code == "out_of_range":
         return (f"{raw_shown} là số âm; giá trị này không được tổng hợp. Hãy nhập số từ 0 trở lên.")
     raise ValueError(code)
@@ -427,6 +430,9 @@ def check_value(ctx: _Ctx, spec, read: CellRead | None, field_id: str, label: st
 
     Returns (canonical value or None, refused?)."""
     raw_value = read.value if read is not None else None
+    if read is not None and read.problem:
+        ctx.found.append(_unreadable_cell(ctx, read, field_id, label))
+        return None, True
     if read is not None and read.formula:
         problem = _formula_in_input(ctx, read, field_id, label)
         if problem is not None:
@@ -473,6 +479,16 @@ def _formula_in_input(ctx: _Ctx, read: CellRead, field_id: str, label: str) -> I
         f"tính là «{for_people(read)}». Hãy gõ thẳng giá trị vào ô (không dùng công thức), vì kết quả "
         f"của công thức có thể tự thay đổi khi mở lại tệp.")))
     return None
+
+
+def _unreadable_cell(ctx: _Ctx, read: CellRead, field_id: str, label: str) -> Issue:
+    """A cell whose stored content the file itself garbles (a broken cell type, a missing
+    shared string, NaN): never guessed at."""
+    shown = f" (tệp ghi «{for_people(read)}»)" if for_people(read) else ""
+    return ctx.issue("wrong_type", read=read, field_id=field_id, message=(
+        f"{where(read, label)}: nội dung ô bị hỏng trong tệp, {read.problem}{shown}, nên không đọc "
+        f"được giá trị; giá trị này không được tổng hợp. Hãy mở tệp, xóa ô rồi nhập lại giá trị "
+        f"và lưu lại."))
 
 
 def _typed_as_number(spec, value) -> str:
@@ -547,11 +563,16 @@ def _check_requirement(ctx: _Ctx, f: Field) -> Iterator[Issue]:
             f"trị này hoặc sửa lại ô «{field_label(cond)}»."))
 
 
-def _check_identity_values(ctx: _Ctx) -> None:
-    """Identity cells (prefilled, locked) go into values as read; their checks are identity's."""
+def _check_identity_values(ctx: _Ctx) -> Iterator[Issue]:
+    """Identity cells (prefilled, locked) go into values as read; their checks are identity's
+    (a cell the file garbles is reported here and left empty)."""
     for f in ctx.form.fields.values():
         if f.is_identity and f.applies_to(ctx.loai_hinh):
             read = ctx.raw.fields.get(f.id)
+            if read is not None and read.problem:
+                ctx.values[f.id] = None
+                yield _unreadable_cell(ctx, read, f.id, field_label(f))
+                continue
             value, _ = coerce_value(f.type, read.value if read else None, f.options)
             ctx.values[f.id] = value
 
@@ -710,6 +731,68 @@ def _one_issue_per_deleted_sheet(ctx: _Ctx, found: list[Issue]) -> list[Issue]:
     return found
 
 
+# ---------------------------------------------------------------- parts lost in the file
+
+
+def _damaged(raw: RawReturn) -> set:
+    """Field ids and table names the reader already reported as damaged."""
+    return {i.field for i in raw.issues if i.code == "damaged_part" and i.field}
+
+
+def _check_lost_parts(ctx: _Ctx) -> Iterator[Issue]:
+    """An input cell or a table of the form that the file no longer has, on a sheet that is
+    still there (a whole deleted sheet is one issue of its own): its data cannot be read."""
+    if ctx.raw.meta.get("form_version") != ctx.form.version:
+        return  # another version: form_version_mismatch says what is missing
+    known = _damaged(ctx.raw) | _on_deleted_sheets(ctx)
+    for f in ctx.form.input_fields(ctx.loai_hinh):
+        if f.id not in ctx.raw.fields and f.id not in known:
+            yield ctx.issue("damaged_part", field_id=f.id, sheet=ctx.form.sheet(f.sheet).name, message=(
+                f"Mục «{field_label(f)}»: tệp không còn ô nhập của mục này (tên «{f.id}» của ô đã bị "
+                f"xóa), nên giá trị không đọc được và không được tổng hợp. Hãy chép số liệu sang "
+                f"biểu mẫu gốc của đơn vị rồi gửi lại."))
+    for table in ctx.form.tables_for(ctx.loai_hinh):
+        if table.name not in ctx.raw.tables and table.name not in known:
+            sheet = ctx.form.sheet(table.sheet).name
+            yield ctx.issue("damaged_part", field_id=table.name, sheet=sheet, message=(
+                f"Trang «{sheet}»: không tìm thấy {table_label(ctx.form, table)} (bảng Excel «{table.name}» "
+                f"đã bị xóa hoặc đổi tên), nên các dòng của bảng không đọc được và không được tổng "
+                f"hợp. Hãy chép các dòng sang biểu mẫu gốc của đơn vị rồi gửi lại."))
+
+
+def _check_misplaced_names(ctx: _Ctx) -> Iterator[Issue]:
+    """A field's name pointing at another sheet than the other fields of its template sheet
+    (or at the hidden sheets): the cell read is not the field's. Excel moves a name with its
+    cell when rows are inserted or the sheet renamed, never to another sheet."""
+    found_on: dict[str, list[str]] = {}
+    for fid, read in ctx.raw.fields.items():
+        if fid in ctx.form.fields:
+            found_on.setdefault(ctx.form.fields[fid].sheet, []).append(read.sheet)
+    usual = {sheet: max(set(names), key=names.count) for sheet, names in found_on.items()}
+    for fid, read in ctx.raw.fields.items():
+        f = ctx.form.fields.get(fid)
+        if f is None or not f.applies_to(ctx.loai_hinh):
+            continue
+        if read.sheet in (META_SHEET, LISTS_SHEET) or read.sheet != usual[f.sheet]:
+            yield ctx.issue("damaged_part", read=read, field_id=fid, message=(
+                f"Mục «{field_label(f)}»: tên «{fid}» của ô nhập đang trỏ sang trang «{read.sheet}», ô "
+                f"{read.cell}, không phải trang «{usual[f.sheet]}» của mục này (tên đã bị sửa), nên giá "
+                f"trị đọc được có thể không phải của mục này. Hãy chép số liệu sang biểu mẫu gốc "
+                f"của đơn vị rồi gửi lại."))
+
+
+def _on_deleted_sheets(ctx: _Ctx) -> set:
+    gone = set()
+    for _sheet, fields, tables in _deleted_sheets(ctx):
+        gone |= fields | tables
+    return gone
+
+
+def _not_twice(found: list[Issue], damaged: set) -> list[Issue]:
+    """A field already reported as damaged is not also reported as empty."""
+    return [i for i in found if not (i.code == "required_missing" and i.field in damaged)]
+
+
 def check_return(form: Form, raw: RawReturn, units_by_code: dict[str, Unit]) -> UnitResult:
     """Check one read return; never raises for anything found in the file."""
     code = raw.meta.get("ma_don_vi", "")
@@ -724,7 +807,7 @@ def check_return(form: Form, raw: RawReturn, units_by_code: dict[str, Unit]) -> 
     ctx = _Ctx(form=form, raw=raw, unit=unit, loai_hinh=loai_hinh)
     found = head + list(_check_identity(ctx, known=listed is not None))
     found += list(_check_protection(ctx)) + list(_check_formulas(ctx))
-    _check_identity_values(ctx)
+    found += list(_check_identity_values(ctx))
     found += list(_check_fields(ctx)) + list(_check_not_applicable(ctx))
     found += list(_check_tables(ctx))
     row_counts = {name: len(rows) for name, rows in ctx.tables.items()}
@@ -733,7 +816,11 @@ def check_return(form: Form, raw: RawReturn, units_by_code: dict[str, Unit]) -> 
     _leave_out_contradictions(ctx)
     ctx.values.update(formulas.compute_derived(form, loai_hinh, ctx.values, row_counts))
     found = _one_issue_per_deleted_sheet(ctx, found)
+    found += list(_check_lost_parts(ctx)) + list(_check_misplaced_names(ctx))
+    found = _not_twice(found, _damaged(raw) | {i.field for i in found if i.code == "damaged_part"})
     cells = {fid: (r.sheet, r.cell) for fid, r in raw.fields.items()
              if fid not in form.fields or form.fields[fid].applies_to(loai_hinh)}
-    return _result(unit, raw, _with_unit(raw.issues, unit) + found, values=ctx.values,
+    gone = _on_deleted_sheets(ctx)  # a deleted sheet is one issue, not one per name on it
+    read_issues = [i for i in raw.issues if not (i.code == "damaged_part" and i.field in gone)]
+    return _result(unit, raw, _with_unit(read_issues, unit) + found, values=ctx.values,
                    invalid=set(ctx.invalid), cells=cells, tables=ctx.tables)

@@ -63,6 +63,15 @@ _MULTIPLIERS = {None: 1, "nghìn": 10 ** 3, "ngàn": 10 ** 3, "triệu": 10 ** 6
 # Excel's day 1 is 1900-01-01 and it counts a 29/02/1900 that never was: base 1899-12-30.
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _EXCEL_MAX_SERIAL = 2958465  # 31/12/9999
+# Excel keeps 15 significant digits: a count or an amount from 10^15 on cannot be what was
+# typed (a 400-digit number, 1e308), and would overflow the rates computed from it.
+MAX_NUMBER = 10 ** 15
+# C0 control characters (tab, line feed, carriage return aside): invisible, never typed on
+# purpose, and refused by the XML of the summary workbook.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# How Excel writes a control character in a string (_x0001_, _x000D_ for a carriage return);
+# openpyxl leaves the escape as it is.
+_ESCAPE_RE = re.compile("_x(00[01][0-9A-Fa-f]|007[Ff])_")
 
 
 # ---------------------------------------------------------------- text helpers
@@ -73,8 +82,10 @@ def nfc(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """NFC, invisible characters removed, ends stripped (spaces, no-break spaces, line breaks)."""
-    return _INVISIBLE_RE.sub("", nfc(text)).strip()
+    """NFC, invisible and control characters removed, ends stripped (spaces, no-break
+    spaces, line breaks)."""
+    text = _ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return _CONTROL_RE.sub("", _INVISIBLE_RE.sub("", nfc(text))).strip()
 
 
 def has_hidden_characters(text: str) -> bool:
@@ -154,9 +165,16 @@ def _number(raw, decimals: bool) -> Coerced:
         raw = int(raw)  # Excel and calamine store whole numbers as floats
     if isinstance(raw, float) and not decimals:
         return None, WRONG_TYPE
-    if raw < 0:
+    if raw < 0 or raw >= MAX_NUMBER:
         return None, OUT_OF_RANGE
     return raw, code
+
+
+def too_large(raw) -> bool:
+    """Whether ``raw`` is (or writes) a number from MAX_NUMBER on."""
+    if isinstance(raw, str):
+        raw = parse_text_number(raw, decimals=True, money=True)
+    return _is_number(raw) and raw == raw and abs(raw) >= MAX_NUMBER
 
 
 def coerce_int(raw) -> Coerced:

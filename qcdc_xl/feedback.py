@@ -123,10 +123,13 @@ def marked_copy(data: bytes, issues: list[Issue], title: str = "CÁC ĐIỂM C�
 
 
 def _load(data: bytes):
-    """The workbook as the reader read it: when openpyxl chokes on the document properties
-    only, without them (the identity is on the meta sheet too), else None."""
+    """The workbook as the reader read it: without the absurd merge/link ranges the reader
+    reported (openpyxl would hang on them); when openpyxl chokes on the document properties
+    only, without them (the identity is on the meta sheet too); else None."""
     from .read import _without_doc_props, load_quietly
+    from .screen import screen_package
     try:
+        data = screen_package(data)[0]
         return load_quietly(io.BytesIO(data))
     except Exception:
         pass

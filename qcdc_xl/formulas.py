@@ -47,7 +47,10 @@ def python_value(field: Field, values: Mapping, row_counts: Mapping[str, int]):
         den, num = values.get(field.den), values.get(field.num)
         if not _is_number(den) or den == 0:
             return None
-        return (num if _is_number(num) else 0) / den
+        try:
+            return (num if _is_number(num) else 0) / den
+        except OverflowError:  # inputs are bounded by coerce.MAX_NUMBER; never guess a rate
+            return None
     if field.type == "sum":
         return sum(v for v in (values.get(x) for x in field.of) if _is_number(v))
     if field.type == "count":

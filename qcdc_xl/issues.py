@@ -35,6 +35,7 @@ CODES: dict[str, tuple[str, str]] = {
     "formula_in_input": (WARNING, "Công thức trong ô nhập"),
     "converted_file": (WARNING, "Tệp định dạng cũ đã chuyển đổi"),
     "macros_present": (WARNING, "Tệp có macro"),
+    "damaged_part": (ERROR, "Một phần của tệp bị hỏng"),
 }
 
 

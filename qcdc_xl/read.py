@@ -35,6 +35,7 @@ from .formulas import is_blank
 from .issues import Issue, issue, shown_value
 from .metadata import KEYS, META_SHEET, PROP_PREFIX
 from .records import CellRead, RawReturn
+from .screen import Dropped, Unreadable, calamine_safe, lenient_cells, screen_package, sheet_names
 from .spec import Form, Table
 
 # Limits on what a return may hold (docs/decisions.md, "Limits"). A filled template is about
@@ -204,6 +205,7 @@ class _Book:
     # sheet name -> rows of calamine values (from A1), or {(row, col): value} of the formula
     # cells of a sheet too large to read as one grid
     cached: dict[str, list[list] | dict[tuple[int, int], Any]]
+    lost_tables: list[str] = field(default_factory=list)  # table parts left out: broken
 
     def cached_value(self, sheet: str, row: int, col: int):
         grid = self.cached.get(sheet)
@@ -227,9 +229,10 @@ def load_quietly(source, **options):
 
 
 def _open(data: bytes) -> _Book:
-    wb = load_quietly(io.BytesIO(data), data_only=False, keep_vba=False, keep_links=False,
-                      rich_text=False)
-    return _Book(wb=wb, cached=_cached_values(data, wb))
+    with lenient_cells():  # a cell openpyxl cannot read costs that cell only
+        wb = load_quietly(io.BytesIO(data), data_only=False, keep_vba=False, keep_links=False,
+                          rich_text=False)
+        return _Book(wb=wb, cached=_cached_values(data, wb))
 
 
 def _cached_values(data: bytes, wb) -> dict:
@@ -240,6 +243,8 @@ def _cached_values(data: bytes, wb) -> dict:
     cells): a sheet whose area exceeds MAX_GRID_CELLS is read sparsely through openpyxl."""
     wanted = [ws for ws in wb.worksheets if _has_formula(ws)]
     small = [ws.title for ws in wanted if _grid_cells(ws) <= MAX_GRID_CELLS]
+    if not calamine_safe(data, MAX_GRID_CELLS):  # the raw XML places a cell off the grid
+        small = []
     cached: dict = {}
     try:
         from python_calamine import CalamineWorkbook
@@ -294,7 +299,11 @@ def _cell_read(book: _Book, ws, row: int, col: int) -> CellRead:
         value = book.cached_value(ws.title, row, col)
     else:
         value = None if cell is None else cell.value
-    return CellRead(value=value, sheet=ws.title, cell=f"{get_column_letter(col)}{row}", formula=formula)
+    problem = None
+    if isinstance(value, Unreadable):  # what the file holds is shown, never used as a value
+        value, problem = value.raw, value.why
+    return CellRead(value=value, sheet=ws.title, cell=f"{get_column_letter(col)}{row}", formula=formula,
+                    problem=problem)
 
 
 # ---------------------------------------------------------------- metadata
@@ -352,12 +361,36 @@ def _destination(wb, dn) -> tuple[Any, int, int] | None:
         if dn.type != "RANGE":
             return None
         sheet, coord = next(iter(dn.destinations))
-    except (StopIteration, ValueError, TypeError, AttributeError):
+    except Exception:  # #REF!, another workbook ([1]Sheet!A1: openpyxl's TokenizerError), garbage
         return None
     m = _COORD_RE.match(coord or "")
     if not m or sheet not in wb.sheetnames:
         return None
     return wb[sheet], int(m.group(2)), column_index_from_string(m.group(1))
+
+
+def broken_names(book: _Book, form: Form, rel: str) -> list[Issue]:
+    """An error for each field whose defined name is in the file but points at no cell of
+    it (#REF!, a missing sheet, another workbook): its value cannot be read."""
+    index, issues = _name_index(book.wb), []
+    for fid, f in form.fields.items():
+        dn = index.get(fid.casefold())
+        if dn is None:
+            continue
+        target = " ".join(str(getattr(dn, "attr_text", "") or "").split())[:80]
+        if _destination(book.wb, dn) is not None:
+            if ":" in target.rsplit("!", 1)[-1]:  # the template names one cell, never a range
+                issues.append(issue("damaged_part", file=rel, field=fid, value=target, message=(
+                    f"Tệp «{rel}»: tên «{fid}» của ô «{f.label}» đang trỏ tới cả một vùng («{target}») "
+                    f"thay vì một ô (tên đã bị sửa); chỉ ô đầu của vùng được đọc. Hãy chép số liệu "
+                    f"sang biểu mẫu gốc của đơn vị rồi gửi lại.")))
+            continue
+        issues.append(issue("damaged_part", file=rel, field=fid, value=target or None, message=(
+            f"Tệp «{rel}»: tên «{fid}» của ô «{f.label}» không còn trỏ tới một ô của tệp (đang là "
+            f"«{target}», thường do xóa dòng, cột hoặc trang, hay chép ô từ tệp khác), nên giá trị "
+            f"của ô này không đọc được và không được tổng hợp. Hãy chép số liệu sang biểu mẫu gốc "
+            f"của đơn vị rồi gửi lại.")))
+    return issues
 
 
 def read_fields(book: _Book, form: Form) -> tuple[dict[str, CellRead], set]:
@@ -392,17 +425,48 @@ def _find_tables(wb) -> dict[str, tuple]:
     return {t.name.casefold(): (ws, t) for ws in wb.worksheets for t in ws.tables.values()}
 
 
+class BrokenTable(ValueError):
+    """A table object whose area cannot be read (its ``ref`` lost or not a range)."""
+
+
+def _table_bounds(ref) -> tuple[int, int, int, int]:
+    """(min_col, min_row, max_col, max_row) of a table's ref, corners in any order."""
+    try:
+        c1, r1, c2, r2 = range_boundaries(str(ref))
+    except (ValueError, TypeError):
+        raise BrokenTable(ref) from None
+    if None in (c1, r1, c2, r2):
+        raise BrokenTable(ref)
+    return min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)
+
+
 def _table_area(ws, table_obj, spec: Table) -> _TableArea:
-    min_col, min_row, max_col, max_row = range_boundaries(table_obj.ref)
+    """Where the table's rows are. The template's tables have one header row and no totals
+    row: the table object's own counts are not followed (a file saying headerRowCount=2
+    would hide its first row), they are reported by :func:`_table_oddities`."""
+    if not table_obj.ref:
+        raise BrokenTable(table_obj.ref)
+    min_col, min_row, max_col, max_row = _table_bounds(table_obj.ref)
     headers = [c.name for c in table_obj.tableColumns]
-    by_header = {fold_key(h): min_col + i for i, h in enumerate(headers)}
+    by_header = {fold_key(str(h)): min_col + i for i, h in enumerate(headers) if h is not None}
     columns = {c.id: by_header.get(fold_key(c.header)) for c in spec.columns}
-    if None in columns.values():  # headers edited: fall back to the order of the columns
+    if None in columns.values() or len(set(columns.values())) < len(columns):
+        # headers edited: fall back to the order of the columns
         columns = {c.id: min_col + i for i, c in enumerate(spec.columns) if min_col + i <= max_col}
-    header_rows = 1 if table_obj.headerRowCount is None else int(table_obj.headerRowCount)
-    totals = int(table_obj.totalsRowCount or 0)
-    return _TableArea(ws=ws, columns=columns, header_row=min_row, first=min_row + header_rows,
-                      last=max_row - totals, bottom=max_row)
+    if not columns:
+        raise BrokenTable(table_obj.ref)
+    return _TableArea(ws=ws, columns=columns, header_row=min_row, first=min_row + 1,
+                      last=max_row, bottom=max_row)
+
+
+def _table_oddities(table_obj) -> list[str]:
+    """What the table object says that the template's tables never do (in Vietnamese)."""
+    odd = []
+    if table_obj.headerRowCount not in (None, 1, "1"):
+        odd.append(f"số dòng tiêu đề là {table_obj.headerRowCount} (biểu mẫu có 1 dòng)")
+    if table_obj.totalsRowCount not in (None, 0, "0"):
+        odd.append(f"có {table_obj.totalsRowCount} dòng tổng (biểu mẫu không có)")
+    return odd
 
 
 def _row_reads(book: _Book, area: _TableArea, row: int) -> dict[str, CellRead]:
@@ -443,22 +507,39 @@ def table_label(form: Form, spec: Table) -> str:
 
 
 def table_areas(book: _Book, form: Form) -> dict:
-    """Table name -> its area in the return, for the form's tables the file holds."""
-    found = _find_tables(book.wb)
-    return {spec.name: _table_area(*found[spec.name.casefold()], spec)
-            for spec in form.tables.values() if spec.name.casefold() in found}
+    """Table name -> its area in the return, for the form's tables the file holds intact
+    (a broken one is left out here; read_tables reports it)."""
+    found, areas = _find_tables(book.wb), {}
+    for spec in form.tables.values():
+        hit = found.get(spec.name.casefold())
+        if hit is None:
+            continue
+        try:
+            areas[spec.name] = _table_area(*hit, spec)
+        except BrokenTable:
+            continue
+    return areas
 
 
 def read_tables(book: _Book, form: Form, is_template, rel: str, areas: dict | None = None):
     """Table name -> filled rows; the cells covered (the rows read, in the table's columns:
     what is elsewhere in the table, its headers, the TT cells of empty rows, is compared with
-    the template like any cell); issues."""
+    the template like any cell); issues (a broken or odd table costs that table only)."""
     areas = table_areas(book, form) if areas is None else areas
+    found = _find_tables(book.wb)
     tables, covered, issues = {}, set(), []
+    lost = {name.casefold() for name in book.lost_tables}
     for spec in form.tables.values():
-        area = areas.get(spec.name)
-        if area is None:
+        label, area = table_label(form, spec), areas.get(spec.name)
+        hit = found.get(spec.name.casefold())
+        if area is None or hit is None:
+            if hit is not None or spec.name.casefold() in lost:
+                sheet = hit[0].title if hit is not None else form.sheet(spec.sheet).name
+                issues.append(_broken_table_issue(sheet, spec, label, rel))
             continue
+        odd = _table_oddities(hit[1])
+        if odd:
+            issues.append(_odd_table_issue(area, spec, label, odd, rel))
         rows, filled = [], set()
         for row in _rows_with_cells(area, area.first, area.last):
             reads = _row_reads(book, area, row)
@@ -466,13 +547,30 @@ def read_tables(book: _Book, form: Form, is_template, rel: str, areas: dict | No
                 rows.append(reads)
                 filled.add(row)
         covered |= _area_cells(area, filled)
-        below = list(_below_rows(book, area, spec, is_template, rel, table_label(form, spec)))
+        below = list(_below_rows(book, area, spec, is_template, rel, label))
         for reads, problem in below:
             rows.append(reads)
             issues.append(problem)
         covered |= _area_cells(area, range(area.bottom + 1, area.bottom + 1 + len(below)))
         tables[spec.name] = rows
     return tables, covered, issues
+
+
+def _broken_table_issue(sheet: str, spec: Table, label: str, rel: str) -> Issue:
+    return issue("damaged_part", file=rel, sheet=sheet, field=spec.name, message=(
+        f"Trang «{sheet}»: {label} (bảng Excel «{spec.name}») bị hỏng trong tệp (mất vùng của "
+        f"bảng) nên các dòng của bảng không đọc được và không được tổng hợp; phần còn lại của "
+        f"báo cáo vẫn được đọc. Hãy chép các dòng sang biểu mẫu gốc của đơn vị (không chèn, "
+        f"xóa dòng của bảng) rồi gửi lại."))
+
+
+def _odd_table_issue(area: _TableArea, spec: Table, label: str, odd: list[str], rel: str) -> Issue:
+    return issue("damaged_part", severity="warning", file=rel, sheet=area.ws.title, field=spec.name,
+                 message=(
+        f"Trang «{area.ws.title}»: {label} (bảng Excel «{spec.name}») đã bị sửa cấu trúc: "
+        f"{'; '.join(odd)}. Các dòng được đọc theo cấu trúc của biểu mẫu (dòng {area.header_row} "
+        f"là tiêu đề, dữ liệu từ dòng {area.first}); hãy kiểm tra lại số liệu, lần sau không sửa "
+        f"thuộc tính của bảng."))
 
 
 def _rows_with_cells(area: _TableArea, first: int, last: int) -> list[int]:
@@ -626,28 +724,83 @@ def _os_reason(exc: OSError) -> str:
 
 
 def _open_leniently(data: bytes) -> _Book:
-    """The workbook; when openpyxl chokes on the document properties only (a custom property
-    of a type it does not expect, a malformed date), the workbook without them: the identity
-    is on the meta sheet too, and a unit's figures must not be lost to a property."""
+    """The workbook; when openpyxl chokes on one optional part, the workbook without it, so
+    a unit's figures are not lost to a part that holds none of them: the document
+    properties (a custom property of an unexpected type, a malformed date: the identity is
+    on the meta sheet too), then one table, then every table (a table whose attributes are
+    broken: its rows are lost, and reported, the rest is read). The tables left out are in
+    ``book.lost_tables``."""
     try:
         return _open(data)
-    except Exception:
-        stripped = _without_doc_props(data)
+    except Exception as exc:
+        first = exc
+    for drop_props, tables in _salvage_plans(data):
+        stripped = _without_parts(data, drop_props, tables)
         if stripped is None:
-            raise
-    return _open(stripped)
+            continue
+        try:
+            book = _open(stripped)
+        except Exception:
+            continue
+        book.lost_tables = [name for part, name in tables]
+        return book
+    raise first
 
 
-def _without_doc_props(data: bytes) -> bytes | None:
-    out = io.BytesIO()
+def _salvage_plans(data: bytes) -> list[tuple[bool, list[tuple[str, str]]]]:
+    """(drop the document properties?, [(table part, table name)] to drop), in order."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        tables = [(i.filename, _table_name(z.read(i))) for i in z.infolist()
+                  if re.match(r"^xl/tables/[^/]+\.xml$", i.filename, re.IGNORECASE)]
+    plans = [(True, [])] + [(False, [t]) for t in tables] + [(True, [t]) for t in tables]
+    return plans + ([(True, tables)] if len(tables) > 1 else [])
+
+
+def _table_name(body: bytes) -> str:
+    m = re.search(rb'<(?:\w+:)?table\b[^>]*?\sname="([^"]*)"', body)
+    return m.group(1).decode("utf-8", "replace") if m else ""
+
+
+def _without_parts(data: bytes, drop_props: bool, tables: list[tuple[str, str]]) -> bytes | None:
+    """The package without its document properties and/or some table parts (and the
+    sheets' references to them), or None when there is nothing of the kind to drop."""
+    lost = {part.lower() for part, _ in tables}
     with zipfile.ZipFile(io.BytesIO(data)) as src:
-        if not any(n.startswith("docProps/") for n in src.namelist()):
+        names = src.namelist()
+        if not tables and not any(n.startswith("docProps/") for n in names):
             return None
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
-            for info in src.infolist():
-                if not info.filename.startswith("docProps/"):
-                    dst.writestr(info.filename, src.read(info))
+        parts = {i.filename: src.read(i) for i in src.infolist()
+                 if not ((drop_props and i.filename.startswith("docProps/")) or i.filename.lower() in lost)}
+    if lost:
+        _drop_table_refs(parts, lost)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for name, body in parts.items():
+            dst.writestr(name, body)
     return out.getvalue()
+
+
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*?/>")
+
+
+def _drop_table_refs(parts: dict, lost: set) -> None:
+    """Take out of each sheet the ``<tablePart>`` of a lost table, and its relationship."""
+    for rels_name in [n for n in parts if re.match(r"^xl/worksheets/_rels/[^/]+\.xml\.rels$", n, re.I)]:
+        ids = set()
+
+        def keep(m: re.Match) -> bytes:
+            target = re.search(rb'Target="([^"]*)"', m.group(0))
+            leaf = target.group(1).decode("utf-8", "replace").split("/")[-1].lower() if target else "\0"
+            if any(part.endswith("/" + leaf) for part in lost):
+                rid = re.search(rb'\sId="([^"]*)"', m.group(0))
+                ids.add(rid.group(1) if rid else b"")
+                return b""
+            return m.group(0)
+        parts[rels_name] = _RELATIONSHIP.sub(keep, parts[rels_name])
+        sheet = rels_name.replace("_rels/", "")[: -len(".rels")]
+        if ids and sheet in parts:
+            parts[sheet] = re.sub(rb'<(?:\w+:)?tablePart\b[^>]*?r:id="([^"]*)"[^>]*/>',
+                                  lambda m: b"" if m.group(1) in ids else m.group(0), parts[sheet])
 
 
 def read_return(path: Path, rel: str, form: Form) -> RawReturn:
@@ -660,6 +813,11 @@ def read_return(path: Path, rel: str, form: Form) -> RawReturn:
         raw.issues.append(problem)
         return raw
     try:
+        data, dropped = screen_package(data)
+    except Exception:  # noqa: BLE001 - unreadable parts are the openers' to report
+        dropped = []
+    raw.issues.extend(_dropped_issues(dropped, sheet_names(data), rel))
+    try:
         book = _open_leniently(data)
     except Exception as exc:  # openpyxl fails in many ways on damaged files
         raw.issues.append(_bad_file(rel, f"tệp bị hỏng, không đọc được nội dung (mã kỹ thuật: {type(exc).__name__}); "
@@ -667,6 +825,24 @@ def read_return(path: Path, rel: str, form: Form) -> RawReturn:
         return raw
     _fill(raw, book, form, rel, data)
     return raw
+
+
+def _dropped_issues(dropped: list[Dropped], sheets: dict, rel: str) -> list[Issue]:
+    """One warning per sheet for the merge and link ranges taken out before reading."""
+    by_part: dict[str, list[Dropped]] = {}
+    for d in dropped:
+        by_part.setdefault(d.part, []).append(d)
+    issues = []
+    for part, found in by_part.items():
+        sheet = sheets.get(part)
+        where = f"Trang «{sheet}»" if sheet else f"Tệp «{rel}», phần «{part}»"
+        kinds = sorted({"gộp ô" if d.element == "mergeCell" else "liên kết" for d in found})
+        refs = ", ".join(d.ref or "(trống)" for d in found[:3]) + (", …" if len(found) > 3 else "")
+        issues.append(issue("damaged_part", severity="warning", file=rel, sheet=sheet, message=(
+            f"{where}: có {len(found)} vùng {' và '.join(kinds)} bất thường ({refs}: quá lớn hoặc "
+            f"không hợp lệ) nên đã được bỏ qua khi đọc; số liệu không bị ảnh hưởng. Hãy bỏ gộp ô "
+            f"hoặc xóa liên kết trên vùng đó (hoặc chép số liệu sang biểu mẫu gốc) rồi gửi lại.")))
+    return issues
 
 
 def _fill(raw: RawReturn, book: _Book, form: Form, rel: str, data: bytes = b"") -> None:
@@ -677,6 +853,7 @@ def _fill(raw: RawReturn, book: _Book, form: Form, rel: str, data: bytes = b"") 
     raw.saved_at = _saved_at(wb)
     raw.protected_sheets = {ws.title: bool(ws.protection.sheet) for ws in wb.worksheets}
     raw.fields, taken = read_fields(book, form)
+    raw.issues.extend(broken_names(book, form, rel))
     ours = raw.meta.get("form_id") == form.id
     # Another version's template is not the one we can compare with, cell by cell.
     same_version = raw.meta.get("form_version") == form.version

@@ -24,6 +24,8 @@ class CellRead:
     sheet: str  # sheet name as found in the file
     cell: str  # A1 address, e.g. "C12"
     formula: str | None = None  # the formula text when the cell holds one
+    problem: str | None = None  # why the file's content of the cell cannot be read (then
+    # ``value`` is that content as text, for showing only)
 
 
 @dataclass

@@ -53,9 +53,9 @@ CORPUS = {
     "o_cuoi_trang.xlsx": (h.far_cell, "HCSN", {"protection_removed", "data_outside_table"}, True, None),
     "utf8_hong.xlsx": (h.bad_utf8, "HCSN", {"unreadable_file"}, False, "bị hỏng"),
     "ten_dinh_nghia_la.xlsx": (h.odd_defined_names, "HCSN",
-                               {"required_missing", "out_of_range", "constraint_violated",
-                                "data_outside_table"}, True, None),
-    "bang_ref_sai.xlsx": (h.bad_table_ref, "HCSN", {"unreadable_file"}, False, "bị hỏng"),
+                               {"out_of_range", "constraint_violated", "data_outside_table",
+                                "damaged_part"}, True, "không còn trỏ tới"),
+    "bang_ref_sai.xlsx": (h.bad_table_ref, "HCSN", {"damaged_part"}, True, "bị hỏng"),
     "bang_trieu_dong.xlsx": (h.huge_table_ref, "HCSN", set(), True, None),
     "meta_rac.xlsx": (h.garbage_meta, "HCSN", {"not_a_form"}, False, "không phải biểu mẫu"),
     "thuoc_tinh_sai_kieu.xlsx": (h.props_wrong_types, "DN", set(), True, None),
@@ -176,7 +176,7 @@ def _check_report(report: dict, output: str, expected: dict) -> None:
             message = " ".join(i["message"] for i in by_file.get(rel, []))
             if phrase not in message:
                 problems.append(f"{rel}: «{phrase}» not in {message!r}")
-    assert problems == []
+    assert problems == [], "\n".join(problems)
     for i in report["issues"]:
         assert unicodedata.is_normalized("NFC", i["message"]), i["message"]
         if i["code"] in ("unreadable_file", "encrypted_file", "not_a_form"):
