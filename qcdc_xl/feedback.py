@@ -123,20 +123,14 @@ def marked_copy(data: bytes, issues: list[Issue], title: str = "CÁC ĐIỂM C�
 
 
 def _load(data: bytes):
-    """The workbook as the reader read it: without the absurd merge/link ranges the reader
-    reported (openpyxl would hang on them); when openpyxl chokes on the document properties
-    only, without them (the identity is on the meta sheet too); else None."""
-    from .read import _without_doc_props, load_quietly
+    """The workbook as the reader opened it: without the absurd merge/link ranges it reported
+    (openpyxl would hang on them), and without an optional part openpyxl chokes on (the
+    document properties, a broken table); None when it cannot be opened at all."""
+    from .read import _open_leniently
     from .screen import screen_package
     try:
-        data = screen_package(data)[0]
-        return load_quietly(io.BytesIO(data))
-    except Exception:
-        pass
-    try:
-        stripped = _without_doc_props(data)
-        return load_quietly(io.BytesIO(stripped)) if stripped is not None else None
-    except Exception:
+        return _open_leniently(screen_package(data)[0]).wb
+    except Exception:  # the reader already reported why this file cannot be used
         return None
 
 
