@@ -625,10 +625,12 @@ def _target_ok(mutant: Mutant, outcome: dict, control: dict) -> bool:
         return True
     if any(f == fid or cell == mutant.target_cell for _c, _s, f, cell, _sh, _m in outcome["issues"]):
         return True
+    if _reported_elsewhere(outcome, control):
+        return True  # e.g. a rule with another field broken: the issue names that field
     typed = _typed_text(mutant)
     value = outcome["values"].get(fid)
     label = mutant.detail.rsplit("← ", 1)[-1]
-    if mutant.target_type == "text" and value == _TEXT_READS.get(label):
+    if mutant.target_type == "text" and str(value) in _TEXT_READS.get(label, ()):
         return True  # a number, date or error in a free-text cell reads as Excel shows it
     if mutant.target_type == "money" and label == "fraction" and value == 2.5:
         return True  # 2,5 đồng is a valid amount
@@ -638,8 +640,18 @@ def _target_ok(mutant: Mutant, outcome: dict, control: dict) -> bool:
 
 
 # What a non-text value reads as in a free-text field (Excel shows the same).
-_TEXT_READS = {"iso date": "2018-05-12", "negative": "-5", "fraction": "2.5", "bool": "TRUE",
-               "1e308": "1e+308", "huge serial": "1e+20", "400 digits": "9" * 400, "error": "#DIV/0!"}
+# A whole number as large as 1e20 is written out in full (its digits are exact).
+_TEXT_READS = {"iso date": ("2018-05-12",), "negative": ("-5",), "fraction": ("2.5",), "bool": ("TRUE",),
+               "1e308": ("1e+308",), "huge serial": ("1e+20", "1" + "0" * 20),
+               "400 digits": ("9" * 400,), "error": ("#DIV/0!",)}
+
+
+def _reported_elsewhere(outcome: dict, control: dict) -> bool:
+    """A new issue names a field whose value changed."""
+    changed = {k for k in set(outcome["values"]) | set(control["values"])
+               if outcome["values"].get(k) != control["values"].get(k)}
+    new = _issue_keys(outcome) - _issue_keys(control)
+    return any(field in changed for _code, field, _cell, _sheet in new)
 
 
 def _typed_text(mutant: Mutant) -> str | None:
