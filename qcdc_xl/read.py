@@ -823,7 +823,7 @@ def read_return(path: Path, rel: str, form: Form) -> RawReturn:
         raw.issues.append(_bad_file(rel, f"tệp bị hỏng, không đọc được nội dung (mã kỹ thuật: {type(exc).__name__}); "
                                          f"{_save_as_hint()}."))
         return raw
-    _fill(raw, book, form, rel, data)
+    _fill(raw, book, form, rel)
     return raw
 
 
@@ -845,7 +845,7 @@ def _dropped_issues(dropped: list[Dropped], sheets: dict, rel: str) -> list[Issu
     return issues
 
 
-def _fill(raw: RawReturn, book: _Book, form: Form, rel: str, data: bytes = b"") -> None:
+def _fill(raw: RawReturn, book: _Book, form: Form, rel: str) -> None:
     from .typed import Comparison, identity_of
 
     wb = book.wb
@@ -863,7 +863,7 @@ def _fill(raw: RawReturn, book: _Book, form: Form, rel: str, data: bytes = b"") 
     if static is not None:
         identity = identity_of(raw.fields, raw.meta, wb)
         inputs = {t.name: [c.id for c in t.input_columns] for t in form.tables.values()}
-        comparison = Comparison.of(book, data, static, identity, raw.fields, areas, inputs)
+        comparison = Comparison.of(book, static, identity, raw.fields, areas, inputs)
     is_template = comparison.is_template if comparison is not None else (lambda *_: False)
     raw.tables, covered, table_issues = read_tables(book, form, is_template, rel, areas)
     if not ours:

@@ -15,9 +15,6 @@ every cell below into a report.
 """
 from __future__ import annotations
 
-import io
-import posixpath
-import zipfile
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -45,7 +42,7 @@ class _Sheet:
     ws: Any
     page: PristineSheet | None  # None: a sheet the template does not have
     content: dict = field(default_factory=dict)  # (row, col) -> (value, formula)
-    hidden: set = field(default_factory=set)  # (row, col) under a merge (read from the XML)
+    hidden: set = field(default_factory=set)  # (row, col) of content under a merge
     excluded: set = field(default_factory=set)  # (row, col) read as identity (meta sheet)
     input_areas: list = field(default_factory=list)  # (first, last, {cols}) of its tables
     rows: "_RowMap | None" = None
@@ -78,62 +75,14 @@ def _meta_values(ws) -> set:
 # ---------------------------------------------------------------- values under merges
 
 
-_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-
-
-def hidden_under_merges(data: bytes, wb, cached: dict) -> dict[str, dict]:
-    """Sheet -> {(row, col): (value, formula)} of cells hidden under a merged area (not its
-    top-left cell). openpyxl drops them; LibreOffice keeps them when cells holding text are
-    merged. Taken from calamine's grid of the sheet when the reader has one (it keeps them),
-    else streamed from the sheet XML (already screened for size and DTDs); a part that cannot
-    be read gives nothing rather than an error."""
-    out: dict[str, dict] = {}
-    wanted = {}
-    for ws in wb.worksheets:
-        if not ws.merged_cells.ranges:
-            continue
-        grid = cached.get(ws.title)
-        if isinstance(grid, list):
-            found = _hidden_in_grid(ws.merged_cells.ranges, grid)
-            if found:
-                out[ws.title] = found
-        else:
-            wanted[ws.title] = _MergeIndex(ws.merged_cells.ranges)
-    if not wanted or not data:
-        return out
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            parts = _sheet_parts(z)
-            strings = _LazyStrings(z)
-            for title, index in wanted.items():
-                part = parts.get(title)
-                if part is None or part not in z.namelist():
-                    continue
-                with z.open(part) as fh:
-                    found = {at: v for at, v in _cells_in(fh, index, strings)}
-                if found:
-                    out[title] = found
-    except Exception:  # a damaged part: the cells openpyxl read are still compared
-        return out
-    return out
-
-
-def _hidden_in_grid(ranges, grid: list) -> dict:
-    """The hidden cells of merged areas that hold a value in a calamine grid (rows from A1;
-    only the part of each area inside the grid is looked at)."""
-    out = {}
-    for rng in ranges:
-        for row in range(rng.min_row, min(rng.max_row, len(grid)) + 1):
-            line = grid[row - 1]
-            for col in range(rng.min_col, min(rng.max_col, len(line)) + 1):
-                value = line[col - 1]
-                if (row, col) != (rng.min_row, rng.min_col) and value != "" and not is_blank(value):
-                    if isinstance(value, float) and value.is_integer():
-                        value = int(value)  # calamine reads every number as a float
-                    out[(row, col)] = (value, None)
-    return out
+def under_merges(ws, content: dict) -> set:
+    """The cells of ``content`` hidden under a merged area (not its top-left cell). The
+    reader keeps their values (screen.lenient_cells binds merges as ranges only), so only
+    where they are is worked out here: their message says to unmerge to see them."""
+    if not ws.merged_cells.ranges:
+        return set()
+    index = _MergeIndex(ws.merged_cells.ranges)
+    return {at for at in content if index.hides(*at)}
 
 
 class _MergeIndex:
@@ -155,98 +104,6 @@ class _MergeIndex:
             if top <= row <= bottom and left <= col <= right and (row, col) != (top, left):
                 return True
         return False
-
-
-def _parse(fh):
-    from lxml import etree
-
-    return etree.iterparse(fh, events=("end",), resolve_entities=False, no_network=True,
-                           huge_tree=False)
-
-
-def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> its part in the zip."""
-    targets = {}
-    with z.open("xl/_rels/workbook.xml.rels") as fh:
-        for _, el in _parse(fh):
-            if el.tag == f"{_PKG_REL}Relationship":
-                target = el.get("Target") or ""
-                path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                    posixpath.join("xl", target))
-                targets[el.get("Id")] = path
-    names = {}
-    with z.open("xl/workbook.xml") as fh:
-        for _, el in _parse(fh):
-            if el.tag == f"{_NS}sheet":
-                names[el.get("name")] = targets.get(el.get(f"{_REL}id"))
-    return names
-
-
-class _LazyStrings:
-    """The shared strings, read only when a hidden cell refers to one."""
-
-    def __init__(self, z: zipfile.ZipFile):
-        self.z, self.items = z, None
-
-    def get(self, i: int) -> str | None:
-        if self.items is None:
-            self.items = []
-            if "xl/sharedStrings.xml" in self.z.namelist():
-                with self.z.open("xl/sharedStrings.xml") as fh:
-                    for _, el in _parse(fh):
-                        if el.tag == f"{_NS}si":
-                            self.items.append("".join(t.text or "" for t in el.iter(f"{_NS}t")
-                                                      if t.getparent().tag != f"{_NS}rPh"))
-                            el.clear()
-        return self.items[i] if 0 <= i < len(self.items) else None
-
-
-def _cells_in(fh, index: _MergeIndex, strings: _LazyStrings):
-    from openpyxl.utils.cell import coordinate_from_string
-
-    for _, el in _parse(fh):
-        if el.tag != f"{_NS}c":
-            if el.tag == f"{_NS}row":
-                el.clear()
-            continue
-        ref = el.get("r")
-        if ref:
-            letters, row = coordinate_from_string(ref)
-            col = column_index_from_string(letters)
-            if index.hides(row, col):
-                value = _xml_value(el, strings)
-                if value is not None:
-                    yield (row, col), value
-        el.clear()
-
-
-def _xml_value(el, strings: _LazyStrings):
-    """(value, formula) of one <c> element, or None when it holds nothing."""
-    kind = el.get("t") or "n"
-    f = el.find(f"{_NS}f")
-    v = el.find(f"{_NS}v")
-    formula = ("=" + f.text) if f is not None and f.text else None
-    text = v.text if v is not None else None
-    if kind == "inlineStr":
-        text = "".join(t.text or "" for t in el.iter(f"{_NS}t"))
-        value = text
-    elif text is None:
-        value = None
-    elif kind == "s":
-        value = strings.get(int(text)) if text.strip().isdigit() else None
-    elif kind == "b":
-        value = text.strip() == "1"
-    elif kind in ("str", "e"):
-        value = text
-    else:
-        try:
-            number = float(text)
-            value = int(number) if number.is_integer() else number
-        except ValueError:
-            value = text
-    if formula is None and is_blank(value):
-        return None
-    return value, formula
 
 
 # ---------------------------------------------------------------- which sheet is which
@@ -439,17 +296,15 @@ class Comparison:
     identity: dict  # "ma_don_vi" / "ten_don_vi" -> the spellings this file holds
     fields: dict  # field id -> CellRead
     areas: dict  # table name -> read._TableArea
-    hidden: dict  # sheet -> {(row, col): (value, formula)} under merges
     sheets: dict = field(default_factory=dict)  # return sheet title -> _Sheet
     gone: list = field(default_factory=list)  # template sheets of formulas the file lacks
     _patterns: dict = field(default_factory=dict)
 
     @classmethod
-    def of(cls, book, data: bytes, static: Pristine, identity: dict, fields: dict,
+    def of(cls, book, static: Pristine, identity: dict, fields: dict,
            areas: dict, input_columns: dict) -> "Comparison":
         """``input_columns``: table name -> the ids of its input columns (TT is none)."""
-        self = cls(book=book, static=static, identity=identity, fields=fields, areas=areas,
-                   hidden=hidden_under_merges(data, book.wb, book.cached))
+        self = cls(book=book, static=static, identity=identity, fields=fields, areas=areas)
         matched = match_sheets(book.wb, static, fields, areas)
         for ws in book.wb.worksheets:
             if ws.title == FEEDBACK_SHEET:
@@ -457,9 +312,7 @@ class Comparison:
             tpl = matched.get(ws.title)
             page = static.sheets.get(tpl) if tpl else None
             sheet = _Sheet(ws=ws, page=page, content=_content(ws))
-            for at, value in self.hidden.get(ws.title, {}).items():
-                sheet.content.setdefault(at, value)
-                sheet.hidden.add(at)
+            sheet.hidden = under_merges(ws, sheet.content)
             if tpl == META_SHEET:
                 sheet.excluded = _meta_values(ws)
             for name, area in areas.items():
@@ -563,10 +416,6 @@ class Comparison:
     def _read(self, sheet: _Sheet, row: int, col: int) -> CellRead:
         from .read import _cell_read
 
-        if (row, col) in sheet.hidden:
-            value, formula = sheet.content[(row, col)]
-            return CellRead(value=value, sheet=sheet.ws.title, cell=f"{get_column_letter(col)}{row}",
-                            formula=formula)
         return _cell_read(self.book, sheet.ws, row, col)
 
 
