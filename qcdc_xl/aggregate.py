@@ -391,25 +391,10 @@ def _progress_bar(stream) -> Callable[[int], Callable[[], None]]:
 
 
 def check_file(form: Form, units: list[Unit], path: Path) -> tuple[UnitResult | None, list[Issue]]:
-    """The ``check`` command's work: the same reading and checks as ``aggregate``."""
-    from .convert import convert_one, prepare, temporary_folder
-
-    found, kind = prepare(Found(path=path, rel=path.name, readable=path.suffix.lower() in READABLE))
-    if found.problem is not None:
-        return None, [found.problem]
-    if kind:
-        with temporary_folder() as tmp:
-            converted = convert_one(form, found, kind, Path(tmp))
-            if isinstance(converted, Issue):
-                return None, [converted]
-            return _checked(form, units, converted)
-    if not found.readable:
-        return None, [unreadable_format(found)]
-    return _checked(form, units, found)
-
-
-def _checked(form: Form, units: list[Unit], found: Found) -> tuple[UnitResult | None, list[Issue]]:
-    outcome = read_and_check(form, {u.ma_don_vi: u for u in units}, found)
+    """The ``check`` command's work: the same reading and checks as ``aggregate`` (an old
+    format converted first), for one file, read in this process."""
+    found = Found(path=path, rel=path.name, readable=path.suffix.lower() in READABLE)
+    [(_found, outcome)] = read_all(form, {u.ma_don_vi: u for u in units}, [found])
     if isinstance(outcome, list):
         return None, outcome
     return outcome, outcome.issues

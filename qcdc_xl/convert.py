@@ -294,11 +294,6 @@ def _too_large(found: Found) -> Issue | None:
     return too_large_issue(found.rel, size) if size > MAX_FILE_BYTES else None
 
 
-def convert_one(form: Form, found: Found, kind: str, workdir: Path) -> Found | Issue:
-    converted, failed = convert_all(form, [(found, kind)], workdir)
-    return converted[0] if converted else failed[found.rel]
-
-
 def _keep_file_time(original: Path, copy: Path) -> None:
     """The copy carries the original's file time (the tie-break between two returns)."""
     info = original.stat()
