@@ -201,6 +201,10 @@ class Form:
     tables: dict  # name -> Table
     rules: tuple
     path: Path = dc_field(default=None, compare=False)
+    # The raw ``summary:`` and ``report:`` blocks (line-aware mappings), read and checked by
+    # :mod:`qcdc_xl.report_spec`; None when the spec has none (defaults apply).
+    summary: Any = dc_field(default=None, compare=False)
+    report: Any = dc_field(default=None, compare=False)
 
     def sheet(self, sheet_id: str) -> Sheet:
         return next(s for s in self.sheets if s.id == sheet_id)
@@ -349,7 +353,8 @@ class _Builder:
     # -- top level
     def build(self) -> Form:
         raw = self.raw
-        self.only_keys(raw, ("form", "unit_types", "option_lists", "sheets"), "Tệp biểu mẫu")
+        self.only_keys(raw, ("form", "unit_types", "option_lists", "sheets", "summary", "report"),
+                       "Tệp biểu mẫu")
         meta = self.need(raw, "form", "Tệp biểu mẫu", _Map)
         self.only_keys(meta, ("id", "version", "name", "subtitle", "issuer", "years",
                               "reporting_window", "period_label"), "Mục 'form'")
@@ -378,7 +383,8 @@ class _Builder:
             subtitle=meta.get("subtitle", ""), issuer=meta.get("issuer", ""),
             years=self.years, window=(w0, w1), period_label=str(meta.get("period_label", "")),
             unit_types=dict(unit_types), option_lists=self.option_lists, sheets=sheets,
-            fields=self.fields, tables=self.tables, rules=tuple(self.rules), path=self.path)
+            fields=self.fields, tables=self.tables, rules=tuple(self.rules), path=self.path,
+            summary=raw.get("summary"), report=raw.get("report"))
 
     def build_option_lists(self, lists: _Map):
         for name, options in lists.items():
@@ -667,7 +673,14 @@ def form_path(form: str | Path | None) -> Path:
 def load_form(form: str | Path | None = None) -> Form:
     """Load and check a form spec; raise :class:`SpecError` naming the line of any mistake."""
     path = form_path(form)
-    return _Builder(path, _read_yaml(path)).build()
+    return _checked(_Builder(path, _read_yaml(path)).build())
+
+
+def _checked(form: Form) -> Form:
+    """The form, once its summary and report blocks are checked too (same SpecError)."""
+    from . import report_spec
+    report_spec.validate(form)
+    return form
 
 
 def load_form_text(text: str, name: str = "inline.yaml") -> Form:
@@ -679,4 +692,4 @@ def load_form_text(text: str, name: str = "inline.yaml") -> Form:
         raise SpecError(path, _error_line(exc), f"cú pháp YAML sai: {exc.problem}.") from None
     if not isinstance(data, _Map):
         raise SpecError(path, 1, "tệp biểu mẫu phải là một bảng khóa: giá trị.")
-    return _Builder(path, data).build()
+    return _checked(_Builder(path, data).build())
