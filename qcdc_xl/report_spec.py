@@ -9,10 +9,10 @@ any bundled form.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
 from typing import Any
 
-from .spec import SpecError, _Map
+from .spec import YESNO_LIST, SpecError, _Map
 
 ALL = "ALL"  # the whole: every counted unit (the totals' "all")
 KHOI = "khoi"  # the units list's own grouping column
@@ -54,6 +54,9 @@ class Listing:
     year_of: str | None = None  # a date column: adds «Năm» and the type × year counts
     counts: str | None = None  # a list column counted by year above the listing
     chart: str | None = None  # title of a bar chart of those counts
+    counts_label: str | None = None  # head of the counts block (default: the column's header)
+    units_label: str = "Số đơn vị"  # head of its "units with this option" column
+    chart_series: str = "Số dòng"  # the bar chart's series name
 
 
 @dataclass(frozen=True)
@@ -362,14 +365,40 @@ class _Reader:
                     self.fail(w, f"{what}: độ rộng của '{key}' phải là số từ 2 đến 120.", key)
                 widths[key] = float(value)
         year_of = self.column(m, "year_of", name, what) if "year_of" in m else base.year_of
-        counts = self.column(m, "counts", name, what) if "counts" in m else None
+        counts, labels = self.counts(m, name, what)
         if counts and not year_of:
             self.fail(m, f"{what}: 'counts' cần 'year_of' (cột ngày để đếm theo năm).", "counts")
+        chart = m.get("chart")
+        if isinstance(chart, str):
+            chart = _Map({"title": chart})
+            chart.line, chart.key_lines = m.key_line("chart"), {}
+        if chart is not None:
+            chart = self.mapping(chart, m, "chart", f"{what}: 'chart'")
+            self.only(chart, ("title", "series"), f"{what}: 'chart'")
+            if not counts:
+                self.fail(m, f"{what}: 'chart' vẽ bảng đếm nên cần 'counts'.", "chart")
         return Listing(name, self.text(m, "name", what, base.name),
                        self.text(m, "title", what, base.title),
                        self.text(m, "excel_table", what, base.excel_table), unit_columns,
                        columns, widths, year_of, counts,
-                       self.text(m, "chart", what) if "chart" in m else None)
+                       self.text(chart, "title", what) if chart else None,
+                       labels.get("label"), labels.get("units_label", "Số đơn vị"),
+                       self.text(chart, "series", what, "Số dòng") if chart else "Số dòng")
+
+    def counts(self, m: _Map, table: str, what: str) -> tuple:
+        """'counts: column' or 'counts: {column, label, units_label}'."""
+        raw = m.get("counts")
+        if raw is None:
+            return None, {}
+        if isinstance(raw, str):
+            return self.column(m, "counts", table, what), {}
+        c = self.mapping(raw, m, "counts", f"{what}: 'counts'")
+        self.only(c, ("column", "label", "units_label"), f"{what}: 'counts'")
+        column = self.column(c, "column", table, what)
+        if self.form.tables[table].columns[[x.id for x in self.form.tables[table].columns]
+                                           .index(column)].type != "list":
+            self.fail(c, f"{what}: cột đếm '{column}' phải là kiểu list.", "column")
+        return column, {k: self.text(c, k, what) for k in ("label", "units_label") if k in c}
 
     def chart(self, x, parent: _Map) -> Chart:
         m = self.mapping(x, parent, "charts", "Mỗi mục của 'summary.charts'")
@@ -457,7 +486,7 @@ class _Reader:
         fid = self.field(f, "field", "'footnote'", value=fid)
         equals = f.get("equals", m.get("equals"))
         if equals is None:
-            equals = self.form.option_lists["co_khong"][0]
+            equals = self.form.option_lists[YESNO_LIST][0]
         equals = tuple(str(e) for e in (equals if isinstance(equals, list) else [equals]))
         options = self.form.fields[fid].options
         for e in equals:
