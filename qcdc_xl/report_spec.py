@@ -592,6 +592,11 @@ class _Reader:
         kind = kinds[0]
         if kind in ("sum", "count", "answered"):
             self.field(v, kind, what)
+        if kind == "count" and "equals" in v:
+            options = self.form.fields[v[kind]].options
+            if options and str(v["equals"]) not in options:
+                self.fail(v, f"{what}: giá trị '{name}': '{v['equals']}' không phải lựa chọn của "
+                             f"'{v[kind]}' ({', '.join(options)}).", "equals")
         elif kind in ("series", "lowest_year"):
             self.field(v, kind, what, base=True)
         elif kind == "rate":

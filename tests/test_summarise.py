@@ -162,3 +162,17 @@ def test_no_return_counts_when_all_missing(form):
     texts = [s for _, s in report_sentences(form, only, totals)]
     assert any("2/2 đơn vị chưa gửi báo cáo" in t for t in texts)
 
+
+
+def test_footnotes_list_the_units_a_sentence_counts(form, results, totals):
+    from qcdc_xl.sentences import report_entries
+    notes = {e.text: e.footnote for e in report_entries(form, results, totals)}
+    bcd = notes["Có 3/5 đơn vị (60%) đã thành lập Ban Chỉ đạo thực hiện QCDC ở cơ sở."]
+    # H01, H04 and D01 answered "Có"; the old D02's "Có" does not count.
+    assert bcd == ("Các đơn vị đã thành lập Ban Chỉ đạo thực hiện QCDC ở cơ sở: Sở Ngoại vụ, "
+                   "Báo Hà Tĩnh, -Công ty Điện lực.")
+    rating = next(n for t, n in notes.items() if t.startswith("Tự đánh giá"))
+    assert rating == "Các đơn vị tự đánh giá loại tốt: Sở Ngoại vụ, Báo Hà Tĩnh, Công ty CP Dược."
+    models = next(n for t, n in notes.items() if t.startswith("Các đơn vị đã xây dựng"))
+    assert models == "Các đơn vị có điển hình, mô hình: Sở Ngoại vụ, -Công ty Điện lực."
+    assert notes["Tổng số đảng viên: 185 (theo báo cáo của 4/5 đơn vị)."] is None
