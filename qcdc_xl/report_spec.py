@@ -83,7 +83,8 @@ class Footnote:
     text: str  # "{units}" is the names of the units that match
     field: str | None = None
     equals: tuple = ()  # the values that select a unit
-    table: str | None = None  # or: units with at least one row of this table
+    table: str | None = None  # or: units with at least one row of this table …
+    column: str | None = None  # … whose column holds one of ``equals``
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,21 @@ def type_info(form, tid: str, key: str, default=None):
     return value if value not in (None, "") else default
 
 
+def terms(expr) -> list:
+    """A sum written as a field id, a list of ids, or "a + b - c" → [(sign, id or number)]."""
+    if isinstance(expr, list):
+        return [(1, str(x)) for x in expr]
+    text = str(expr).replace("+", " + ").replace("-", " - ").split()
+    out, sign = [], 1
+    for token in text:
+        if token in "+-":
+            sign = -1 if token == "-" else 1
+            continue
+        out.append((sign, float(token) if token.replace(".", "", 1).isdigit() else token))
+        sign = 1
+    return out
+
+
 def base_fields(form, base: str) -> list:
     """The fields expanded from one base id (a yearly row), in spec order."""
     return [f for f in form.fields.values() if (f.base_id or f.id) == base]
@@ -183,8 +199,10 @@ _SENTENCE_KINDS = {
     "paired_rates": (("pairs", "total", "text", "none"), ("part", "period")),
 }
 _COMMON_KEYS = ("kind", "topic", "footnote")
-_VALUE_KINDS = ("sum", "units", "count", "answered", "rate", "series", "lowest_year",
-                "breakdown")
+_VALUE_KINDS = ("sum", "units", "listed", "count", "answered", "rate", "series", "lowest_year",
+                "breakdown", "rows")
+_VALUE_OPTIONS = ("of", "equals", "above", "around", "pad", "decimals", "part", "join", "column",
+                  "total", "units_only")
 _BUILTINS = ("y0", "y1", "period", "khoi")
 _LAYOUT_KEYS = ("columns", "titles", "shorts", "figures", "general", "listings", "charts",
                 "year_fields")
@@ -476,12 +494,18 @@ class _Reader:
             raw = _Map({"text": raw})
             raw.line, raw.key_lines = m.key_line("footnote"), {}
         f = self.mapping(raw, m, "footnote", "'footnote'")
-        self.only(f, ("text", "field", "equals", "table"), "'footnote'")
+        self.only(f, ("text", "field", "equals", "table", "column"), "'footnote'")
         text = self.text(f, "text", "'footnote'")
         if "{units}" not in text:
             self.fail(f, "'footnote': câu phải có «{units}» (chỗ ghi tên các đơn vị).", "text")
         if "table" in f:
-            return Footnote(text, table=self.table(f, "table", "'footnote'"))
+            table = self.table(f, "table", "'footnote'")
+            if "column" not in f:
+                return Footnote(text, table=table)
+            column = self.column(f, "column", table, "'footnote'")
+            equals = f.get("equals")
+            equals = tuple(str(e) for e in (equals if isinstance(equals, list) else [equals]))
+            return Footnote(text, table=table, column=column, equals=equals)
         fid = f.get("field", m.get("field"))
         fid = self.field(f, "field", "'footnote'", value=fid)
         equals = f.get("equals", m.get("equals"))
@@ -579,7 +603,8 @@ class _Reader:
         self.placeholders(m, "text", what, allowed)
 
     def value(self, values: _Map, name: str, spec, what: str):
-        if isinstance(spec, str):
+        """One named value of a text sentence (a bare field id is its sum)."""
+        if isinstance(spec, (str, list)):
             spec = _Map({"sum": spec})
             spec.line, spec.key_lines = values.key_line(name), {}
         v = self.mapping(spec, values, name, f"{what}: giá trị '{name}'")
@@ -587,33 +612,65 @@ class _Reader:
         if len(kinds) != 1:
             self.fail(v, f"{what}: giá trị '{name}' phải có đúng một trong: "
                          f"{', '.join(_VALUE_KINDS)}.")
-        self.only(v, (kinds[0], "of", "equals", "around", "pad", "part", "join"),
-                  f"{what}: giá trị '{name}'")
-        kind = kinds[0]
-        if kind in ("sum", "count", "answered"):
-            self.field(v, kind, what)
-        if kind == "count" and "equals" in v:
-            options = self.form.fields[v[kind]].options
-            if options and str(v["equals"]) not in options:
-                self.fail(v, f"{what}: giá trị '{name}': '{v['equals']}' không phải lựa chọn của "
-                             f"'{v[kind]}' ({', '.join(options)}).", "equals")
-        elif kind in ("series", "lowest_year"):
-            self.field(v, kind, what, base=True)
-        elif kind == "rate":
-            pair = v[kind]
-            if not isinstance(pair, list) or len(pair) != 2:
-                self.fail(v, f"{what}: 'rate' phải là [tử số, mẫu số].", kind)
-            for fid in pair:
-                self.field(v, kind, what, value=fid)
-        elif kind == "units":
-            self.group(v, "units", what)
-        elif kind == "breakdown":
-            fid = self.field(v, kind, what)
-            if self.form.fields[fid].type != "list":
-                self.fail(v, f"{what}: 'breakdown' cần một trường kiểu list.", kind)
+        kind, where = kinds[0], f"{what}: giá trị '{name}'"
+        self.only(v, (kind,) + _VALUE_OPTIONS, where)
+        getattr(self, f"value_{kind}")(v, kind, where)
         if "of" in v:
-            self.group(v, "of", what)
+            self.group(v, "of", where)
+        for key in ("pad", "decimals", "above"):
+            if key in v and (not isinstance(v[key], (int, float)) or isinstance(v[key], bool)):
+                self.fail(v, f"{where}: '{key}' phải là một số.", key)
         values[name] = v
+
+    def expression(self, v: _Map, key: str, what: str, value=None) -> None:
+        """A field id, a list of ids (their sum) or "a + b - c"."""
+        value = v[key] if value is None else value
+        for _, term in terms(value):
+            if isinstance(term, str):
+                self.field(v, key, what, value=term)
+
+    def value_sum(self, v, kind, what):
+        self.expression(v, kind, what)
+
+    def value_units(self, v, kind, what):
+        self.group(v, kind, what)
+
+    value_listed = value_units
+
+    def value_count(self, v, kind, what):
+        fid = self.field(v, kind, what)
+        options = self.form.fields[fid].options
+        if "equals" in v and options and str(v["equals"]) not in options:
+            self.fail(v, f"{what}: '{v['equals']}' không phải lựa chọn của '{fid}' "
+                         f"({', '.join(options)}).", "equals")
+
+    def value_answered(self, v, kind, what):
+        self.field(v, kind, what)
+
+    def value_rate(self, v, kind, what):
+        pair = v[kind]
+        if not isinstance(pair, list) or len(pair) != 2:
+            self.fail(v, f"{what}: 'rate' phải là [tử số, mẫu số].", kind)
+        for side in pair:
+            self.expression(v, kind, what, value=side)
+
+    def value_series(self, v, kind, what):
+        self.field(v, kind, what, base=True)
+        self.placeholders(v, "part", what, ("year", "key", "label", "value"))
+
+    value_lowest_year = value_series
+
+    def value_breakdown(self, v, kind, what):
+        fid = self.field(v, kind, what)
+        if self.form.fields[fid].type != "list":
+            self.fail(v, f"{what}: 'breakdown' cần một trường kiểu list.", kind)
+
+    def value_rows(self, v, kind, what):
+        table = self.table(v, kind, what)
+        if "column" in v:
+            self.column(v, "column", table, what)
+        if "total" in v:
+            self.column(v, "total", table, what)
 
     def placeholders(self, m: _Map, key: str, what: str, allowed):
         if key not in m:

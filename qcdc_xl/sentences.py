@@ -10,7 +10,8 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-from .report_spec import ALL, KHOI, Footnote, SentenceSpec, group_types, report_spec, type_ids
+from .report_spec import (ALL, KHOI, Footnote, SentenceSpec, base_fields, group_types,
+                          report_spec, terms, type_ids)
 from .summarise import UNKNOWN, answered_counts, counted, status_counts, valid_value
 from .listings import table_counts, table_rows, table_years, units_with_rows
 
@@ -78,17 +79,20 @@ def fmt_count(value, pad: int | None = None) -> str:
     return fmt_number(value)
 
 
-def fmt_pct(num, den) -> str:
-    """Share num/den in %, one decimal only when not whole; never "100%" or "0%" when false."""
+def fmt_pct(num, den, decimals: int = 1) -> str:
+    """Share num/den in %, decimals only when not whole ("97,9%", "83,08%" with 2); never
+    "100%" or "0%" when that would be false."""
     if not den:
         return "—"
-    pct = round(100.0 * (num or 0) / den, 1)
+    pct = round(100.0 * (num or 0) / den, decimals)
+    step = 10 ** -decimals
     if pct >= 100 and (num or 0) < den:
-        pct = 99.9
+        pct = 100 - step
     elif pct <= 0 and (num or 0) > 0:
-        pct = 0.1
-    text = f"{pct:.0f}" if float(pct).is_integer() else f"{pct:.1f}".replace(".", ",")
-    return f"{text}%"
+        pct = step
+    if float(pct).is_integer():
+        return f"{pct:.0f}%"
+    return f"{pct:.{decimals}f}".rstrip("0").replace(".", ",") + "%"
 
 
 def _join(parts: list[str], how: str = "auto") -> str:
@@ -356,20 +360,37 @@ def _value(c: _Ctx, v: dict, scope: _Scope) -> str:
     return around.replace("{}", text) if around and text else text
 
 
+def _amount(c: _Ctx, expr, group: str, scope: _Scope):
+    """The total of a field id, of a list of ids, or of "a + b - c" (None when all are)."""
+    parts = [sign * (term if isinstance(term, float) else (c.total(term, group, scope) or 0))
+             for sign, term in terms(expr)]
+    total = sum(parts)
+    return int(total) if isinstance(total, float) and total.is_integer() else total
+
+
 def _v_sum(c, v, scope, group):
-    return fmt_count(c.total(v["sum"], group, scope), v.get("pad"))
+    return fmt_count(_amount(c, v["sum"], group, scope), v.get("pad"))
 
 
 def _v_units(c, v, scope, group):
     return fmt_count(scope.totals.get(_key(v["units"]), {}).get("so_don_vi", 0), v.get("pad"))
 
 
+def _v_listed(c, v, scope, group):
+    """Units of the list in the group, missing ones included (the y of "x/y units")."""
+    codes = {r.unit.ma_don_vi for r in c.in_group(c.results, v["listed"])}
+    return fmt_count(len(codes), v.get("pad"))
+
+
 def _v_count(c, v, scope, group):
     f = c.form.fields[v["count"]]
-    rs = c.in_group(scope.results, group)
-    if "equals" not in v:
-        return fmt_count(sum(1 for r in rs if valid_value(r, f) is not None), v.get("pad"))
-    return fmt_count(sum(1 for r in rs if valid_value(r, f) == str(v["equals"])), v.get("pad"))
+    found = [valid_value(r, f) for r in c.in_group(scope.results, group)]
+    found = [x for x in found if x is not None]
+    if "equals" in v:
+        found = [x for x in found if x == str(v["equals"])]
+    if "above" in v:
+        found = [x for x in found if isinstance(x, (int, float)) and x > v["above"]]
+    return fmt_count(len(found), v.get("pad"))
 
 
 def _v_answered(c, v, scope, group):
@@ -377,26 +398,36 @@ def _v_answered(c, v, scope, group):
 
 
 def _v_rate(c, v, scope, group):
-    num, den = v["rate"]
-    return fmt_pct(c.total(num, group, scope), c.total(den, group, scope))
+    num, den = (_amount(c, side, group, scope) for side in v["rate"])
+    return fmt_pct(num, den, int(v.get("decimals", 1)))
 
 
 def _series_keys(c: _Ctx, base: str) -> list:
-    """(key, field id) of a yearly (or levels) row: "2017" … and, when present, its total."""
-    from .report_spec import base_fields
-    return [(str(f.year) if f.year is not None else f.id[len(base) + 1:], f.id)
-            for f in base_fields(c.form, base) if not f.period_total]
+    """(key, label, field id) of a yearly or levels row ("2017", "Cấp tỉnh"), its total left out."""
+    levels = getattr(c.form, "levels", None) or {}
+    out = []
+    for f in base_fields(c.form, base):
+        if f.period_total:
+            continue
+        key = str(f.year) if f.year is not None else f.id[len(base) + 1:]
+        out.append((key, str(levels.get(key, key)), f.id))
+    return out
 
 
 def _v_series(c, v, scope, group):
     part = v.get("part", c.phrases["series_part"])
-    parts = [part.format(year=key, key=key, value=fmt_count(c.total(fid, group, scope), v.get("pad")))
-             for key, fid in _series_keys(c, v["series"])]
+    parts = []
+    for key, label, fid in _series_keys(c, v["series"]):
+        value = c.total(fid, group, scope)
+        if isinstance(value, dict):  # a list field: the units that chose one option
+            value = value.get(str(v.get("equals", "")), 0)
+        parts.append(part.format(year=key, key=key, label=label,
+                                 value=fmt_count(value, v.get("pad"))))
     return _join(parts, v.get("join", "; "))
 
 
 def _v_lowest_year(c, v, scope, group):
-    rates = [(c.total(fid, group, scope), key) for key, fid in _series_keys(c, v["lowest_year"])]
+    rates = [(c.total(fid, group, scope), key) for key, _, fid in _series_keys(c, v["lowest_year"])]
     rates = [(r, k) for r, k in rates if r is not None]
     return min(rates)[1] if rates else c.phrases["none"]
 
@@ -413,9 +444,26 @@ def _v_breakdown(c, v, scope, group):
     return _join([f"{fmt_number(n)} {o}" for o, n in counts.items() if n], v.get("join", "auto"))
 
 
-_VALUES = {"sum": _v_sum, "units": _v_units, "count": _v_count, "answered": _v_answered,
-           "rate": _v_rate, "series": _v_series, "lowest_year": _v_lowest_year,
-           "breakdown": _v_breakdown}
+def _v_rows(c, v, scope, group):
+    """Rows of a table (those whose ``column`` equals ``equals``): their number, the sum of
+    their ``total`` column, or (``units_only``) the number of units that have one."""
+    members = {r.unit.ma_don_vi for r in c.in_group(scope.results, group)}
+    rows = [(r, row) for r, row in table_rows(c.results, v["rows"]) if r.unit.ma_don_vi in members]
+    if "column" in v:
+        wanted = {str(e) for e in (v["equals"] if isinstance(v.get("equals"), list)
+                                   else [v.get("equals")])}
+        rows = [(r, row) for r, row in rows if str(row.get(v["column"])) in wanted]
+    if v.get("units_only"):
+        return fmt_count(len({r.unit.ma_don_vi for r, _ in rows}), v.get("pad"))
+    if "total" in v:
+        return fmt_count(sum(row.get(v["total"]) or 0 for _, row in rows
+                             if isinstance(row.get(v["total"]), (int, float))), v.get("pad"))
+    return fmt_count(len(rows), v.get("pad"))
+
+
+_VALUES = {"sum": _v_sum, "units": _v_units, "listed": _v_listed, "count": _v_count,
+           "answered": _v_answered, "rate": _v_rate, "series": _v_series,
+           "lowest_year": _v_lowest_year, "breakdown": _v_breakdown, "rows": _v_rows}
 _KINDS = {"returns": _returns, "sum": _sum, "share": _share, "options": _options,
           "table_units": _table_units, "table_counts": _table_counts, "table_years": _table_years,
           "yearly_rate": _yearly_rate, "yearly_count": _yearly_count,
@@ -431,7 +479,8 @@ def _footnote(c: _Ctx, s: SentenceSpec) -> str | None:
     if f is None:
         return None
     if f.table:
-        codes = {r.unit.ma_don_vi for r, _ in table_rows(c.results, f.table)}
+        codes = {r.unit.ma_don_vi for r, row in table_rows(c.results, f.table)
+                 if f.column is None or str(row.get(f.column)) in f.equals}
         names = [r.unit.ten_don_vi for r in c.whole.results if r.unit.ma_don_vi in codes]
     else:
         field = c.form.fields[f.field]

@@ -105,6 +105,16 @@ FORM = textwrap.dedent("""\
             co: {count: co_quy_che, equals: Có}
             n: {answered: co_quy_che}
           footnote: {text: "Các hội có quy chế: {units}.", field: co_quy_che, equals: Có}
+        - topic: Hoạt động
+          text: "{listed} hội trong danh sách; {truc_tiep}/{listed} hội có hoạt động trực tiếp; {so_hd} hoạt động; còn {chenh} buổi chưa tổ chức; hai năm đầu đạt {tl}; {tren} hội có trên 50 hội viên."
+          values:
+            listed: {listed: ALL}
+            truc_tiep: {rows: tbl_hoat_dong, column: hinh_thuc, equals: Trực tiếp, units_only: true}
+            so_hd: {rows: tbl_hoat_dong}
+            chenh: "buoi_kh_tong - buoi_th_tong"
+            tl: {rate: ["buoi_th_2019 + buoi_th_2020", [buoi_kh_2019, buoi_kh_2020]], decimals: 2}
+            tren: {count: so_hoi_vien, above: 50}
+          footnote: {text: "Hội có hoạt động trực tuyến: {units}.", table: tbl_hoat_dong, column: hinh_thuc, equals: Trực tuyến}
         - {topic: Hội viên, kind: sum, field: so_hoi_vien, label: Tổng số hội viên}
         - {topic: Hoạt động, kind: table_counts, table: tbl_hoat_dong, column: hinh_thuc, text: "Các hội đã tổ chức {n} hoạt động, trong đó: {parts}.", lower: true}
     """)
@@ -208,6 +218,11 @@ def test_sentences_and_footnote(form, results, book):
                          "năm 2023: 01. Có 2/3 hội có quy chế phối hợp.")
     assert line.footnote == "Các hội có quy chế: Hội Nông dân, Hội Doanh nhân trẻ."
     assert "Tổng số hội viên: 230." in texts
+    other = next(e for e in entries if e.topic == "Hoạt động" and "danh sách" in e.text)
+    assert other.text == ("4 hội trong danh sách; 2/4 hội có hoạt động trực tiếp; 3 hoạt động; "
+                          "còn 7 buổi chưa tổ chức; hai năm đầu đạt 69,23%; 2 hội có trên 50 hội "
+                          "viên.")  # 9/13; A1 120 and A2 80 members
+    assert other.footnote == "Hội có hoạt động trực tuyến: Hội Nông dân."
     assert "Các hội đã tổ chức 3 hoạt động, trong đó: 2 trực tiếp, 1 trực tuyến." in texts
     sheet = _rows(book["Số liệu báo cáo"])
     row = next(r for r in sheet if r[2] == line.text)
@@ -246,6 +261,8 @@ def test_defaults_without_blocks(tmp_path):
     ("{th}/{kh}", "{th}/{khh}", "«{khh}»"),
     ("thap: {lowest_year: buoi_tl}", "thap: {lowest: buoi_tl}", "đúng một trong"),
     ("kind: table_counts", "kind: table_count", "'table_count'"),
+    ("\"buoi_kh_tong - buoi_th_tong\"", "\"buoi_kh_tong - buoi_xx\"", "'buoi_xx'"),
+    ("units_only: true}", "units_only: true, colour: red}", "'colour'"),
     ("equals: Có}", "equals: Co}", "'Co'"),
     ("text: \"Các hội có quy chế: {units}.\"", "text: \"Các hội có quy chế.\"", "{units}"),
     ("name: TH chung", "name: Chi tiết đơn vị", "bị trùng"),
