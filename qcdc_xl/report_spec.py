@@ -38,6 +38,7 @@ class GeneralSheet:
     name: str
     title: str
     attributes: tuple = ()  # ((attribute name, section title), …): shares of its options
+    fields: tuple = ()  # when given: only these fields (of any sheet), else the sheet's
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Footnote:
     equals: tuple = ()  # the values that select a unit
     table: str | None = None  # or: units with at least one row of this table …
     column: str | None = None  # … whose column holds one of ``equals``
+    of: str = ALL  # only the units of this column id (a unit type or group)
 
 
 @dataclass(frozen=True)
@@ -299,7 +301,7 @@ class _Reader:
         self.only(m, _LAYOUT_KEYS, "Mục 'summary'")
         columns = defaults.columns
         if "columns" in m:
-            columns = tuple(self.group(m, "columns", "'summary.columns'", value=c, khoi=True)
+            columns = tuple(self.column_id(m, c)
                             for c in self.list_of(m, "columns", "'summary.columns'"))
         titles = {**defaults.titles, **self.labels(m, "titles", khoi=False)}
         shorts = {**defaults.shorts, **self.labels(m, "shorts", khoi=False)}
@@ -322,6 +324,13 @@ class _Reader:
         self.check_sheet_names(spec, m)
         return spec
 
+    def column_id(self, m: _Map, value) -> str:
+        """A column block: ALL, a unit type or group, khoi, or a list field (an attribute)."""
+        f = self.form.fields.get(value) if isinstance(value, str) else None
+        if f is not None and f.type == "list" and not f.is_identity:
+            return value
+        return self.group(m, "columns", "'summary.columns'", value=value, khoi=True)
+
     def labels(self, m: _Map, key: str, khoi: bool) -> dict:
         if key not in m:
             return {}
@@ -341,8 +350,13 @@ class _Reader:
 
     def general(self, x, parent: _Map) -> GeneralSheet:
         m = self.mapping(x, parent, "general", "'summary.general'")
-        self.only(m, ("sheet", "name", "title", "attributes"), "'summary.general'")
-        sid = self.sheet_id(m, "sheet", "'summary.general'")
+        self.only(m, ("sheet", "name", "title", "attributes", "fields"), "'summary.general'")
+        fields = ()
+        if "fields" in m:
+            fields = tuple(self.field(m, "fields", "'summary.general'", value=f)
+                           for f in self.list_of(m, "fields", "'summary.general'"))
+        sid = self.sheet_id(m, "sheet", "'summary.general'") if "sheet" in m or not fields \
+            else None
         attributes = []
         for a in (m.get("attributes") or []):
             a = self.mapping(a, m, "attributes", "Mỗi mục của 'summary.general.attributes'")
@@ -355,7 +369,7 @@ class _Reader:
                                                self.form.fields[name].label)))
         return GeneralSheet(sid, self.text(m, "name", "'summary.general'", "Thông tin chung"),
                             self.text(m, "title", "'summary.general'",
-                                      "THÔNG TIN CHUNG VỀ CÁC ĐƠN VỊ"), tuple(attributes))
+                                      "THÔNG TIN CHUNG VỀ CÁC ĐƠN VỊ"), tuple(attributes), fields)
 
     def listing(self, x, parent: _Map) -> Listing:
         m = self.mapping(x, parent, "listings", "Mỗi mục của 'summary.listings'")
@@ -494,18 +508,19 @@ class _Reader:
             raw = _Map({"text": raw})
             raw.line, raw.key_lines = m.key_line("footnote"), {}
         f = self.mapping(raw, m, "footnote", "'footnote'")
-        self.only(f, ("text", "field", "equals", "table", "column"), "'footnote'")
+        self.only(f, ("text", "field", "equals", "table", "column", "of"), "'footnote'")
         text = self.text(f, "text", "'footnote'")
+        of = self.group(f, "of", "'footnote'") if "of" in f else ALL
         if "{units}" not in text:
             self.fail(f, "'footnote': câu phải có «{units}» (chỗ ghi tên các đơn vị).", "text")
         if "table" in f:
             table = self.table(f, "table", "'footnote'")
             if "column" not in f:
-                return Footnote(text, table=table)
+                return Footnote(text, table=table, of=of)
             column = self.column(f, "column", table, "'footnote'")
             equals = f.get("equals")
             equals = tuple(str(e) for e in (equals if isinstance(equals, list) else [equals]))
-            return Footnote(text, table=table, column=column, equals=equals)
+            return Footnote(text, table=table, column=column, equals=equals, of=of)
         fid = f.get("field", m.get("field"))
         fid = self.field(f, "field", "'footnote'", value=fid)
         equals = f.get("equals", m.get("equals"))
@@ -517,7 +532,7 @@ class _Reader:
             if options and e not in options:
                 self.fail(f, f"'footnote': '{e}' không phải lựa chọn của '{fid}' "
                              f"({', '.join(options)}).", "equals")
-        return Footnote(text, field=fid, equals=equals)
+        return Footnote(text, field=fid, equals=equals, of=of)
 
     # -- per kind
     def check_returns(self, m, what):

@@ -478,13 +478,14 @@ def _footnote(c: _Ctx, s: SentenceSpec) -> str | None:
     f: Footnote = s.footnote
     if f is None:
         return None
+    members = c.in_group(c.whole.results, f.of)
     if f.table:
-        codes = {r.unit.ma_don_vi for r, row in table_rows(c.results, f.table)
+        codes = {r.unit.ma_don_vi for r, row in table_rows(members, f.table)
                  if f.column is None or str(row.get(f.column)) in f.equals}
-        names = [r.unit.ten_don_vi for r in c.whole.results if r.unit.ma_don_vi in codes]
+        names = [r.unit.ten_don_vi for r in members if r.unit.ma_don_vi in codes]
     else:
         field = c.form.fields[f.field]
-        names = [r.unit.ten_don_vi for r in c.whole.results if valid_value(r, field) in f.equals]
+        names = [r.unit.ten_don_vi for r in members if valid_value(r, field) in f.equals]
     if not names:
         return None
     return f.text.replace("{units}", ", ".join(names)).replace("{n}", fmt_number(len(names)))

@@ -104,7 +104,7 @@ FORM = textwrap.dedent("""\
             theo_nam: {series: buoi_th, pad: 2}
             co: {count: co_quy_che, equals: Có}
             n: {answered: co_quy_che}
-          footnote: {text: "Các hội có quy chế: {units}.", field: co_quy_che, equals: Có}
+          footnote: {text: "Các hội doanh nghiệp có quy chế: {units}.", field: co_quy_che, equals: Có, of: DN}
         - topic: Hoạt động
           text: "{listed} hội trong danh sách; {truc_tiep}/{listed} hội có hoạt động trực tiếp; {so_hd} hoạt động; còn {chenh} buổi chưa tổ chức; hai năm đầu đạt {tl}; {tren} hội có trên 50 hội viên."
           values:
@@ -216,7 +216,7 @@ def test_sentences_and_footnote(form, results, book):
     assert line.text == ("Giai đoạn 2019-2023, các hội tổ chức 18/25 buổi (72%), thấp nhất năm "
                          "2020; theo năm: năm 2019: 06; năm 2020: 03; năm 2021: 05; năm 2022: 03; "
                          "năm 2023: 01. Có 2/3 hội có quy chế phối hợp.")
-    assert line.footnote == "Các hội có quy chế: Hội Nông dân, Hội Doanh nhân trẻ."
+    assert line.footnote == "Các hội doanh nghiệp có quy chế: Hội Doanh nhân trẻ."  # of: DN
     assert "Tổng số hội viên: 230." in texts
     other = next(e for e in entries if e.topic == "Hoạt động" and "danh sách" in e.text)
     assert other.text == ("4 hội trong danh sách; 2/4 hội có hoạt động trực tiếp; 3 hoạt động; "
@@ -264,7 +264,8 @@ def test_defaults_without_blocks(tmp_path):
     ("\"buoi_kh_tong - buoi_th_tong\"", "\"buoi_kh_tong - buoi_xx\"", "'buoi_xx'"),
     ("units_only: true}", "units_only: true, colour: red}", "'colour'"),
     ("equals: Có}", "equals: Co}", "'Co'"),
-    ("text: \"Các hội có quy chế: {units}.\"", "text: \"Các hội có quy chế.\"", "{units}"),
+    ("text: \"Các hội doanh nghiệp có quy chế: {units}.\"", "text: \"Các hội có quy chế.\"",
+     "{units}"),
     ("name: TH chung", "name: Chi tiết đơn vị", "bị trùng"),
 ])
 def test_mistakes_are_refused_with_their_line(old, new, words):
@@ -277,3 +278,47 @@ def test_mistakes_are_refused_with_their_line(old, new, words):
     changed = next(i for i, (a, b) in enumerate(zip(FORM.splitlines(), text.splitlines()), 1)
                    if a != b)
     assert abs(err.value.line - changed) <= 3, (err.value.line, changed)
+
+
+def test_attribute_columns_on_the_bundled_form(tmp_path):
+    """`columns` may name a unit attribute: a block per option (here enterprises by ownership)."""
+    from result_builders import scenario
+    from qcdc_xl.spec import form_path
+    text = form_path(None).read_text(encoding="utf-8")
+    assert "  columns: [ALL, HCSN, DN, khoi]" in text
+    form = load_form_text(text.replace("  columns: [ALL, HCSN, DN, khoi]",
+                                       "  columns: [ALL, loai_dn]"))
+    results = scenario(form)
+    report = Report(form.id, form.version, "2022-07-01T10:00:00", results, [],
+                    compute_totals(form, results))
+    wb = openpyxl.load_workbook(write_summary(form, report, tmp_path / "th.xlsx"), data_only=True)
+    rows = _rows(wb["Tổng hợp"])
+    header = next(i for i, r in enumerate(rows) if r[0] == "TT")
+    width = len(form.years) + 1
+    titles = [rows[header][2 + i * width] for i in range(5)]
+    assert titles == ["TỔNG SỐ", "DN 100% VỐN NHÀ NƯỚC", "DN TRÊN 50% VỐN NHÀ NƯỚC",
+                      "DN DƯỚI 50% VỐN NHÀ NƯỚC", "DN CỔ PHẦN, DN TƯ NHÂN"]
+    last = [2 + i * width + width - 1 for i in range(5)]
+    units = next(r for r in rows if r[1] == "Số đơn vị báo cáo được tính")
+    assert [units[c] for c in last] == [5, 1, 0, 0, 1]  # D01 from the list, D02 from its return
+    received = next(r for r in rows if r[1] == "Khiếu nại — số đơn nhận được")
+    y2021 = [2 + i * width + form.years.index(2021) for i in range(5)]
+    assert [received[c] for c in y2021] == [7 + 3 + 0 + 10 + 0, 10, 0, 0, 0]
+    general = _rows(wb["Thông tin chung"])
+    top = next(r for r in general if r[0] == "TT")
+    assert [v for v in top[2:] if v] == ["TỔNG SỐ"]  # its shares are rows there, not blocks
+
+
+def test_general_sheet_of_chosen_fields(tmp_path):
+    text = FORM.replace("general: {sheet: chung, name: TH chung, title: THÔNG TIN CHUNG CÁC HỘI}",
+                        "general: {fields: [co_quy_che, buoi_kh_2019], name: TH chung}")
+    form = load_form_text(text)
+    results = _results(form)
+    report = Report(form.id, form.version, "2024-03-01T09:00:00", results, [],
+                    compute_totals(form, results))
+    wb = openpyxl.load_workbook(write_summary(form, report, tmp_path / "th.xlsx"), data_only=True)
+    labels = [r[1] for r in _rows(wb["TH chung"])]
+    assert "Có quy chế phối hợp" in labels and "Tổng số buổi theo kế hoạch" in labels
+    assert "Tổng số hội viên" not in labels
+    planned = next(r for r in _rows(wb["TH chung"]) if r[1] == "Tổng số buổi theo kế hoạch")
+    assert planned[2] == 4 + 2  # 2019: A1 and A2

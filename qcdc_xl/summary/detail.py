@@ -40,20 +40,19 @@ class DetailLayout:
         letter = xl_col_to_name(self.col[key])
         return f"'{SHEET_NAME}'!${letter}${self.first + 1}:${letter}${self.last + 1}"
 
-    def criteria(self, types: tuple | None, khoi_no: int | None = None) -> list[str]:
+    def criteria(self, types: tuple | None, conds: tuple = ()) -> list[str]:
         """The SUMIFS/COUNTIFS conditions of a group, one per unit type (a group of several
-        types is the sum of its types): counted, of the type, of the khoi."""
-        base = [f"{self.rng('duoc_tinh')},1"]
-        if khoi_no:
-            base.append(f"{self.rng('ma_khoi')},{khoi_no}")
+        types is the sum of its types): counted, of the type, then ``conds`` ((column key,
+        criterion) pairs: a khoi number, an attribute's option)."""
+        base = [f"{self.rng('duoc_tinh')},1"] + [f"{self.rng(key)},{value}" for key, value in conds]
         if not types:
             return [",".join(base)]
         return [",".join(base[:1] + [f"{self.rng('loai_hinh')},{crit(t)}"] + base[1:])
                 for t in types]
 
-    def sum_over(self, func: str, prefix: str, types: tuple | None, khoi_no=None) -> str:
+    def sum_over(self, func: str, prefix: str, types: tuple | None, conds: tuple = ()) -> str:
         """``SUMIFS(rng,crit…)`` for a group, summed over its types when it has several."""
-        parts = [f"{func}({prefix}{c})" for c in self.criteria(types, khoi_no)]
+        parts = [f"{func}({prefix}{c})" for c in self.criteria(types, conds)]
         return parts[0] if len(parts) == 1 else "(" + "+".join(parts) + ")"
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..report_spec import ALL, KHOI, FigureSheet, group_types
-from .cells import DASH, formula, nfc, page, print_scale, put, row_height, two_lines
+from .cells import DASH, crit, formula, nfc, page, print_scale, put, row_height, two_lines
 from .detail import PERIOD
 
 LABEL_WIDTH, SERIES_WIDTH, PERIOD_WIDTH = 46, 8.5, 18  # period: 1.048.810.000.000 đồng
@@ -23,7 +23,7 @@ class Block:
 
     title: str
     types: tuple | None  # None: every type
-    khoi_no: int | None
+    conds: tuple  # more (detail column key, criterion) pairs: a khoi, an attribute's option
     totals: dict
     first_col: int = 0
 
@@ -38,11 +38,17 @@ def blocks(book, width: int) -> list:
     for gid in book.spec.columns:
         if gid == KHOI:
             for no, k in enumerate(book.khois, start=1):
-                out.append(Block(f"KHỐI: {(k or NO_KHOI).upper()}", None, no,
+                out.append(Block(f"KHỐI: {(k or NO_KHOI).upper()}", None, (("ma_khoi", no),),
                                  t.get(KHOI, {}).get(k, {}).get("all", {})))
-            continue
-        types = None if gid == ALL else group_types(form, gid)
-        out.append(Block(book.spec.titles.get(gid, gid), types, None, t.get(_totals_key(gid), {})))
+        elif gid in form.fields:  # a unit attribute: a block per option, of its types
+            f = form.fields[gid]
+            types = tuple(x for x in group_types(form, ALL) if f.applies_to(x))
+            for o in f.options:
+                out.append(Block(o.upper(), types, ((f.id, crit(o)),),
+                                 (t.get(f.id) or {}).get(o, {})))
+        else:
+            types = None if gid == ALL else group_types(form, gid)
+            out.append(Block(book.spec.titles.get(gid, gid), types, (), t.get(_totals_key(gid), {})))
     for i, b in enumerate(out):
         b.first_col = 2 + i * width
     return out
@@ -211,7 +217,7 @@ class FiguresSheet:
         if not own and (fid, index) in self.placed:
             row, col = self.placed[(fid, index)]
             return xl_rowcol_to_cell(row, col)
-        return total_expr(self.book, fid, block.types, block.khoi_no,
+        return total_expr(self.book, fid, block.types, block.conds,
                           lambda x: self._expr(x, index, block))
 
     def _setup(self, ws, top: int, last_row: int, last_col: int, height_pt: float) -> None:
@@ -243,11 +249,11 @@ def _merge(ws, row: int, first: int, last: int, text: str, fmt) -> None:
         put(ws, row, first, text, fmt)
 
 
-def total_expr(book, fid: str, types, khoi_no, part) -> str:
+def total_expr(book, fid: str, types, conds, part) -> str:
     """The Excel expression of one group's total of a field (``part`` gives a part's)."""
     d = book.detail
     if fid == "so_don_vi":
-        return d.sum_over("COUNTIFS", "", types, khoi_no)
+        return d.sum_over("COUNTIFS", "", types, conds)
     f = book.form.fields[fid]
     if f.type == "sum":
         return "SUM(" + ",".join(part(x) for x in f.of) + ")"
@@ -255,13 +261,8 @@ def total_expr(book, fid: str, types, khoi_no, part) -> str:
         num, den = part(f.num), part(f.den)
         return f'IF(N({den})=0,"",N({num})/{den})'
     if f.type == "yesno":
-        return d.sum_over("COUNTIFS", f"{d.rng(fid)},{_crit_yes(book)},", types, khoi_no)
-    return d.sum_over("SUMIFS", f"{d.rng(fid)},", types, khoi_no)
-
-
-def _crit_yes(book) -> str:
-    from .cells import crit
-    return crit(book.yes)
+        return d.sum_over("COUNTIFS", f"{d.rng(fid)},{crit(book.yes)},", types, conds)
+    return d.sum_over("SUMIFS", f"{d.rng(fid)},", types, conds)
 
 
 def section_band(book, ws, row: int, title: str, last_col: int,

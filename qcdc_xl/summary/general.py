@@ -15,7 +15,7 @@ class GeneralSheet:
     def __init__(self, book):
         self.book, self.spec = book, book.spec.general
         self.groups = [(g, None if g == ALL else group_types(book.form, g))
-                       for g in book.spec.columns if g != KHOI]
+                       for g in book.spec.columns if g != KHOI and g not in book.form.fields]
         self.attributes = {name for name, _ in self.spec.attributes}
 
     def write(self, ws) -> None:
@@ -53,9 +53,12 @@ class GeneralSheet:
         for name, title in self.spec.attributes:
             plan.append(("section", title))
             plan += [("attr", form.fields[name], o) for o in form.fields[name].options]
-        sheet = form.sheet(self.spec.sheet) if self.spec.sheet else None
-        for section in (sheet.sections if sheet else ()):
-            items = [x for fid in section.field_ids for x in self._field_items(form.fields[fid])]
+        chosen = set(self.spec.fields)
+        sheets = [form.sheet(self.spec.sheet)] if self.spec.sheet else \
+            (list(form.sheets) if chosen else [])
+        for section in (se for sheet in sheets for se in sheet.sections):
+            items = [x for fid in section.field_ids if not chosen or fid in chosen
+                     for x in self._field_items(form.fields[fid])]
             if items:
                 plan.append(("section", section.title or section.id))
                 plan += items
