@@ -736,7 +736,7 @@ def default_summary(form) -> SummarySpec:
         label = type_info(form, tid, "label", tid)
         titles[tid] = type_info(form, tid, "title", str(label).upper())
         shorts[tid] = type_info(form, tid, "short", tid)
-    listings = tuple(default_listing(form, t) for t in form.tables)
+    listings = _unique_names([default_listing(form, t) for t in form.tables])
     charts = tuple(_section_chart(form, se) for s in figure_sheets for se in s.sections
                    if se.layout == "yearly" and _section_chart(form, se) is not None)
     return SummarySpec((ALL,) + type_ids(form) + (KHOI,), titles, shorts, figures, general,
@@ -750,6 +750,21 @@ def _section_chart(form, section) -> Chart | None:
         return None
     series = tuple((base_fields(form, b)[0].label, b) for b in rates)
     return Chart(f"{section.title or section.id} (toàn bộ)", "line", series)
+
+
+def _unique_names(listings: list) -> tuple:
+    """Default listing names made unique (two tables on one sheet, a name already taken)."""
+    from dataclasses import replace
+    taken = {n.casefold() for n in FIXED_SHEETS.values()} | {"tổng hợp", "thông tin chung"}
+    out = []
+    for x in listings:
+        name, k = x.name, 1
+        while name.casefold() in taken:
+            k += 1
+            name = f"{x.name[:27]} ({k})"
+        taken.add(name.casefold())
+        out.append(replace(x, name=name))
+    return tuple(out)
 
 
 def default_listing(form, name: str) -> Listing:

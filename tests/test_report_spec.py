@@ -322,3 +322,22 @@ def test_general_sheet_of_chosen_fields(tmp_path):
     assert "Tổng số hội viên" not in labels
     planned = next(r for r in _rows(wb["TH chung"]) if r[1] == "Tổng số buổi theo kế hoạch")
     assert planned[2] == 4 + 2  # 2019: A1 and A2
+
+
+def test_default_listings_of_two_tables_on_one_sheet_get_their_own_sheets(tmp_path):
+    text = _without_blocks() + textwrap.indent(textwrap.dedent("""\
+        - id: hoat_dong_khac
+          table:
+            name: tbl_khac
+            ready_rows: 5
+            count_field: {id: so_khac, label: Số hoạt động khác}
+            columns:
+              - {id: ten_khac, header: Tên, type: text}
+        """), "      ")
+    form = load_form_text(text)
+    assert sheet_names(form)[-2:] == ["DS Danh sách", "DS Danh sách (2)"]
+    results = _results(form)
+    report = Report(form.id, form.version, "2024-03-01T09:00:00", results, [],
+                    compute_totals(form, results))
+    wb = openpyxl.load_workbook(write_summary(form, report, tmp_path / "th.xlsx"))
+    assert wb.sheetnames == sheet_names(form)
