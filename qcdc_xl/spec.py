@@ -90,6 +90,7 @@ class UnitType:
     attributes: tuple  # attribute names
     max_units: int | None
     line: int
+    min_units: int | None = None
 
 
 @dataclass(frozen=True)
@@ -554,7 +555,8 @@ class _Builder:
         return tuple(self.unit_types)
 
     # -- unit types, groups, attributes, levels
-    _TYPE_KEYS = ("label", "short", "title", "subject", "aliases", "attributes", "max_units")
+    _TYPE_KEYS = ("label", "short", "title", "subject", "aliases", "attributes", "min_units",
+                  "max_units")
 
     def build_unit_types(self, types: _Map):
         if not types:
@@ -575,13 +577,15 @@ class _Builder:
         label = self.need(m, "label", f"Loại hình '{tid}'")
         attr_map = self.mapping(m, "attributes", f"Loại hình '{tid}'")
         attrs = tuple(self.build_attribute(attr_map, a, tid) for a in attr_map)
+        for key in ("min_units", "max_units"):
+            value = m.get(key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                self.fail(m, f"loại hình '{tid}': '{key}' phải là số nguyên không âm.", key)
         max_units = m.get("max_units")
-        if max_units is not None and (not isinstance(max_units, int) or max_units < 1):
-            self.fail(m, f"loại hình '{tid}': 'max_units' phải là số nguyên dương.", "max_units")
         self.unit_types[tid] = UnitType(
             tid, label, str(m.get("short", tid)), str(m.get("title", label.upper())),
             str(m.get("subject", label)), self.text_list(m, "aliases", f"Loại hình '{tid}'"),
-            attrs, max_units, m.line)
+            attrs, max_units, m.line, m.get("min_units"))
 
     def mapping(self, m: _Map, key: str, owner: str) -> _Map:
         value = m.get(key)

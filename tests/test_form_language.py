@@ -222,3 +222,17 @@ def test_forms_lists_the_bundled_forms():
 
 def test_ngay_lap_is_a_date(form):
     assert form.fields["ngay_lap"].type == "date" and form.window[0] == dt.date(2021, 1, 1)
+
+
+def test_a_unit_type_can_expect_a_number_of_units():
+    from qcdc_xl.aggregate import unit_count_issues
+    from qcdc_xl.units import Unit
+    form = load_form_text(FORM.replace("TINH: Ban Chỉ đạo tỉnh",
+                                       "TINH: {label: Ban Chỉ đạo tỉnh, min_units: 1, max_units: 1}"))
+    one = [Unit("T1", "Ban Chỉ đạo tỉnh", "TINH"), Unit("S1", "Sở Nội vụ", "SO")]
+    assert unit_count_issues(form, one) == []
+    two = one + [Unit("T2", "Ban Chỉ đạo khác", "TINH")]
+    found = unit_count_issues(form, two)
+    assert [(i.code, i.severity) for i in found] == [("unit_count", "warning")]
+    assert "có 2 đơn vị loại hình TINH" in found[0].message and "đúng 1" in found[0].message
+    assert [i.code for i in unit_count_issues(form, one[1:])] == ["unit_count"]  # none at all
