@@ -321,7 +321,7 @@ def build_report(form: Form, units: list[Unit], returns_dir: Path,
     return Report(form_id=form.id, form_version=form.version,
                   generated_at=dt.datetime.now().replace(microsecond=0).isoformat(),
                   units=results, issues=issues, totals=compute_totals(form, results),
-                  files_read=len(files))
+                  files_read=len(files), list_keys={t.name: t.list_key for t in form.tables.values()})
 
 
 def write_json(data: dict, path: Path) -> None:

@@ -236,3 +236,9 @@ def test_a_unit_type_can_expect_a_number_of_units():
     assert [(i.code, i.severity) for i in found] == [("unit_count", "warning")]
     assert "có 2 đơn vị loại hình TINH" in found[0].message and "đúng 1" in found[0].message
     assert [i.code for i in unit_count_issues(form, one[1:])] == ["unit_count"]  # none at all
+
+
+def test_a_table_may_name_its_json_key(form):
+    assert form.tables["tbl_vb"].list_key == "vb"  # default: the name without tbl_
+    renamed = load_form_text(FORM.replace("name: tbl_vb", "name: tbl_vb\n          list_key: van_ban_trien_khai"))
+    assert renamed.tables["tbl_vb"].list_key == "van_ban_trien_khai"
