@@ -409,7 +409,7 @@ def _series_keys(c: _Ctx, base: str) -> list:
     for f in base_fields(c.form, base):
         if f.period_total:
             continue
-        key = str(f.year) if f.year is not None else f.id[len(base) + 1:]
+        key = str(f.year) if f.year is not None else (getattr(f, "level", None) or f.id)
         out.append((key, str(levels.get(key, key)), f.id))
     return out
 

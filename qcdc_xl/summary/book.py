@@ -10,6 +10,7 @@ from ..records import Report, UnitResult
 from ..report_spec import summary_spec
 from ..spec import YESNO_LIST, Field, Form
 from ..summarise import answered_counts, compute_totals, khoi_values, status_counts, valid_value
+from ..summarise import attribute_value as summarise_attribute
 from .cells import nfc, put, row_height
 from .detail import detail_layout
 
@@ -24,14 +25,12 @@ def yes_option(form: Form) -> str:
     return form.option_lists[YESNO_LIST][0]
 
 
-def attribute_value(result: UnitResult, f: Field):
-    """A unit attribute field (``prefill_optional``): the units list's value when it is a
-    valid option (the totals use it), else the return's valid value."""
-    unit = result.unit
-    given = unit.attr(f.prefill_optional) if hasattr(unit, "attr") else \
-        getattr(unit, f.prefill_optional, "")
-    if given and (not f.options or given in f.options):
-        return given
+def attribute_value(form: Form, result: UnitResult, f: Field):
+    """A unit attribute field (``prefill_optional``): what the totals group the unit by (the
+    units list's value, else the return's), or the field's valid value when it is no attribute."""
+    name = f.prefill_optional
+    if name in (getattr(form, "attributes", None) or {}):
+        return summarise_attribute(form, result, name) or None
     return valid_value(result, f)
 
 
@@ -76,7 +75,7 @@ class Book:
         values.update(compute_derived(self.form, r.unit.loai_hinh, values, counts))
         for f in self.attribute_fields():
             if f.is_input and f.applies_to(r.unit.loai_hinh):
-                values[f.id] = attribute_value(r, f) or None  # what the totals group by
+                values[f.id] = attribute_value(self.form, r, f) or None  # as the totals group
         return values
 
     def properties(self) -> dict:

@@ -68,9 +68,9 @@ class FiguresSheet:
     def _key_of(self, f):
         if f.year is not None:
             return f.year
-        if f.period_total or (f.base_id or f.id) == f.id:
-            return PERIOD
-        return f.id[len(f.base_id) + 1:]  # a level: <id>_<level>
+        if getattr(f, "level", None):
+            return f.level
+        return PERIOD
 
     def _section_rows(self, section) -> list:
         """[(label, {column key: field id})] — one row per base id, in layout order."""

@@ -139,7 +139,7 @@ class GeneralSheet:
         d = self.book.detail
         types = tuple(t for t in self._all_types() if f.applies_to(t))
         members = [r for r in self.book.results if r.counts and r.unit.loai_hinh in types]
-        n = sum(1 for r in members if attribute_value(r, f) == option)
+        n = sum(1 for r in members if attribute_value(self.book.form, r, f) == option)
         self._share(ws, row, col, d.sum_over("COUNTIFS", f"{d.rng(f.id)},{crit(option)},", types),
                     d.sum_over("COUNTIFS", "", types), n, len(members))
 

@@ -52,7 +52,7 @@ def write_returns(book, ws) -> None:
     for i, r in enumerate(book.results, start=1):
         row += 1
         values = [i, r.unit.ma_don_vi, r.unit.ten_don_vi, r.unit.loai_hinh, r.unit.khoi] \
-            + [(attribute_value(r, f) or "") if f.applies_to(r.unit.loai_hinh) else ""
+            + [(attribute_value(book.form, r, f) or "") if f.applies_to(r.unit.loai_hinh) else ""
                for f in attrs] \
             + [STATUS_VI.get(r.status, r.status), r.file or "", r.error_count, r.warning_count,
                r.saved_at]
