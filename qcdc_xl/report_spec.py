@@ -275,9 +275,11 @@ class _Reader:
                          f"{', '.join(ids)}.", key)
         return cid
 
-    def group(self, m: _Map, key: str, what: str, value=None, khoi: bool = False) -> str:
+    def group(self, m: _Map, key: str, what: str, value=None, khoi: bool = False,
+              more: tuple = ()) -> str:
         gid = m.get(key, ALL) if value is None else value
-        allowed = (ALL,) + type_ids(self.form) + group_ids(self.form) + ((KHOI,) if khoi else ())
+        allowed = (ALL,) + type_ids(self.form) + group_ids(self.form) + ((KHOI,) if khoi else ()) \
+            + more
         if gid not in allowed:
             self.fail(m, f"{what}: '{gid}' không phải loại hình hay nhóm đơn vị; dùng một trong: "
                          f"{', '.join(allowed)}.", key)
@@ -325,11 +327,14 @@ class _Reader:
         return spec
 
     def column_id(self, m: _Map, value) -> str:
-        """A column block: ALL, a unit type or group, khoi, or a list field (an attribute)."""
-        f = self.form.fields.get(value) if isinstance(value, str) else None
-        if f is not None and f.type == "list" and not f.is_identity:
+        """A column block: ALL, a unit type or group, khoi, or a unit attribute (an option each)."""
+        if value in self.attributes():
             return value
-        return self.group(m, "columns", "'summary.columns'", value=value, khoi=True)
+        return self.group(m, "columns", "'summary.columns'", value=value, khoi=True,
+                          more=tuple(self.attributes()))
+
+    def attributes(self) -> dict:
+        return getattr(self.form, "attributes", None) or {}
 
     def labels(self, m: _Map, key: str, khoi: bool) -> dict:
         if key not in m:
@@ -361,12 +366,14 @@ class _Reader:
         for a in (m.get("attributes") or []):
             a = self.mapping(a, m, "attributes", "Mỗi mục của 'summary.general.attributes'")
             self.only(a, ("attribute", "title"), "'summary.general.attributes'")
-            name = self.field(a, "attribute", "'summary.general.attributes'")
-            if self.form.fields[name].type != "list":
-                self.fail(a, f"'summary.general.attributes': trường '{name}' phải là kiểu list "
-                             f"(có danh sách lựa chọn).", "attribute")
+            name = a.get("attribute")
+            if name not in self.attributes():
+                self.fail(a, f"'summary.general.attributes': '{name}' không phải thuộc tính đơn vị "
+                             f"nào (khai báo ở 'attributes' của một loại hình trong 'unit_types'); "
+                             f"các thuộc tính: {', '.join(self.attributes()) or '(không có)'}.",
+                          "attribute")
             attributes.append((name, self.text(a, "title", "'summary.general.attributes'",
-                                               self.form.fields[name].label)))
+                                               self.attributes()[name].label)))
         return GeneralSheet(sid, self.text(m, "name", "'summary.general'", "Thông tin chung"),
                             self.text(m, "title", "'summary.general'",
                                       "THÔNG TIN CHUNG VỀ CÁC ĐƠN VỊ"), tuple(attributes), fields)
@@ -447,15 +454,24 @@ class _Reader:
         return Chart(self.text(m, "title", "'summary.charts'"), kind, tuple(series))
 
     def check_sheet_names(self, spec: SummarySpec, m: _Map):
+        """Summary sheet names: Excel's limits, and no two alike (the line of the second)."""
+        lines = {}
+        for key in ("figures", "listings", "general"):
+            raw = m.get(key)
+            for entry in (raw if isinstance(raw, list) else [raw]):
+                if isinstance(entry, _Map) and isinstance(entry.get("name"), str):
+                    lines.setdefault(entry["name"], entry.key_line("name"))
         names = [f.name for f in spec.figures] + ([spec.general.name] if spec.general else []) \
-            + [x.name for x in spec.listings] + list(FIXED_SHEETS.values())
-        seen = set()
+            + [x.name for x in spec.listings]
+        seen = {n.casefold() for n in FIXED_SHEETS.values()}
         for name in names:
+            line = lines.get(name, m.line)
             if len(name) > 31 or any(ch in name for ch in "[]:*?/\\"):
-                self.fail(m, f"tên trang tổng hợp '{name}' dài quá 31 ký tự hoặc có ký tự cấm "
-                             f"[]:*?/\\; hãy đặt tên ngắn hơn.")
+                self.fail(line, f"tên trang tổng hợp '{name}' dài quá 31 ký tự hoặc có ký tự cấm "
+                                f"[]:*?/\\; hãy đặt tên ngắn hơn.")
             if name.casefold() in seen:
-                self.fail(m, f"tên trang tổng hợp '{name}' bị trùng; hãy đặt tên khác.")
+                self.fail(line, f"tên trang tổng hợp '{name}' bị trùng với một trang khác của bảng "
+                                f"tổng hợp; hãy đặt tên khác.")
             seen.add(name.casefold())
 
     # -- report
