@@ -801,10 +801,16 @@ def default_report(form) -> ReportSpec:
         subjects[tid] = type_info(form, tid, "subject",
                                   str(type_info(form, tid, "label", tid)).lower())
     sentences = [SentenceSpec("returns", "Tình hình nộp báo cáo", {}, None, 0)]
+    levels_done = set()
     for f in form.fields.values():
-        if f.is_identity or f.year is not None or f.period_total:
-            continue
         topic = form.section(f.section).title or form.sheet(f.sheet).name
+        if getattr(f, "level", None) and f.type in ("int", "money", "sum"):
+            if f.base_id not in levels_done:
+                levels_done.add(f.base_id)
+                sentences.append(_levels_sentence(form, f, topic))
+            continue
+        if f.is_identity or f.year is not None or f.period_total or getattr(f, "level", None):
+            continue
         if f.type == "yesno":
             sentences.append(SentenceSpec("share", topic, {"field": f.id,
                                                            "predicate": _predicate(f.label)},
@@ -813,6 +819,17 @@ def default_report(form) -> ReportSpec:
             sentences.append(SentenceSpec("sum", topic, {"field": f.id, "label": f.label},
                                           None, 0))
     return ReportSpec(subjects, {}, tuple(sentences))
+
+
+def _levels_sentence(form, f, topic: str) -> SentenceSpec:
+    """"Đúng hạn: 33 (Cấp tỉnh 11, Cấp huyện 11, Cấp xã 11)." for a row of a levels grid."""
+    ids = [x.id for x in base_fields(form, f.base_id)]
+    label = f.label.replace("{", "{{").replace("}", "}}")
+    params = {"text": f"{label}: {{tong}} ({{theo_cap}}).",
+              "values": {"tong": {"sum": ids},
+                         "theo_cap": {"series": f.base_id, "part": "{label} {value}",
+                                      "join": ", "}}}
+    return SentenceSpec("text", topic, params, None, 0)
 
 
 def _predicate(label: str) -> str:

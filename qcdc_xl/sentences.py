@@ -154,9 +154,12 @@ class _Ctx:
         return (scope or self.whole).totals.get(_key(group), {}).get(fid)
 
     def partial(self, fid: str, group: str = ALL) -> str:
-        """" (theo báo cáo của n/N đơn vị)" when some counted units left the field empty."""
+        """" (theo báo cáo của n/N đơn vị)" when some counted units the field applies to
+        left it empty."""
         n = self.answered.get(_key(group), {}).get(fid, 0)
-        big_n = self.totals.get(_key(group), {}).get("so_don_vi", 0)
+        f = self.form.fields[fid]
+        big_n = sum(1 for r in self.in_group(self.whole.results, group)
+                    if f.applies_to(r.unit.loai_hinh))
         return self.phrases["partial"].format(n=n, N=big_n) if n < big_n else ""
 
     def khoi_scopes(self) -> list:

@@ -397,3 +397,27 @@ def test_default_listings_of_two_tables_on_one_sheet_get_their_own_sheets(tmp_pa
                     compute_totals(form, results))
     wb = openpyxl.load_workbook(write_summary(form, report, tmp_path / "th.xlsx"))
     assert wb.sheetnames == sheet_names(form)
+
+
+def test_defaults_on_the_levels_form_of_test_form_language(tmp_path):
+    """The form-language test form (levels, a group, an attribute without a field), with no
+    summary or report block: one sentence per levels row, the detail sheet labels each level."""
+    from test_form_language import FORM as LEVELS_FORM
+    form = load_form_text(LEVELS_FORM)
+    units = [Unit("H1", "Huyện ủy Tuy Phong", "HUYEN", attributes=(("vung", "Miền núi"),)),
+             Unit("S1", "Sở Nội vụ", "SO"), Unit("T1", "Ban Chỉ đạo tỉnh", "TINH")]
+    levels = {"H1": {"hs_dung_huyen": 900, "hs_dung_xa": 2000}, "S1": {"hs_dung_tinh": 532703}}
+    results = [make_result(form, u, values=levels.get(u.ma_don_vi, {}),
+                           tables={"tbl_vb": [{"loai": "Kế hoạch", "trien_khai": "Có"}]})
+               for u in units]
+    totals = compute_totals(form, results)
+    texts = [e.text for e in report_entries(form, results, totals)]
+    assert "Đúng hạn: 535.603 (Cấp tỉnh 532.703, Cấp huyện 900, Cấp xã 2.000)." in texts
+    assert "Xã trước: 11." in texts  # HUYEN only: N is the one huyện, so no "(theo … 1/3)"
+    report = Report(form.id, form.version, "2021-06-01T08:00:00", results, [], totals)
+    wb = openpyxl.load_workbook(write_summary(form, report, tmp_path / "th.xlsx"), data_only=True)
+    labels = [c.value for c in list(wb["Chi tiết đơn vị"].iter_rows(min_row=4, max_row=4))[0]]
+    assert "Vùng" in labels and "Đúng hạn (cấp tỉnh)" in labels and "Đúng hạn (cấp xã)" in labels
+    rows = _rows(wb["Tổng hợp"])
+    right = next(r for r in rows if r[1] == "Đúng hạn")
+    assert right[2:9] == [None, None, None, 532703, 900, 2000, None]

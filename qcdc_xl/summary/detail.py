@@ -80,6 +80,8 @@ def detail_layout(form: Form, n_rows: int, has_khoi: bool) -> DetailLayout:
 def field_label(f: Field) -> str:
     if f.period_total:
         return f"{f.label} ({PERIOD.lower()})"
+    if getattr(f, "level", None):
+        return f"{f.label} ({(f.level_label or f.level).lower()})"
     return f"{f.label} ({f.year})" if f.year else f.label
 
 
