@@ -87,6 +87,7 @@ class Footnote:
     table: str | None = None  # or: units with at least one row of this table …
     column: str | None = None  # … whose column holds one of ``equals``
     of: str = ALL  # only the units of this column id (a unit type or group)
+    above: float | None = None  # or: the units whose number in ``field`` is above this
 
 
 @dataclass(frozen=True)
@@ -524,7 +525,7 @@ class _Reader:
             raw = _Map({"text": raw})
             raw.line, raw.key_lines = m.key_line("footnote"), {}
         f = self.mapping(raw, m, "footnote", "'footnote'")
-        self.only(f, ("text", "field", "equals", "table", "column", "of"), "'footnote'")
+        self.only(f, ("text", "field", "equals", "above", "table", "column", "of"), "'footnote'")
         text = self.text(f, "text", "'footnote'")
         of = self.group(f, "of", "'footnote'") if "of" in f else ALL
         if "{units}" not in text:
@@ -539,6 +540,10 @@ class _Reader:
             return Footnote(text, table=table, column=column, equals=equals, of=of)
         fid = f.get("field", m.get("field"))
         fid = self.field(f, "field", "'footnote'", value=fid)
+        if "above" in f:
+            if not isinstance(f["above"], (int, float)) or isinstance(f["above"], bool):
+                self.fail(f, "'footnote': 'above' phải là một số (vd. above: 0).", "above")
+            return Footnote(text, field=fid, of=of, above=f["above"])
         equals = f.get("equals", m.get("equals"))
         if equals is None:
             equals = self.form.option_lists[YESNO_LIST][0]

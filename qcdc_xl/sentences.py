@@ -488,10 +488,16 @@ def _footnote(c: _Ctx, s: SentenceSpec) -> str | None:
         names = [r.unit.ten_don_vi for r in members if r.unit.ma_don_vi in codes]
     else:
         field = c.form.fields[f.field]
-        names = [r.unit.ten_don_vi for r in members if valid_value(r, field) in f.equals]
+        names = [r.unit.ten_don_vi for r in members if _selects(f, valid_value(r, field))]
     if not names:
         return None
     return f.text.replace("{units}", ", ".join(names)).replace("{n}", fmt_number(len(names)))
+
+
+def _selects(f: Footnote, value) -> bool:
+    if f.above is not None:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and value > f.above
+    return value in f.equals
 
 
 # ---------------------------------------------------------------- public API

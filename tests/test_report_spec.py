@@ -421,3 +421,33 @@ def test_defaults_on_the_levels_form_of_test_form_language(tmp_path):
     rows = _rows(wb["Tổng hợp"])
     right = next(r for r in rows if r[1] == "Đúng hạn")
     assert right[2:9] == [None, None, None, 532703, 900, 2000, None]
+
+
+def _readme_form() -> str:
+    """The complete small form of the README section «Viết biểu mẫu cho đợt mới»."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    mark = text.index("summary:                                # bảng tổng hợp")
+    start = text.rindex("```yaml", 0, mark) + len("```yaml")
+    return text[start:text.index("```", mark)]
+
+
+def test_the_readme_example_makes_its_summary_and_sentence(tmp_path):
+    form = load_form_text(_readme_form())
+    units = [Unit("H1", "Huyện ủy Tuy Phong", "HUYEN", attributes=(("vung", "Miền núi"),)),
+             Unit("H2", "Thị ủy La Gi", "HUYEN"), Unit("T1", "Ban Chỉ đạo tỉnh", "TINH"),
+             Unit("S1", "Sở Nội vụ", "SO")]
+    checks = {"H1": (3, 5), "H2": (0, 0), "T1": (12, 41)}  # (tổ, nơi) in 2020
+    results = [make_result(form, u, values={"to_kt_2020": checks.get(u.ma_don_vi, (0, 0))[0],
+                                            "noi_kt_2020": checks.get(u.ma_don_vi, (0, 0))[1]},
+                           tables={"tbl_vb": []}) for u in units]
+    totals = compute_totals(form, results)
+    entries = report_entries(form, results, totals)
+    check = next(e for e in entries if e.topic == "Kiểm tra")
+    assert check.text == "Năm 2020, các địa phương đã thành lập 15 tổ kiểm tra, kiểm tra 46 nơi."
+    assert check.footnote == "Các đơn vị có tổ kiểm tra: Huyện ủy Tuy Phong, Ban Chỉ đạo tỉnh."
+    report = Report(form.id, form.version, "2021-06-01T08:00:00", results, [], totals)
+    wb = openpyxl.load_workbook(write_summary(form, report, tmp_path / "th.xlsx"), data_only=True)
+    assert wb.sheetnames[0] == "Tổng hợp"
+    header = next(r for r in _rows(wb["Tổng hợp"]) if r[0] == "TT")
+    assert [v for v in header[2:] if v][:4] == ["TỔNG SỐ", "CẤP HUYỆN", "SỞ, BAN, NGÀNH TỈNH",
+                                                "CÁC ĐỊA PHƯƠNG"]
