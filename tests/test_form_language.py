@@ -112,6 +112,19 @@ sheets:
             - {id: tt, header: TT, type: row_number}
             - {id: loai, header: Loại, type: list, options: loai, required: true}
             - {id: trien_khai, header: Triển khai, type: yesno}
+summary:
+  columns: [ALL, HUYEN, SO, DIA_PHUONG]
+  figures: [{sheet: so_lieu, name: Tổng hợp số liệu, title: TỔNG HỢP SỐ LIỆU THEO CẤP}]
+report:
+  sentences:
+    - {topic: Tình hình nộp báo cáo, kind: returns}
+    - topic: Hồ sơ
+      text: "Cấp xã đã giải quyết {xa} hồ sơ, đúng hạn đạt {tl}."
+      values: {xa: hs_tong_xa, tl: {rate: [hs_dung_xa, hs_tong_xa], decimals: 1}}
+    - topic: Ban Chỉ đạo
+      text: "Năm {y1}, có {n}/{N} địa phương có Ban Chỉ đạo."
+      values: {n: {count: co_bcd_2020, equals: Có}, N: {listed: DIA_PHUONG}}
+      footnote: {text: "Các địa phương có Ban Chỉ đạo: {units}.", field: co_bcd_2020, equals: Có}
 """
 
 
