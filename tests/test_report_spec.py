@@ -403,7 +403,7 @@ def test_defaults_on_the_levels_form_of_test_form_language(tmp_path):
     """The form-language test form (levels, a group, an attribute without a field), with no
     summary or report block: one sentence per levels row, the detail sheet labels each level."""
     from test_form_language import FORM as LEVELS_FORM
-    form = load_form_text(LEVELS_FORM)
+    form = load_form_text(LEVELS_FORM[:LEVELS_FORM.index("\nsummary:") + 1])  # no blocks
     units = [Unit("H1", "Huyện ủy Tuy Phong", "HUYEN", attributes=(("vung", "Miền núi"),)),
              Unit("S1", "Sở Nội vụ", "SO"), Unit("T1", "Ban Chỉ đạo tỉnh", "TINH")]
     levels = {"H1": {"hs_dung_huyen": 900, "hs_dung_xa": 2000}, "S1": {"hs_dung_tinh": 532703}}
@@ -437,14 +437,19 @@ def test_the_readme_example_makes_its_summary_and_sentence(tmp_path):
              Unit("H2", "Thị ủy La Gi", "HUYEN"), Unit("T1", "Ban Chỉ đạo tỉnh", "TINH"),
              Unit("S1", "Sở Nội vụ", "SO")]
     checks = {"H1": (3, 5), "H2": (0, 0), "T1": (12, 41)}  # (tổ, nơi) in 2020
+    rows = {"H1": [{"loai": "Chỉ thị", "trien_khai": "Có"}],
+            "H2": [{"loai": "Kế hoạch", "trien_khai": "Không"}],
+            "T1": [{"loai": "Kế hoạch", "trien_khai": "Có"}]}
     results = [make_result(form, u, values={"to_kt_2020": checks.get(u.ma_don_vi, (0, 0))[0],
                                             "noi_kt_2020": checks.get(u.ma_don_vi, (0, 0))[1]},
-                           tables={"tbl_vb": []}) for u in units]
+                           tables={"tbl_vb": rows.get(u.ma_don_vi, [])}) for u in units]
     totals = compute_totals(form, results)
     entries = report_entries(form, results, totals)
     check = next(e for e in entries if e.topic == "Kiểm tra")
-    assert check.text == "Năm 2020, các địa phương đã thành lập 15 tổ kiểm tra, kiểm tra 46 nơi."
-    assert check.footnote == "Các đơn vị có tổ kiểm tra: Huyện ủy Tuy Phong, Ban Chỉ đạo tỉnh."
+    assert check.text.startswith("Năm 2020, các địa phương đã thành lập 15 tổ kiểm tra, kiểm tra "
+                                 "46 nơi"), check.text
+    assert "2/4 đơn vị" in check.text  # H1 and T1 have a row «Triển khai» = Có; 4 listed
+    assert check.footnote.endswith(": Huyện ủy Tuy Phong, Ban Chỉ đạo tỉnh."), check.footnote
     report = Report(form.id, form.version, "2021-06-01T08:00:00", results, [], totals)
     wb = openpyxl.load_workbook(write_summary(form, report, tmp_path / "th.xlsx"), data_only=True)
     assert wb.sheetnames[0] == "Tổng hợp"
