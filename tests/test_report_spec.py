@@ -456,3 +456,19 @@ def test_the_readme_example_makes_its_summary_and_sentence(tmp_path):
     header = next(r for r in _rows(wb["Tổng hợp"]) if r[0] == "TT")
     assert [v for v in header[2:] if v][:4] == ["TỔNG SỐ", "CẤP HUYỆN", "SỞ, BAN, NGÀNH TỈNH",
                                                 "CÁC ĐỊA PHƯƠNG"]
+
+
+def test_long_footnotes_keep_rows_within_excels_limit(tmp_path):
+    """110 units: «Chú thích» lists dozens of names; no row may pass Excel's 409 points."""
+    from result_builders import many_results
+    from qcdc_xl.spec import load_form
+    form = load_form()
+    results = many_results(form, 110)
+    report = Report(form.id, form.version, "2022-07-01T10:00:00", results, [],
+                    compute_totals(form, results))
+    wb = openpyxl.load_workbook(write_summary(form, report, tmp_path / "th.xlsx"))
+    ws = wb["Số liệu báo cáo"]
+    notes = [r[3] for r in _rows(ws) if isinstance(r[3], str) and r[3].count(",") > 30]
+    assert notes  # the units with a Ban Chỉ đạo, …: long lists
+    heights = [d.height for s in wb.worksheets for d in s.row_dimensions.values() if d.height]
+    assert max(heights) <= 409
