@@ -12,7 +12,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from .spec import YESNO_LIST, SpecError, _Map
+from .spec import YESNO_LIST, SpecError, _all_errors, _Map
 
 ALL = "ALL"  # the whole: every counted unit (the totals' "all")
 KHOI = "khoi"  # the units list's own grouping column
@@ -127,7 +127,9 @@ def _parsed(form) -> tuple:
     cached = form.__dict__.get("_report_specs")
     if cached is None:
         reader = _Reader(form)
-        cached = (reader.summary(), reader.report())
+        cached = (reader.guard(reader.summary, None), reader.guard(reader.report, None))
+        if reader.errors:
+            raise _all_errors(reader.errors)
         object.__setattr__(form, "_report_specs", cached)  # the form is frozen; a cache only
     return cached
 
@@ -215,6 +217,7 @@ class _Reader:
     def __init__(self, form):
         self.form = form
         self.path = form.path or "inline.yaml"
+        self.errors: list = []
 
     # -- helpers
     def fail(self, where: Any, message: str, key: str | None = None):
@@ -301,31 +304,41 @@ class _Reader:
         if raw is None:
             return defaults
         m = self.mapping(raw, None, "summary", "Mục 'summary'")
-        self.only(m, _LAYOUT_KEYS, "Mục 'summary'")
-        columns = defaults.columns
-        if "columns" in m:
-            columns = tuple(self.column_id(m, c)
-                            for c in self.list_of(m, "columns", "'summary.columns'"))
-        titles = {**defaults.titles, **self.labels(m, "titles", khoi=False)}
-        shorts = {**defaults.shorts, **self.labels(m, "shorts", khoi=False)}
-        figures = defaults.figures
-        if "figures" in m:
-            figures = tuple(self.figure(x, m) for x in self.list_of(m, "figures", "'summary.figures'"))
-        general = self.general(m["general"], m) if "general" in m else defaults.general
-        listings = defaults.listings
-        if "listings" in m:
-            listings = tuple(self.listing(x, m) for x in self.list_of(m, "listings",
-                                                                       "'summary.listings'"))
-        charts = defaults.charts
-        if "charts" in m:
-            charts = tuple(self.chart(x, m) for x in self.list_of(m, "charts", "'summary.charts'"))
-        years = defaults.year_fields
-        if "year_fields" in m:
-            years = frozenset(self.field(m, "year_fields", "'summary.year_fields'", value=f)
-                              for f in self.list_of(m, "year_fields", "'summary.year_fields'"))
+        self.guard(lambda: self.only(m, _LAYOUT_KEYS, "Mục 'summary'"), None)
+        columns = self.guard(lambda: tuple(
+            self.column_id(m, c) for c in self.list_of(m, "columns", "'summary.columns'"))
+            if "columns" in m else defaults.columns, defaults.columns)
+        titles = {**defaults.titles, **self.guard(lambda: self.labels(m, "titles"), {})}
+        shorts = {**defaults.shorts, **self.guard(lambda: self.labels(m, "shorts"), {})}
+        figures = self.entries(m, "figures", self.figure, defaults.figures)
+        general = self.guard(lambda: self.general(m["general"], m), None) if "general" in m \
+            else defaults.general
+        listings = self.entries(m, "listings", self.listing, defaults.listings)
+        charts = self.entries(m, "charts", self.chart, defaults.charts)
+        years = self.guard(lambda: frozenset(
+            self.field(m, "year_fields", "'summary.year_fields'", value=f)
+            for f in self.list_of(m, "year_fields", "'summary.year_fields'"))
+            if "year_fields" in m else defaults.year_fields, frozenset())
         spec = SummarySpec(columns, titles, shorts, figures, general, listings, charts, years)
-        self.check_sheet_names(spec, m)
+        self.guard(lambda: self.check_sheet_names(spec, m), None)
         return spec
+
+    # -- every mistake, not only the first (form-check lists them all)
+    def guard(self, make, fallback):
+        """``make()``, or ``fallback`` with its mistakes kept for the end."""
+        try:
+            return make()
+        except SpecError as exc:
+            self.errors.extend(exc.errors)
+            return fallback
+
+    def entries(self, m: _Map, key: str, parse, default: tuple) -> tuple:
+        """Each entry of a list key parsed on its own, so one mistake does not hide the next."""
+        if key not in m:
+            return default
+        items = self.guard(lambda: self.list_of(m, key, f"'summary.{key}'"), [])
+        return tuple(x for x in (self.guard(lambda item=item: parse(item, m), None)
+                                 for item in items) if x is not None)
 
     def column_id(self, m: _Map, value) -> str:
         """A column block: ALL, a unit type or group, khoi, or a unit attribute (an option each)."""
@@ -337,7 +350,7 @@ class _Reader:
     def attributes(self) -> dict:
         return getattr(self.form, "attributes", None) or {}
 
-    def labels(self, m: _Map, key: str, khoi: bool) -> dict:
+    def labels(self, m: _Map, key: str, khoi: bool = False) -> dict:
         if key not in m:
             return {}
         labels = self.mapping(m[key], m, key, f"'summary.{key}'")
@@ -494,8 +507,9 @@ class _Reader:
                     self.fail(p, f"'report.phrases': '{key}' không phải câu mặc định nào; dùng: "
                                  f"{', '.join(PHRASES)}.", key)
                 phrases[key] = self.text(p, key, "'report.phrases'")
-        sentences = tuple(self.sentence(x, m) for x in self.list_of(m, "sentences",
-                                                                     "'report.sentences'"))
+        items = self.guard(lambda: self.list_of(m, "sentences", "'report.sentences'"), [])
+        sentences = tuple(x for x in (self.guard(lambda item=item: self.sentence(item, m), None)
+                                      for item in items) if x is not None)
         return ReportSpec(subjects, phrases, sentences)
 
     def sentence(self, x, parent: _Map) -> SentenceSpec:

@@ -472,3 +472,15 @@ def test_long_footnotes_keep_rows_within_excels_limit(tmp_path):
     assert notes  # the units with a Ban Chỉ đạo, …: long lists
     heights = [d.height for s in wb.worksheets for d in s.row_dimensions.values() if d.height]
     assert max(heights) <= 409
+
+
+def test_every_mistake_of_the_blocks_is_listed():
+    text = FORM.replace("field: buoi_tl}", "field: buoi_tyle}", 1).replace(
+        "kind: table_counts", "kind: table_count", 1).replace("{th}/{kh}", "{th}/{khh}", 1)
+    with pytest.raises(SpecError) as err:
+        load_form_text(text)
+    messages = [str(e) for e in err.value.errors]
+    assert len(messages) == 3, messages
+    assert any("'buoi_tyle'" in m for m in messages) and any("'table_count'" in m for m in messages)
+    assert any("«{khh}»" in m for m in messages)
+    assert "2 lỗi khác" in str(err.value)
