@@ -277,7 +277,7 @@ def _anchors(sheet: _Sheet, fields: dict, areas: dict) -> list[tuple[int, int]]:
 def _rows_agree(sheet: _Sheet, row: int, tpl_row: int) -> bool:
     """The template row holds no content of its own, or the return row holds some of it at
     the same columns."""
-    wanted = [(c, key) for (t, c), key in sheet.page.cells.items() if t == tpl_row]
+    wanted = sheet.page.row_cells(tpl_row)
     if not wanted:
         return True
     return any(cell_key(*sheet.content[(row, c)]) == key for c, key in wanted
