@@ -27,6 +27,7 @@ def bundled_form_path(form_id: str) -> Path:
     return forms_dir() / f"{form_id}.yaml"
 
 
-def default_units_path() -> Path:
-    """The sample units list used when ``--units`` is not given."""
-    return _package_dir(SAMPLES_PACKAGE) / "don_vi.csv"
+def default_units_path(form_id: str) -> Path:
+    """The sample units list of a bundled form, used when ``--units`` is not given
+    (``samples/<form id>/don_vi.csv``; it may not exist: the units reader says so)."""
+    return _package_dir(SAMPLES_PACKAGE) / form_id / "don_vi.csv"
