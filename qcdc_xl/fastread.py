@@ -34,6 +34,7 @@ import re
 import warnings
 import zipfile
 from collections import OrderedDict
+from operator import itemgetter
 
 from .screen import cell_position, lenient_cells
 
@@ -52,12 +53,21 @@ class NotFast(Exception):
 
 
 class FastCell:
-    """A cell as read.py and typed.py look at it: its value and openpyxl's data type."""
+    """A cell as read.py and typed.py look at it: its value and openpyxl's data type (and,
+    for a formula cell, the value Excel cached, as calamine reads it, or _ASK_CALAMINE)."""
 
-    __slots__ = ("value", "data_type")
+    __slots__ = ("value", "data_type", "cached")
 
-    def __init__(self, value, data_type: str):
-        self.value, self.data_type = value, data_type
+    def __init__(self, value, data_type: str, cached=None):
+        self.value, self.data_type, self.cached = value, data_type, cached
+
+
+_ASK_CALAMINE = object()  # a cached value whose reading by calamine is not worked out here
+# Number formats calamine reads a number under as a plain float (not a date): General, 0,
+# 0.00, #,##0, #,##0.00, percentages, scientific, fractions, accounting, text (openpyxl's
+# numFmtId, which names a built-in format only when the code is that format's).
+_PLAIN_FORMATS = frozenset({0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 37, 38, 39, 40, 48, 49})
+_PLAIN_NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class _Protection:
@@ -158,6 +168,7 @@ class _Skeleton:
         self.names = {k: _Name(v) for k, v in wb.defined_names.items()}
         self.date_formats, self.timedelta_formats = wb._date_formats, wb._timedelta_formats
         self.styles, self.epoch = len(wb._cell_styles), wb.epoch
+        self.plain_styles = {i for i, style in enumerate(wb._cell_styles) if style.numFmtId in _PLAIN_FORMATS}
 
 
 _SKELETONS: "OrderedDict[bytes, _Skeleton | NotFast]" = OrderedDict()
@@ -221,6 +232,8 @@ def _sheet_data_span(body: bytes) -> tuple[int, int, tuple[int, int]]:
     tag_end = body.find(b">", start) + 1
     if start < 0 or tag_end <= 0 or body[start + 10:start + 11] not in (b">", b"/", b" "):
         raise NotFast("sheetData not plain")
+    if b"xmlns" in body[start:tag_end]:
+        raise NotFast("sheetData namespace")
     if body[tag_end - 2:tag_end] == b"/>":
         if body.count(b"sheetData") != 1:
             raise NotFast("sheetData not plain")
@@ -357,13 +370,16 @@ def _unescape(text: str) -> str:
         raise NotFast("character reference not allowed in XML") from None
 
 
-def _xml_text(body: bytes, what: str, part_head: bytes | None = None) -> str:
-    """A part's bytes (or its ``<sheetData>``'s, with the part's first bytes in ``part_head``)
-    as the text an XML parser sees: UTF-8 only, line ends normalised."""
-    start = body if part_head is None else part_head
+def _check_encoding(start: bytes, what: str) -> None:
+    """The part is UTF-8 (what the scanners assume), or NotFast."""
     head = start[:100].lower()
     if start.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"encoding=" in head and b"utf-8" not in head):
         raise NotFast(f"{what}: not UTF-8")
+
+
+def _xml_text(body: bytes, what: str) -> str:
+    """A part's bytes as the text an XML parser sees: UTF-8 only, line ends normalised."""
+    _check_encoding(body, what)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -421,13 +437,6 @@ def _plain_strings(body: bytes) -> list | None:
 
 # ---------------------------------------------------------------- cells
 
-_ATTRS = r'((?:\s+[\w:.-]+="[^"<&\t\n]*")*)\s*'
-_TOKEN = re.compile(r'\s*(?:<row\b' + _ATTRS + r'(/?)>|</row>|<c\b' + _ATTRS + r'(?:/>|>(.*?)</c>))', re.S)
-_ATTR = re.compile(r'([\w:.-]+)="([^"]*)"')
-_INNER = re.compile(r'\s*(?:(<f\b)' + _ATTRS + r'(?:/>|>([^<]*)</f>)\s*)?'
-                    r'(?:(<v>)([^<]*)</v>|(<v\s*/>))?\s*'
-                    r'(?:(<is>)\s*(?:<t(?: xml:space="preserve")?>([^<]*)</t>|<t(?: xml:space="preserve")?\s*/>)'
-                    r'\s*</is>)?\s*', re.S)
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -475,11 +484,13 @@ class _SheetScan:
 
     def __init__(self, skel: _Skeleton, strings: list, head: bytes, part: str):
         self.skel, self.strings, self.head, self.part = skel, strings, head, part
+        self._wrapper: tuple | None = None
         self.shared: dict = {}  # si -> openpyxl Translator, per sheet as openpyxl keeps them
 
     def cells(self, body: bytes) -> dict:
         if b"xmlns" in body or b"<!" in body or b"<?" in body:
             raise NotFast("namespace, comment or CDATA in the cells")
+        _check_encoding(self.head, "sheet")
         out, strings = {}, self.strings
         for row in _rows(body):
             key = (self.skel, self.part, row)
@@ -505,55 +516,49 @@ class _SheetScan:
 
     def _scan_row(self, row: bytes):
         """({at: cell}, None) or, when the row holds shared strings, (None, [(at, cell or
-        string index)] in the file's order); and whether it may be remembered."""
+        string index)] in the file's order); and whether it may be remembered. The row is
+        parsed by lxml (so entities, character references and line ends are an XML
+        parser's), inside an element declaring the sheet's namespace prefixes."""
+        from lxml import etree
+
         try:
-            return self._row_cells(_xml_text(row, "sheet", self.head))
+            try:
+                wrapper = etree.fromstring(self.wrapper[0] + row + self.wrapper[1], _row_parser())
+            except etree.XMLSyntaxError:
+                raise NotFast("row is no well-formed XML") from None
+            if len(wrapper) != 1:
+                raise NotFast("row")
+            return self._row_cells(wrapper[0])
         except NotFast as exc:
             return exc, None, True  # refused: remembered too
 
-    def _row_cells(self, text: str):
-        entries, seen, keep, has_refs = [], set(), True, False
-        tokens = _TOKEN.finditer(text)
-        first = next(tokens, None)
-        if first is None or first.start() != 0 or first.group(1) is None:
+    @property
+    def wrapper(self) -> tuple[bytes, bytes]:
+        if self._wrapper is None:
+            root = re.search(rb"<(?:[\w.-]+:)?worksheet\b[^>]*>", self.head)
+            decls = re.findall(rb"""\sxmlns:[\w.-]+\s*=\s*(?:"[^"]*"|'[^']*')""", root.group(0)) if root else []
+            self._wrapper = (b"<w" + b"".join(decls) + b">", b"</w>")
+        return self._wrapper
+
+    def _row_cells(self, row):
+        if row.tag != "row":
             raise NotFast("row")
-        self._check_row(first.group(1))
-        pos, closed = first.end(), bool(first.group(2))
-        for m in tokens:
-            if m.start() != pos or closed:
-                raise NotFast("unknown element in the cells")
-            pos = m.end()
-            if m.group(1) is not None:
-                raise NotFast("rows nested")
-            if m.group(3) is None:
-                closed = True  # </row>
-                continue
-            at, cell, shared = self._cell(m.group(3), m.group(4))
+        self._check_row(row.attrib)
+        entries, seen, keep, has_refs = [], set(), True, False
+        for element in row:
+            if element.tag != "c":
+                raise NotFast("unknown element in a row")
+            at, cell, shared = self._cell(element)
             if at in seen:
                 raise NotFast("cell given twice in a row")
             seen.add(at)
             keep = keep and not shared
             has_refs = has_refs or type(cell) is int
             entries.append((at, cell))
-        if not closed or text[pos:].strip():
-            raise NotFast("row not closed")
         return (None, entries, keep) if has_refs else (dict(entries), None, keep)
 
-    def _attrs(self, text: str) -> dict:
-        found = _ATTR.findall(text)
-        attrs = dict(found)
-        if len(attrs) != len(found):
-            raise NotFast("attribute given twice")
-        for key in attrs:
-            if ":" in key and f"xmlns:{key.split(':', 1)[0]}=".encode() not in self.head:
-                raise NotFast("undeclared prefix")
-        return attrs
-
-    def _check_row(self, text: str) -> None:
+    def _check_row(self, attrs) -> None:
         """What openpyxl's row dimensions would refuse (the whole workbook with them)."""
-        if not text:
-            return
-        attrs = self._attrs(text)
         r = attrs.get("r")
         if r is not None and not (_DIGITS.fullmatch(r) and 1 <= int(r) <= 1_048_576):
             raise NotFast("row number")
@@ -568,32 +573,39 @@ class _SheetScan:
         if s is not None and not (_DIGITS.fullmatch(s) and int(s) < self.skel.styles):
             raise NotFast("row style")
 
-    def _cell(self, attr_text: str, inner: str | None):
+    def _cell(self, element):
         """(row, col), the cell (or, for a shared string, its index), whether it uses a
-        shared formula."""
-        attrs = self._attrs(attr_text)
+        shared formula; per openpyxl's WorkSheetParser.parse_cell and the lenient reader."""
+        attrs = element.attrib
         address, kind = attrs.get("r"), attrs.get("t", "n")
-        at = cell_position(address, absolute=False) if address else None
+        at = _position(address) if address else None
         if at is None or kind not in _KNOWN_TYPES:
             raise NotFast("cell address or type")
         style = attrs.get("s") or "0"
         if not (_DIGITS.fullmatch(style) and int(style) < self.skel.styles):
             raise NotFast("cell style")
-        if not inner:
-            return at, FastCell(None, kind), False
-        m = _INNER.fullmatch(inner)
-        if m is None:
-            raise NotFast("cell content")
-        has_f, f_attrs, f_text, has_v, v_text, empty_v, has_is, is_text = m.groups()
-        has_v = has_v or empty_v
-        if (kind == "inlineStr" and has_v and not has_is) or (kind != "inlineStr" and has_is and not has_v):
+        f = v = inline = None
+        for child in element:
+            tag = child.tag
+            if tag == "f" and f is None:
+                f = child
+            elif tag == "v" and v is None and not len(child) and not child.attrib:
+                v = child
+            elif tag == "is" and inline is None:
+                inline = child
+            else:
+                raise NotFast("cell content")
+        if (kind == "inlineStr" and v is not None and inline is None) or (
+                kind != "inlineStr" and inline is not None and v is None):
             raise NotFast("type does not match content")  # the thorough reader: unreadable
-        if has_f:
-            value, shared = self._formula(address, f_attrs, f_text)
-            return at, FastCell(value, "f"), shared
-        raw = _unescape(v_text) if v_text is not None else None
+        if f is not None:
+            value, shared = self._formula(address, f)
+            return at, FastCell(value, "f", self._cached(kind, v, int(style))), shared
         if kind == "inlineStr":
-            return at, (FastCell(_unescape(is_text or ""), "s") if has_is else FastCell(None, kind)), False
+            return at, (FastCell(_inline_text(inline), "s") if inline is not None else FastCell(None, kind)), False
+        raw = v.text if v is not None else None
+        if raw is None and v is not None:
+            raw = ""
         if kind == "s" and raw is not None and not raw.strip().isdigit():
             raise NotFast("shared string index")
         if not raw:
@@ -604,6 +616,19 @@ class _SheetScan:
             except ValueError:
                 raise NotFast("shared string index") from None
         return at, self._typed(raw, kind, int(style)), False
+
+    def _cached(self, kind: str, v, style: int):
+        """The value calamine gives for this formula cell's cached <v>, where that is plain:
+        nothing (None), a text, or a float under a number format that is no date's."""
+        text = v.text if v is not None else None
+        if not text:
+            return None
+        if kind == "str":
+            return text
+        if kind == "n" and style in self.skel.plain_styles and _PLAIN_NUMBER.fullmatch(text):
+            value = float(text)
+            return value if math.isfinite(value) else _ASK_CALAMINE
+        return _ASK_CALAMINE
 
     def _typed(self, raw: str, kind: str, style: int) -> FastCell:
         from openpyxl.utils.datetime import from_excel, from_ISO8601
@@ -629,19 +654,20 @@ class _SheetScan:
         except Exception as exc:  # noqa: BLE001 - the thorough reader: unreadable (or #VALUE!)
             raise NotFast(f"cell value: {type(exc).__name__}") from None
 
-    def _formula(self, address: str, attr_text: str, text: str | None):
+    def _formula(self, address: str, f):
         """openpyxl's value of a formula cell; and whether it is (part of) a shared one."""
         from openpyxl.formula.translate import Translator
         from openpyxl.worksheet.formula import ArrayFormula
 
-        attrs = self._attrs(attr_text) if attr_text else {}
-        value = "=" + (_unescape(text) if text else "")
-        kind = attrs.get("t")
+        if len(f):
+            raise NotFast("formula content")
+        value = "=" + (f.text or "")
+        kind = f.get("t")
         try:
             if kind == "array":
-                return ArrayFormula(ref=attrs.get("ref"), text=value), False
+                return ArrayFormula(ref=f.get("ref"), text=value), False
             if kind == "shared":
-                idx = attrs.get("si")
+                idx = f.get("si")
                 if idx in self.shared:
                     return self.shared[idx].translate_formula(address), True
                 if value != "=":
@@ -652,6 +678,39 @@ class _SheetScan:
         if kind == "dataTable":
             raise NotFast("data table formula")
         return value, False
+
+
+def _inline_text(inline) -> str:
+    """Text.from_tree(<is>).content for the plain form: one <t>, no runs."""
+    if len(inline) != 1 or inline[0].tag != "t" or len(inline[0]):
+        raise NotFast("inline string not plain")
+    return inline[0].text or ""
+
+
+_POSITIONS: dict = {}
+
+
+def _position(address: str):
+    """screen.cell_position of a cell's own address (remembered: the same few thousand)."""
+    at = _POSITIONS.get(address)
+    if at is None:
+        at = cell_position(address, absolute=False)
+        if len(_POSITIONS) < 200_000:
+            _POSITIONS[address] = at
+    return at
+
+
+_ROW_PARSER = None
+
+
+def _row_parser():
+    global _ROW_PARSER
+    if _ROW_PARSER is None:
+        from lxml import etree
+
+        _ROW_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                      huge_tree=False, remove_blank_text=False)
+    return _ROW_PARSER
 
 
 # ---------------------------------------------------------------- the whole book
@@ -690,8 +749,28 @@ def open_fast(data: bytes):
     # calamine is handed the file when every cell the sheets write lies inside a grid it can
     # allocate: the cells just scanned are all of them (read.calamine_safe, without a rescan)
     known = _CORE in parts and bool(_MODIFIED.search(parts[_CORE]))
-    return _Book(wb=wb, cached=_cached_values(data, wb, safe=all(map(_grid_ok, sheets))),
-                 saved_time_known=known)
+    safe = all(map(_grid_ok, sheets))
+    cached = _cached_here(sheets) if safe else None
+    if cached is None:
+        cached = _cached_values(data, wb, safe=safe)
+    return _Book(wb=wb, cached=cached, saved_time_known=known)
+
+
+def _cached_here(sheets: list[FastSheet]) -> dict | None:
+    """The cached values of the formula cells as read._cached_values gets them from
+    calamine (a dict per sheet holding formulas), when every one is plain enough to read
+    here; else None (then calamine reads them: ~4 ms a return)."""
+    from .read import MAX_GRID_CELLS, _grid_cells
+
+    out = {}
+    for ws in sheets:
+        found = {at: cell.cached for at, cell in ws._cells.items() if cell.data_type == "f"}
+        if not found:
+            continue
+        if _ASK_CALAMINE in found.values() or _grid_cells(ws) > MAX_GRID_CELLS:
+            return None
+        out[ws.title] = found
+    return out
 
 
 def _grid_ok(ws: FastSheet) -> bool:
@@ -699,4 +778,4 @@ def _grid_ok(ws: FastSheet) -> bool:
 
     if not ws._cells:
         return True
-    return max(r for r, _ in ws._cells) * max(c for _, c in ws._cells) <= MAX_GRID_CELLS
+    return max(ws._cells)[0] * max(map(itemgetter(1), ws._cells)) <= MAX_GRID_CELLS

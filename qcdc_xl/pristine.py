@@ -36,6 +36,11 @@ def text_key(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
+@lru_cache(maxsize=65536)  # a template's texts come in every return of it
+def _text_key(value: str) -> str:
+    return text_key(value)
+
+
 @lru_cache(maxsize=16384)
 def _shape(formula: str) -> str:
     from .read import formula_shape
@@ -53,7 +58,7 @@ def cell_key(value: Any, formula: str | None) -> tuple | None:
     if is_blank(value):
         return None
     if isinstance(value, str):
-        return ("s", text_key(value))
+        return ("s", _text_key(value))
     if isinstance(value, bool):
         return ("b", value)
     if isinstance(value, (dt.date, dt.datetime)):
