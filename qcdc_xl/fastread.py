@@ -470,7 +470,7 @@ def _rows(body: bytes):
         if pos >= size:
             return
 _ROWS: dict = {}  # (skeleton, sheet part, a row's bytes) -> what it holds, or NotFast
-_ROWS_KEPT = 100_000  # rows remembered per process (a template has a few hundred)
+_ROWS_KEPT = 20_000  # rows remembered per process (~30 MB; a template has about a thousand)
 
 
 class _SheetScan:
@@ -695,7 +695,7 @@ def _position(address: str):
     at = _POSITIONS.get(address)
     if at is None:
         at = cell_position(address, absolute=False)
-        if len(_POSITIONS) < 200_000:
+        if len(_POSITIONS) < 50_000:
             _POSITIONS[address] = at
     return at
 
