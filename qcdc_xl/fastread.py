@@ -767,7 +767,9 @@ def _cached_here(sheets: list[FastSheet]) -> dict | None:
         found = {at: cell.cached for at, cell in ws._cells.items() if cell.data_type == "f"}
         if not found:
             continue
-        if _ASK_CALAMINE in found.values() or _grid_cells(ws) > MAX_GRID_CELLS:
+        if _ASK_CALAMINE in found.values():
+            return None
+        if not _grid_ok(ws) and _grid_cells(ws) > MAX_GRID_CELLS:  # the bound, then the count
             return None
         out[ws.title] = found
     return out
