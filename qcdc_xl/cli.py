@@ -11,14 +11,16 @@ from pathlib import Path
 
 import click
 
-from .spec import SpecError, load_form
+from .spec import DEFAULT_FORM, SpecError, load_form
 from .units import UnitsError, load_units
 
 EXIT_USAGE, EXIT_FAILED = 2, 1
 
 _UNITS_HELP = ("Danh sách đơn vị (.csv hoặc .xlsx; cột Mã đơn vị, Tên đơn vị, Loại hình "
-               "[, Khối][, Loại DN]). Mặc định: danh sách mẫu samples/nq02_sk5/don_vi.csv.")
-_FORM_HELP = "Biểu mẫu: tên (mặc định nq02_sk5) hoặc đường dẫn tệp .yaml trong workbook_templates/."
+               "[, Khối] và các cột riêng mà biểu mẫu khai báo). Mặc định: danh sách mẫu đi kèm "
+               "biểu mẫu.")
+_FORM_HELP = (f"Biểu mẫu: mã của một biểu mẫu có sẵn (xem «qcdc-xl forms»; mặc định {DEFAULT_FORM}) "
+              f"hoặc đường dẫn một tệp .yaml.")
 
 
 class UsageProblem(Exception):
@@ -41,6 +43,11 @@ def _load_inputs(form_name, units_path):
     except UnitsError as exc:
         _fail(str(exc), EXIT_USAGE)
     return form, units
+
+
+def _say(lines: list) -> None:
+    for line in lines:
+        click.echo(line)
 
 
 def _ensure_utf8_console() -> None:
@@ -72,7 +79,7 @@ def main():
               show_default=True, help="Thư mục ghi các tệp biểu mẫu.")
 @click.option("--zip", "make_zip", is_flag=True, help="Ghi thêm một tệp .zip chứa tất cả biểu mẫu.")
 def generate(units_path, form_name, out_dir, make_zip):
-    """Tạo cho mỗi đơn vị một tệp Excel (Phụ lục 1, Phụ lục 2) đã điền sẵn thông tin đơn vị.
+    """Tạo cho mỗi đơn vị một tệp Excel gồm các trang của biểu mẫu, đã điền sẵn thông tin đơn vị.
 
     \b
     Ví dụ:
@@ -110,18 +117,19 @@ def aggregate(returns_dir, units_path, form_name, summary_path, json_path, feedb
     Ví dụ:
       qcdc-xl aggregate bao_cao_gui_ve --units don_vi.csv -o tong_hop.xlsx --json bao_cao.json
     """
-    from .aggregate import AggregateError, run_aggregate
+    from .aggregate import AggregateError, progress_bar, run_aggregate
 
     if not returns_dir.is_dir():
         _fail(f"không tìm thấy thư mục «{returns_dir}»; hãy chỉ đúng thư mục chứa các tệp "
               f"báo cáo gửi về.", EXIT_USAGE)
     form, units = _load_inputs(form_name, units_path)
     try:
-        run_aggregate(form, units, returns_dir, summary_path=summary_path, json_path=json_path,
-                      feedback_dir=feedback_dir, echo=lambda s: click.echo(s),
-                      progress_stream=sys.stderr)
+        outcome = run_aggregate(form, units, returns_dir, summary_path=summary_path,
+                                json_path=json_path, feedback_dir=feedback_dir,
+                                progress=progress_bar(sys.stderr))
     except AggregateError as exc:
         _fail(str(exc), EXIT_FAILED)
+    _say(outcome.lines)
 
 
 @main.command()
@@ -143,9 +151,10 @@ def check(file, units_path, form_name, json_path):
         _fail(f"không tìm thấy tệp «{file}».", EXIT_USAGE)
     form, units = _load_inputs(form_name, units_path)
     try:
-        run_check(form, units, file, json_path=json_path, echo=lambda s: click.echo(s))
+        outcome = run_check(form, units, file, json_path=json_path)
     except AggregateError as exc:
         _fail(str(exc), EXIT_FAILED)
+    _say(outcome.lines)
 
 
 @main.command()

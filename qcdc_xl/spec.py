@@ -21,7 +21,14 @@ INPUT_TYPES = ("int", "money", "yesno", "list", "date", "text")
 FORMULA_TYPES = ("rate", "sum", "count")
 COLUMN_TYPES = INPUT_TYPES + ("row_number",)
 YESNO_LIST = "co_khong"
+YES, NO = "Có", "Không"  # the yes/no answers of the form language (list co_khong)
 ALL = "ALL"
+PERIOD_SUFFIX, PERIOD_HEADER = "tong", "Cả giai đoạn"  # the period column of a yearly grid
+
+
+def grid_id(base: str, suffix) -> str:
+    """The id of one cell of a grid row: ``hnnld_da_2019``, ``hs_dung_han_tinh``, ``kn_gq_tong``."""
+    return f"{base}_{suffix}"
 COMPARISONS = ("<=", ">=", "<", ">", "=")
 _CHECK_RE = re.compile(r"^(.*?)(<=|>=|<|>|=)(.*)$")
 _TERM_RE = re.compile(r"\s*([+-])?\s*(?:([0-9]+)\s*\*\s*)?([a-z][a-z0-9_]*)\s*")
@@ -204,15 +211,23 @@ class Table(_Applicable):
     count_field: str
     line: int
     expect_row: Any = None  # ExpectRow or None
+    json_key: str | None = None  # the spec's ``list_key``
 
     @property
     def list_key(self) -> str:
-        """The key of the unit's rows in the JSON report; its total is ``so_<list_key>``."""
+        """The key of the unit's rows in the JSON report (default: the name without ``tbl_``)."""
+        if self.json_key:
+            return self.json_key
         return self.name[4:] if self.name.startswith("tbl_") else self.name
 
     @property
     def input_columns(self) -> tuple:
         return tuple(c for c in self.columns if c.is_input)
+
+    @property
+    def row_number_column(self) -> str | None:
+        """The id of the TT column (type ``row_number``), if the table has one."""
+        return next((c.id for c in self.columns if not c.is_input), None)
 
 
 @dataclass(frozen=True)
@@ -671,8 +686,9 @@ class _Builder:
             if len(set(texts)) != len(texts):
                 self.fail(lists, f"danh sách '{name}' có lựa chọn bị lặp.", name)
             self.option_lists[name] = texts
-        if YESNO_LIST not in self.option_lists:
-            self.fail(lists, f"thiếu danh sách '{YESNO_LIST}' (Có/Không) dùng cho trường yesno.")
+        if self.option_lists.get(YESNO_LIST) != (YES, NO):
+            self.fail(lists, f"cần danh sách '{YESNO_LIST}: [{YES}, {NO}]' (đúng hai lựa chọn này) "
+                             f"dùng cho trường yesno.")
 
     # -- sheets and sections
     def build_sheet(self, m: Any) -> Sheet:
@@ -734,8 +750,8 @@ class _Builder:
         return Section(id=sid, title=m.get("title"), sheet=sheet_id, applies=applies, layout=layout,
                        line=m.line, period_total=period_total, base_fields=bases, field_ids=ids,
                        rule_ids=rule_ids,
-                       grid_columns=tuple((c.suffix, c.header) for c in columns if c.suffix != "tong")
-                       + ((("tong", "Cả giai đoạn"),) if period_total else ()))
+                       grid_columns=tuple((c.suffix, c.header) for c in columns)
+                       + (((PERIOD_SUFFIX, PERIOD_HEADER),) if period_total else ()))
 
     def grid_columns(self, m: _Map, layout: str, applies: frozenset, period_total: bool) -> list:
         """The columns of a grid section: one per year, or one per level of the section."""
@@ -812,7 +828,7 @@ class _Builder:
         if column is None:
             return lambda x: x
         own = ctx.get("own", frozenset())
-        return lambda x: f"{x}_{column.suffix}" if x in own else x
+        return lambda x: grid_id(x, column.suffix) if x in own else x
 
     def condition(self, cond: _Map, what: str, suffix) -> Condition:
         self.only_keys(cond, ("field", "equals"), what)
@@ -870,7 +886,7 @@ class _Builder:
             required = base.required and (column.year is None
                                           or column.year >= int(m.get("required_from") or 0))
             ids.append(self.add_field(_replace(
-                f, id=f"{base.id}_{column.suffix}", base_id=base.id, year=column.year,
+                f, id=grid_id(base.id, column.suffix), base_id=base.id, year=column.year,
                 level=column.level, level_label=self.levels.get(column.level),
                 applies=f.applies & column.applies, required=required)).id)
         if period:
@@ -879,13 +895,14 @@ class _Builder:
 
     def period_field(self, base: Field) -> Field:
         """The "Cả giai đoạn" cell of a yearly row: a sum over the years, or a rate of sums."""
-        common = dict(id=f"{base.id}_tong", base_id=base.id, period_total=True, required=False,
+        common = dict(id=grid_id(base.id, PERIOD_SUFFIX), base_id=base.id, period_total=True, required=False,
                       options_name=None, options=(), min=None, max=None, warn_min=None,
                       warn_max=None, only_if=None, help=None)
         if base.type == "rate":
-            return _replace(base, type="rate", num=f"{base.num}_tong", den=f"{base.den}_tong", **common)
+            return _replace(base, type="rate", num=grid_id(base.num, PERIOD_SUFFIX),
+                            den=grid_id(base.den, PERIOD_SUFFIX), **common)
         if base.type in ("int", "money", "sum"):
-            years = [f"{base.id}_{y}" for y in self.years if f"{base.id}_{y}" in self.fields]
+            years = [grid_id(base.id, y) for y in self.years if grid_id(base.id, y) in self.fields]
             return _replace(base, type="sum", of=tuple(years),
                             num=None, den=None, **common)
         self.fail(base.line, f"trường '{base.id}' kiểu {base.type} không cộng dồn được cho cột "
@@ -896,7 +913,8 @@ class _Builder:
                     "warn_max", "warn_min_message", "unique", "width", "help")
 
     def build_table(self, m: _Map, sheet_id: str, section_id: str, applies: frozenset) -> Table:
-        self.only_keys(m, ("name", "ready_rows", "count_field", "columns", "expect_row"), "Bảng")
+        self.only_keys(m, ("name", "ready_rows", "count_field", "columns", "expect_row", "list_key"),
+                       "Bảng")
         name = self.need(m, "name", "Bảng")
         self.check_id(m, "name", name, "Bảng")
         if name in self.tables:
@@ -916,9 +934,17 @@ class _Builder:
                              line=count.line, table=name))
         table = Table(name=name, sheet=sheet_id, section=section_id, applies=applies,
                       ready_rows=ready, columns=columns, count_field=count_id, line=m.line,
-                      expect_row=self.expect_row(m, name, columns))
+                      expect_row=self.expect_row(m, name, columns), json_key=self.list_key(m, name))
         self.tables[name] = table
         return table
+
+    def list_key(self, m: _Map, name: str) -> str | None:
+        key = m.get("list_key")
+        if key is not None:
+            self.check_id(m, "list_key", key, f"Bảng '{name}'")
+            if key in {t.list_key for t in self.tables.values()}:
+                self.fail(m, f"bảng '{name}': 'list_key' '{key}' đã dùng cho một bảng khác.", "list_key")
+        return key
 
     def expect_row(self, m: _Map, name: str, columns: tuple) -> ExpectRow | None:
         if "expect_row" not in m:
@@ -984,7 +1010,7 @@ class _Builder:
         for column in (columns or [None]):
             sfx = self.suffixer(ctx, column)
             when = self.condition(m["when"], f"'when' của quy tắc '{rid}'", sfx) if "when" in m else None
-            rule = Rule(id=sfx(rid) if column is None else f"{rid}_{column.suffix}",
+            rule = Rule(id=sfx(rid) if column is None else grid_id(rid, column.suffix),
                         lhs=tuple((k, sfx(x)) for k, x in lhs), rhs=tuple((k, sfx(x)) for k, x in rhs),
                         year=column.year if column else None, when=when, **common)
             if column is not None and any(fid not in self.fields for fid in rule.field_ids
