@@ -10,6 +10,7 @@ is kept as a pattern and compared, for each return, with that return's own ident
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import tempfile
 import unicodedata
@@ -35,6 +36,11 @@ def text_key(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
+@lru_cache(maxsize=65536)  # a template's texts come in every return of it
+def _text_key(value: str) -> str:
+    return text_key(value)
+
+
 @lru_cache(maxsize=16384)
 def _shape(formula: str) -> str:
     from .read import formula_shape
@@ -52,7 +58,7 @@ def cell_key(value: Any, formula: str | None) -> tuple | None:
     if is_blank(value):
         return None
     if isinstance(value, str):
-        return ("s", text_key(value))
+        return ("s", _text_key(value))
     if isinstance(value, bool):
         return ("b", value)
     if isinstance(value, (dt.date, dt.datetime)):
@@ -75,8 +81,20 @@ class PristineSheet:
     anchors: dict = field(default_factory=dict)  # field id / "table:<name>:top|bottom" -> row
     tt_cells: dict = field(default_factory=dict)  # (row, col) of a TT formula -> table name
 
+    _by_row: dict | None = field(default=None, compare=False, repr=False)
+
     def expected(self, row: int, col: int):
         return self.cells.get((row, col))
+
+    def row_cells(self, row: int) -> list:
+        """[(col, cell_key)] of the template's content in one row (indexed once: the
+        comparison asks for every anchor of every return)."""
+        if self._by_row is None:
+            by_row: dict = {}
+            for (r, c), key in self.cells.items():
+                by_row.setdefault(r, []).append((c, key))
+            self._by_row = by_row
+        return self._by_row.get(row, [])
 
 
 @dataclass
@@ -140,8 +158,19 @@ def _build(form, loai_hinh: str) -> Pristine:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / SENTINEL_FILE
         generate_workbook(form, unit, path)
-        wb = load_quietly(path)
-    return describe(wb, form)
+        data = path.read_bytes()
+    return describe(_workbook(data, load_quietly), form)
+
+
+def _workbook(data: bytes, load_quietly):
+    """The template as the fast reader sees it (the same description: test_fast_reader),
+    else as openpyxl loads it."""
+    from .fastread import NotFast, open_fast
+
+    try:
+        return open_fast(data).wb
+    except NotFast:
+        return load_quietly(io.BytesIO(data))
 
 
 def describe(wb, form) -> Pristine:

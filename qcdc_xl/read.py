@@ -23,7 +23,7 @@ import stat
 import unicodedata
 import warnings
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -206,6 +206,9 @@ class _Book:
     # cells of a sheet too large to read as one grid
     cached: dict[str, list[list] | dict[tuple[int, int], Any]]
     lost_tables: list[str] = field(default_factory=list)  # table parts left out: broken
+    # False when the file states no saved time: openpyxl then makes one up (the time of
+    # reading), which would make such a file the newest of a unit's returns
+    saved_time_known: bool = True
 
     def cached_value(self, sheet: str, row: int, col: int):
         grid = self.cached.get(sheet)
@@ -232,10 +235,22 @@ def _open(data: bytes) -> _Book:
     with lenient_cells():  # a cell openpyxl cannot read costs that cell only
         wb = load_quietly(io.BytesIO(data), data_only=False, keep_vba=False, keep_links=False,
                           rich_text=False)
-        return _Book(wb=wb, cached=_cached_values(data, wb))
+        return _Book(wb=wb, cached=_cached_values(data, wb), saved_time_known=states_saved_time(data))
 
 
-def _cached_values(data: bytes, wb) -> dict:
+_MODIFIED = re.compile(rb"<(?:[\w.-]+:)?modified\b")
+
+
+def states_saved_time(data: bytes) -> bool:
+    """Whether the package's core properties part holds a modified time at all."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return "docProps/core.xml" in z.namelist() and bool(_MODIFIED.search(z.read("docProps/core.xml")))
+    except Exception:  # noqa: BLE001 - the openers report a damaged package
+        return False
+
+
+def _cached_values(data: bytes, wb, safe: bool | None = None) -> dict:
     """Values Excel cached for each sheet that holds formulas (calamine; openpyxl fallback).
 
     calamine holds a sheet as one dense grid from A1 to its last cell, and aborts the whole
@@ -243,7 +258,7 @@ def _cached_values(data: bytes, wb) -> dict:
     cells): a sheet whose area exceeds MAX_GRID_CELLS is read sparsely through openpyxl."""
     wanted = [ws for ws in wb.worksheets if _has_formula(ws)]
     small = [ws.title for ws in wanted if _grid_cells(ws) <= MAX_GRID_CELLS]
-    if not calamine_safe(data, MAX_GRID_CELLS):  # the raw XML places a cell off the grid
+    if not (calamine_safe(data, MAX_GRID_CELLS) if safe is None else safe):  # a cell off the grid
         small = []
     cached: dict = {}
     try:
@@ -477,6 +492,22 @@ def _is_filled(reads: dict[str, CellRead], spec: Table) -> bool:
     return any(not is_blank(reads[c.id].value) for c in spec.input_columns if c.id in reads)
 
 
+def _cell_value(book: _Book, ws, row: int, col: int):
+    """The value _cell_read gives, without making the CellRead."""
+    cell = _peek(ws, row, col)
+    if cell is None:
+        return None
+    value = book.cached_value(ws.title, row, col) if _formula_text(cell) is not None else cell.value
+    return value.raw if isinstance(value, Unreadable) else value
+
+
+def _row_filled(book: _Book, area: _TableArea, row: int, spec: Table) -> bool:
+    """_is_filled of the row's reads, looking at its input cells only (a table's two
+    hundred rows are mostly empty: their reads are made only when one is filled)."""
+    return any(not is_blank(_cell_value(book, area.ws, row, area.columns[c.id]))
+               for c in spec.input_columns if c.id in area.columns)
+
+
 def _below_rows(book: _Book, area: _TableArea, spec: Table, is_template, rel: str,
                 label: str) -> Iterator[tuple[dict, Issue]]:
     """Rows typed directly below the table in its input columns, until the first gap.
@@ -542,9 +573,8 @@ def read_tables(book: _Book, form: Form, is_template, rel: str, areas: dict | No
             issues.append(_odd_table_issue(area, spec, label, odd, rel))
         rows, filled = [], set()
         for row in _rows_with_cells(area, area.first, area.last):
-            reads = _row_reads(book, area, row)
-            if _is_filled(reads, spec):
-                rows.append(reads)
+            if _row_filled(book, area, row, spec):
+                rows.append(_row_reads(book, area, row))
                 filled.add(row)
         covered |= _area_cells(area, filled)
         below = list(_below_rows(book, area, spec, is_template, rel, label))
@@ -743,6 +773,7 @@ def _open_leniently(data: bytes) -> _Book:
         except Exception:
             continue
         book.lost_tables = [name for part, name in tables]
+        book.saved_time_known = book.saved_time_known and not drop_props
         return book
     raise first
 
@@ -803,8 +834,23 @@ def _drop_table_refs(parts: dict, lost: set) -> None:
                                   lambda m: b"" if m.group(1) in ids else m.group(0), parts[sheet])
 
 
-def read_return(path: Path, rel: str, form: Form) -> RawReturn:
-    """Everything one returned file holds; never raises for a bad file."""
+READERS = ("auto", "fast", "openpyxl")
+
+
+def chosen_reader(reader: str | None = None) -> str:
+    """``reader`` or, when None, the environment's QCDC_READER (``openpyxl`` forces the
+    thorough path everywhere, e.g. to compare), else ``auto``."""
+    reader = reader or os.environ.get("QCDC_READER", "").strip().lower() or "auto"
+    return reader if reader in READERS else "auto"
+
+
+def read_return(path: Path, rel: str, form: Form, reader: str | None = None) -> RawReturn:
+    """Everything one returned file holds; never raises for a bad file.
+
+    ``reader``: ``auto`` (the default) reads the fast way (qcdc_xl.fastread) and, for a file
+    that path does not take, the thorough way (openpyxl); ``openpyxl`` only the thorough
+    way; ``fast`` only the fast way, raising fastread.NotFast for a file it does not take
+    (for tests that compare the two)."""
     path = Path(path)
     raw = RawReturn(path=rel, meta={}, fields={}, tables={}, file_mtime=_stat_mtime(path))
     data, problem = read_input(path, rel)
@@ -817,6 +863,11 @@ def read_return(path: Path, rel: str, form: Form) -> RawReturn:
     except Exception:  # noqa: BLE001 - unreadable parts are the openers' to report
         dropped = []
     raw.issues.extend(_dropped_issues(dropped, sheet_names(data), rel))
+    reader = chosen_reader(reader)
+    if reader != "openpyxl":
+        filled = _read_fast(raw, data, form, rel, strict=reader == "fast")
+        if filled is not None:
+            return filled
     try:
         book = _open_leniently(data)
     except Exception as exc:  # openpyxl fails in many ways on damaged files
@@ -825,6 +876,26 @@ def read_return(path: Path, rel: str, form: Form) -> RawReturn:
         return raw
     _fill(raw, book, form, rel)
     return raw
+
+
+def _read_fast(raw: RawReturn, data: bytes, form: Form, rel: str, strict: bool) -> RawReturn | None:
+    """The return read the fast way, or None when that path does not take it (``strict``:
+    raise instead). The fast path reads what the thorough one would, so any failure in it
+    (NotFast, or a fault of its own) means: read this file the thorough way."""
+    from .fastread import NotFast, open_fast
+
+    try:
+        book = open_fast(data)
+        filled = replace(raw, issues=list(raw.issues))
+        _fill(filled, book, form, rel)
+        return filled
+    except NotFast:
+        if strict:
+            raise
+    except Exception:  # noqa: BLE001 - never a figure from a path that went wrong
+        if strict:
+            raise
+    return None
 
 
 def _dropped_issues(dropped: list[Dropped], sheets: dict, rel: str) -> list[Issue]:
@@ -850,7 +921,7 @@ def _fill(raw: RawReturn, book: _Book, form: Form, rel: str) -> None:
 
     wb = book.wb
     raw.meta = read_meta(wb)
-    raw.saved_at = _saved_at(wb)
+    raw.saved_at = _saved_at(wb) if book.saved_time_known else None
     raw.protected_sheets = {ws.title: bool(ws.protection.sheet) for ws in wb.worksheets}
     raw.fields, taken = read_fields(book, form)
     raw.issues.extend(broken_names(book, form, rel))

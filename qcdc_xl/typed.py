@@ -46,6 +46,20 @@ class _Sheet:
     excluded: set = field(default_factory=set)  # (row, col) read as identity (meta sheet)
     input_areas: list = field(default_factory=list)  # (first, last, {cols}) of its tables
     rows: "_RowMap | None" = None
+    _keys: dict | None = None
+
+    def key(self, at: tuple):
+        """cell_key of the content at (row, col), worked out once per cell (the anchors,
+        the signatures and the differences all ask)."""
+        if self._keys is None:
+            self._keys = {}
+        found = self._keys.get(at, _NO_KEY)
+        if found is _NO_KEY:
+            found = self._keys[at] = cell_key(*self.content[at])
+        return found
+
+
+_NO_KEY = object()
 
 
 def _content(ws) -> dict:
@@ -53,6 +67,8 @@ def _content(ws) -> dict:
 
     out = {}
     for at, cell in ws._cells.items():
+        if cell.value is None and cell.data_type != "f":
+            continue  # most cells: formatted, empty (is_blank; no formula)
         if isinstance(cell, MergedCell):
             continue
         formula = _formula_text(cell)
@@ -277,10 +293,10 @@ def _anchors(sheet: _Sheet, fields: dict, areas: dict) -> list[tuple[int, int]]:
 def _rows_agree(sheet: _Sheet, row: int, tpl_row: int) -> bool:
     """The template row holds no content of its own, or the return row holds some of it at
     the same columns."""
-    wanted = [(c, key) for (t, c), key in sheet.page.cells.items() if t == tpl_row]
+    wanted = sheet.page.row_cells(tpl_row)
     if not wanted:
         return True
-    return any(cell_key(*sheet.content[(row, c)]) == key for c, key in wanted
+    return any(sheet.key((row, c)) == key for c, key in wanted
                if (row, c) in sheet.content)
 
 
@@ -347,10 +363,10 @@ class Comparison:
         for (r, c), text in page.patterns.items():
             by_col.setdefault(c, []).append(text)
         rows: dict[int, dict] = {}
-        for (r, c), (value, formula) in sheet.content.items():
+        for (r, c) in sheet.content:
             if (r, c) in taken or (r, c) in sheet.excluded or self._in_input_area(sheet, r, c):
                 continue
-            key = cell_key(value, formula)
+            key = sheet.key((r, c))
             if key[0] == "s":  # a title naming the unit: the template's pattern for it
                 key = next((("p", text) for text in by_col.get(c, ())
                             if self._pattern(text).fullmatch(key[1])), key)
@@ -370,7 +386,7 @@ class Comparison:
         t = sheet.rows.template_row(row)
         if t is None:
             return False
-        key = cell_key(*sheet.content[(row, col)])
+        key = sheet.key((row, col))
         return sheet.page.cells.get((t, col)) == key or self._names_the_unit(sheet.page, t, col, key)
 
     # -- the differences
@@ -385,9 +401,8 @@ class Comparison:
             for (r, c) in sorted(sheet.content):
                 if (title, r, c) in taken or (r, c) in sheet.excluded:
                     continue
-                value, formula = sheet.content[(r, c)]
                 t = rows.template_row(r) if rows is not None else None
-                key = cell_key(value, formula)
+                key = sheet.key((r, c))
                 if t is not None and (page.cells.get((t, c)) == key or self._names_the_unit(page, t, c, key)):
                     continue
                 read = self._read(sheet, r, c)

@@ -1,0 +1,275 @@
+"""The fast reader (qcdc_xl.fastread) gives what the thorough one (openpyxl) gives.
+
+Each file of the corpus is read both ways: the LibreOffice-made samples, the hostile corpus
+(hostile.py's builders, on a sample), a slice of the fuzzer's mutants (in a child process:
+a mutant may abort a native library) and targeted edits of the constructs the fast scanner
+handles itself (shared and array formulas, inline and rich strings, dates, booleans,
+errors). What is compared is everything the reader hands on (the RawReturn, types
+included: 5 and 5.0 are not the same reading) and the checked result (issues as flat
+tuples, values, tables). A file the fast path refuses is read the thorough way, so it is
+equal by construction; the tests also count how many the fast path took, so that they do
+not pass by refusing everything.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import fuzz
+import hostile as h
+from qcdc_xl import screen
+from qcdc_xl.check import check_return
+from qcdc_xl.fastread import NotFast, _unescape
+from qcdc_xl.read import read_return
+from qcdc_xl.units import load_units
+
+SAMPLES = sorted(fuzz.SAMPLES.glob("*.xlsx"))
+# the units list beside the samples (the installed package's may be another checkout's)
+UNITS = {u.ma_don_vi: u for u in load_units(fuzz.SAMPLES.parent / "don_vi.csv")}
+FUZZ_MUTANTS = 50  # ~30 s; benchmarks/fuzz_long.py-sized runs go through the same code
+
+
+# ---------------------------------------------------------------- comparing
+
+
+def same(a, b, where="") -> list[str]:
+    """Where ``a`` and ``b`` differ, types included (True is not 1, 5 is not 5.0)."""
+    if type(a) is not type(b):
+        return [f"{where}: {type(a).__name__} {a!r:.80} != {type(b).__name__} {b!r:.80}"]
+    if isinstance(a, dict):
+        if list(a) != list(b):
+            return [f"{where}: keys {list(a)[:8]} != {list(b)[:8]}"]
+        return [d for k in a for d in same(a[k], b[k], f"{where}[{k!r}]")]
+    if isinstance(a, (list, tuple)):
+        if len(a) != len(b):
+            return [f"{where}: {len(a)} items != {len(b)}"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in same(x, y, f"{where}[{i}]")]
+    if hasattr(a, "__dataclass_fields__"):
+        return [d for k in a.__dataclass_fields__ for d in same(getattr(a, k), getattr(b, k), f"{where}.{k}")]
+    if isinstance(a, float) and a != a and b != b:
+        return []  # NaN
+    if hasattr(a, "text") and hasattr(a, "ref"):  # openpyxl's ArrayFormula
+        return same((a.ref, a.text), (b.ref, b.text), where)
+    return [] if a == b else [f"{where}: {a!r:.120} != {b!r:.120}"]
+
+
+def flat(result) -> dict:
+    """A checked result as the report shows it."""
+    if isinstance(result, list):
+        return {"issues": [tuple(i.to_dict().items()) for i in result]}
+    return {"issues": [tuple(i.to_dict().items()) for i in result.issues], "values": result.values,
+            "tables": result.tables, "status": result.status, "saved_at": result.saved_at}
+
+
+def checked(raw, form):
+    if any(i.code in ("unreadable_file", "encrypted_file") for i in raw.issues):
+        return list(raw.issues)
+    return check_return(form, raw, UNITS)
+
+
+def compare(path: Path, form) -> bool:
+    """Assert both readings agree; whether the fast path took the file."""
+    thorough = read_return(path, path.name, form, reader="openpyxl")
+    try:
+        fast, took = read_return(path, path.name, form, reader="fast"), True
+    except NotFast:
+        fast, took = read_return(path, path.name, form), False  # auto: the fallback
+    differences = same(thorough, fast, "raw")
+    differences += same(flat(checked(thorough, form)), flat(checked(fast, form)), "checked")
+    assert not differences, f"{path.name}:\n" + "\n".join(differences[:20])
+    return took
+
+
+# ---------------------------------------------------------------- the corpus
+
+
+def test_samples_read_the_same_and_all_fast(form):
+    took = [compare(path, form) for path in SAMPLES[::4]]
+    assert all(took), f"{took.count(False)} samples refused by the fast path"
+
+
+HOSTILE = [h.no_content_types, h.no_workbook, h.sheet_part_missing, h.huge_dimension, h.far_cell,
+           h.styled_rows_below_limit, h.bad_utf8, h.odd_defined_names, h.bad_table_ref,
+           h.huge_table_ref, h.garbage_meta, h.props_wrong_types, h.with_vba, h.truncated]
+
+
+@pytest.mark.parametrize("build", HOSTILE, ids=lambda f: f.__name__)
+def test_hostile_files_read_the_same(build, form, tmp_path):
+    good = SAMPLES[0].read_bytes()
+    path = build(good, tmp_path / f"{build.__name__}.xlsx")
+    compare(Path(path), form)
+
+
+_CHILD = """
+import json, sys, tempfile
+from pathlib import Path
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests"]
+import fuzz, test_fast_reader as t
+from qcdc_xl.spec import load_form
+form = load_form()
+seeds = [fuzz.load_seed(fuzz.SAMPLES / n, form) for n in fuzz.SEEDS]
+tmp, out = Path(tempfile.mkdtemp(prefix="qcdc_fast_")), {"fast": 0, "failures": []}
+with fuzz.warnings_off():
+    for i, m in enumerate(fuzz.mutants(seeds, int(sys.argv[2]), seed=int(sys.argv[3]))):
+        path = tmp / f"m{i}.xlsx"
+        path.write_bytes(m.data)
+        try:
+            out["fast"] += t.compare(path, form)
+        except AssertionError as exc:
+            out["failures"].append(f"{m.kind} {m.detail[:100]}: {str(exc)[:600]}")
+        path.unlink()
+print(json.dumps(out))
+"""
+
+
+def test_fuzz_mutants_read_the_same():
+    root = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-c", _CHILD, root, str(FUZZ_MUTANTS), "3"],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["failures"] == [], "\n".join(out["failures"][:10])
+    assert out["fast"] >= FUZZ_MUTANTS // 2  # most mutants are still plain enough to go fast
+
+
+# ---------------------------------------------------------------- the constructs the scanner reads
+
+
+def _edit_sheet(tmp_path: Path, name: str, edit, part_of=lambda parts: h.sheet_part(parts, "Thông tin chung")):
+    parts = h.members(SAMPLES[0].read_bytes())
+    part = part_of(parts)
+    parts[part] = edit(parts[part].decode("utf-8")).encode("utf-8")
+    return h.write_zip(tmp_path / name, parts)
+
+
+def _add_row(xml: str, cells: str, row: int = 300) -> str:
+    return xml.replace("</sheetData>", f'<row r="{row}">{cells}</row></sheetData>', 1)
+
+
+EDITS = {
+    "shared_formulas": '<c r="A300"><f t="shared" ref="A300:C300" si="7">B1+1</f><v>2</v></c>'
+                       '<c r="B300"><f t="shared" si="7"/><v>3</v></c><c r="C300"><f t="shared" si="7"/></c>',
+    "array_formula": '<c r="A300"><f t="array" ref="A300">SUM(B1:B2*2)</f><v>4</v></c>',
+    "inline_strings": '<c r="A300" t="inlineStr"><is><t xml:space="preserve"> chữ  &amp; &#7908;&#7908;&#7908;&#7908; </t></is></c>'
+                      '<c r="B300" t="inlineStr"><is><t/></is></c><c r="C300" t="inlineStr"/>',
+    "numbers_and_types": '<c r="A300"><v>5</v></c><c r="B300"><v>5.0</v></c><c r="C300"><v>1E+20</v></c>'
+                         '<c r="D300" t="b"><v>1</v></c><c r="E300" t="e"><v>#DIV/0!</v></c>'
+                         '<c r="F300" t="str"><v>văn bản</v></c><c r="G300" t="d"><v>2024-03-05T10:20:00</v></c>'
+                         '<c r="H300" t="n"><v></v></c><c r="I300" t="s"/><c r="J300"><v> 7 </v></c>',
+    "formula_values": '<c r="A300" t="str"><f>"a"&amp;"b"</f><v>ab</v></c><c r="B300" t="b"><f>TRUE()</f><v>1</v></c>'
+                      '<c r="C300" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="D300"><f>1+1</f><v>2</v></c>',
+}
+
+
+@pytest.mark.parametrize("kind", EDITS)
+def test_cell_constructs_read_the_same_and_fast(kind, form, tmp_path):
+    path = _edit_sheet(tmp_path, f"{kind}.xlsx", lambda xml: _add_row(xml, EDITS[kind]))
+    assert compare(path, form), "the fast path refused a plain construct"
+
+
+def test_a_date_styled_number_reads_as_openpyxl_reads_it(form, tmp_path):
+    """A number in a cell whose style is a date format is a datetime for openpyxl."""
+    parts = h.members(SAMPLES[0].read_bytes())
+    styles = parts["xl/styles.xml"].decode()
+    count = len(re.findall(r"<xf\b", styles.split("<cellXfs", 1)[1].split("</cellXfs>", 1)[0]))
+    styles = re.sub(r'(<cellXfs count=")(\d+)(">)', lambda m: f"{m.group(1)}{count + 1}{m.group(3)}", styles)
+    parts["xl/styles.xml"] = styles.replace("</cellXfs>", '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/></cellXfs>').encode()
+    sheet = h.sheet_part(parts, "Thông tin chung")
+    parts[sheet] = _add_row(parts[sheet].decode(), f'<c r="A300" s="{count}"><v>45000.25</v></c>').encode()
+    path = h.write_zip(tmp_path / "date.xlsx", parts)
+    assert compare(path, form)
+
+
+def test_rich_shared_strings_go_through_openpyxl_and_read_the_same(form, tmp_path):
+    parts = h.members(SAMPLES[0].read_bytes())
+    sst = parts["xl/sharedStrings.xml"].decode()
+    rich = '<si><r><rPr><b/><sz val="11"/></rPr><t>đậm</t></r><r><t xml:space="preserve"> thường</t></r></si>'
+    parts["xl/sharedStrings.xml"] = sst.replace("</sst>", rich + "</sst>").encode()
+    index = sst.count("<si>")
+    sheet = h.sheet_part(parts, "Thông tin chung")
+    parts[sheet] = _add_row(parts[sheet].decode(), f'<c r="A300" t="s"><v>{index}</v></c>').encode()
+    path = h.write_zip(tmp_path / "rich.xlsx", parts)
+    assert compare(path, form)
+
+
+REFUSED = {  # what the thorough reader marks unreadable, or the scanner does not know
+    "bad_number": '<c r="A300"><v>1,5</v></c>',
+    "nan": '<c r="A300"><v>NaN</v></c>',
+    "unknown_type": '<c r="A300" t="x"><v>1</v></c>',
+    "prefix": '<x:c r="A300"><x:v>1</x:v></x:c>',
+    "comment": '<!-- hi --><c r="A300"><v>1</v></c>',
+    "entity": '<c r="A300" t="str"><v>&nbsp;</v></c>',
+}
+
+
+@pytest.mark.parametrize("kind", REFUSED)
+def test_what_the_scanner_refuses_is_read_the_thorough_way(kind, form, tmp_path):
+    path = _edit_sheet(tmp_path, f"{kind}.xlsx", lambda xml: _add_row(xml, REFUSED[kind]))
+    assert not compare(path, form)
+
+
+# ---------------------------------------------------------------- the pieces
+
+
+def test_pristine_description_is_the_same_from_the_fast_reader(form):
+    """pristine.describe (what a template holds, cell by cell) of a workbook read the fast
+    way equals that of the workbook openpyxl loads: the pristine templates are read so."""
+    from qcdc_xl import pristine
+    from qcdc_xl.fastread import open_fast
+    from qcdc_xl.read import load_quietly
+
+    for path in SAMPLES[:2]:
+        thorough = pristine.describe(load_quietly(path), form)
+        fast = pristine.describe(open_fast(path.read_bytes()).wb, form)
+        assert thorough.sheets and not same(thorough, fast, path.name)
+
+
+def test_screening_finds_ranges_only_where_their_names_stand():
+    """screen._sub_at is re.sub, tried at the keywords only: the same on real parts and on
+    random fragments of the constructs it looks for."""
+    bodies = [body for path in SAMPLES[:3] for body in h.members(path.read_bytes()).values()]
+    rng = random.Random(1)
+    pieces = [b'<mergeCell ref="A1:B2"/>', b"<x:mergeCell ref='A1:ZZ9999'>", b"</mergeCell>",
+              b'<hyperlink ref="A1"/>', b"<a.b:hyperlink>", b"</x:hyperlink >", b"<:hyperlink/>",
+              b'<dataValidation sqref="A1 B!">', b"</dataValidation>", b"mergeCells", b"<<mergeCell/>",
+              b'<conditionalFormatting sqref="Q0"/>', b":mergeCell", b"<mergeCellX/>", b"x", b"<", b">",
+              b"/", b'"', b"</conditionalFormatting\n>", b"<dataValidation>", b"</y:dataValidation>",
+              b'<hyperlink ref="a/>b">', b"</ mergeCell>", b"</mergeCells>"]
+    bodies += [b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(4000)]
+
+    def mark(m):
+        return b"[" + m.group(0)[:4] + b"]"
+    for body in bodies:
+        for pattern, words in ((screen._RANGE_ELEMENT, (b"mergeCell", b"hyperlink")),
+                               (screen._SQREF_ELEMENT, (b"dataValidation", b"conditionalFormatting"))):
+            expected = pattern.sub(mark, body)
+            assert screen._sub_at(pattern, words, mark, body) == expected
+            assert screen._sub_at(pattern, words, mark, body, screen._element_at) == expected
+
+
+def test_text_references_resolve_as_an_xml_parser_does():
+    assert _unescape("a &amp; b &lt;&gt;&quot;&apos;") == "a & b <>\"'"
+    assert _unescape("&#7908;&#x1EE4;&#7908;&#7908;&#65;") == "ỤỤỤỤA"
+    assert _unescape("&#128;") == "\x80"  # XML, not HTML's windows-1252 reading
+    for bad in ("&nbsp;", "&#0;", "&#0;&#0;&#0;&#0;", "a & b", "&#xD800;"):
+        with pytest.raises(NotFast):
+            _unescape(bad)
+
+
+def test_no_saved_time_is_no_saved_time(form, tmp_path):
+    """A file without a modified time in its properties has none (openpyxl would make up
+    the time of reading, and that file would then be a unit's newest return)."""
+    parts = h.members(SAMPLES[0].read_bytes())
+    parts["docProps/core.xml"] = re.sub(rb"<dcterms:modified\b.*?</dcterms:modified>", b"",
+                                        parts["docProps/core.xml"], flags=re.S)
+    path = h.write_zip(tmp_path / "no_time.xlsx", parts)
+    for reader in ("openpyxl", "fast"):
+        assert read_return(path, path.name, form, reader=reader).saved_at is None
+    assert isinstance(read_return(SAMPLES[0], "x", form, reader="fast").saved_at, dt.datetime)
