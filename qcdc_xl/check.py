@@ -69,7 +69,7 @@ def for_people(read: CellRead | None) -> str:
 def field_label(f: Field) -> str:
     if f.period_total:
         return f"{f.label}, cả giai đoạn"
-    return f"{f.label} năm {f.year}" if f.year else f.label
+    return f"{f.label} {f.column_label}" if f.column_label else f.label
 
 
 def where(read: CellRead | None, label: str) -> str:
@@ -578,7 +578,7 @@ def _check_identity_values(ctx: _Ctx) -> Iterator[Issue]:
 
 
 def _check_not_applicable(ctx: _Ctx) -> Iterator[Issue]:
-    kind = ctx.form.unit_types.get(ctx.loai_hinh, ctx.loai_hinh)
+    kind = ctx.form.type_label(ctx.loai_hinh)
     for f in ctx.form.fields.values():
         read = ctx.raw.fields.get(f.id)
         if f.applies_to(ctx.loai_hinh) or f.is_formula or read is None or is_blank(read.value):
@@ -596,14 +596,34 @@ def _check_rules(ctx: _Ctx) -> Iterator[Issue]:
         if not formulas.rule_violated(rule, ctx.values):
             continue
         read = ctx.raw.fields.get(rule.left)
-        right = ctx.form.fields[rule.right]
-        a, b = show(ctx.values[rule.left]), show(ctx.values[rule.right])
-        advice = "" if "kiểm tra" in rule.message or "sửa" in rule.message else " Hãy kiểm tra lại hai số này."
+        these = "hai số này" if len(rule.field_ids) == 2 else "các số này"
+        said = rule.message.casefold()
+        advice = "" if "kiểm tra" in said or "sửa" in said else f" Hãy kiểm tra lại {these}."
         if rule.severity == ERROR:
-            advice += " Cho đến khi sửa, hai số này không được tính vào tổng hợp."
+            advice += f" Cho đến khi sửa, {these} không được tính vào tổng hợp."
         yield ctx.issue("constraint_violated", severity=rule.severity, read=read, field_id=rule.left,
-                        message=(f"{where(read, field_label(ctx.form.fields[rule.left]))}: giá trị {a} "
-                                 f"{_BROKEN[rule.op]} «{field_label(right)}» ({b}). {rule.message}{advice}"))
+                        message=f"{_rule_statement(ctx, rule, read)} {rule.message}{advice}")
+
+
+def _rule_statement(ctx: _Ctx, rule, read) -> str:
+    """"«A» năm 2019: giá trị 12 lớn hơn «B» (10)." — or, for a sum, each side spelled out."""
+    fields, values = ctx.form.fields, ctx.values
+    if rule.simple:
+        a, b = show(values[rule.left]), show(values[rule.right])
+        return (f"{where(read, field_label(fields[rule.left]))}: giá trị {a} {_BROKEN[rule.op]} "
+                f"«{field_label(fields[rule.right])}» ({b}).")
+
+    def side(terms):
+        out = []
+        for i, (k, fid) in enumerate(terms):
+            sign = "− " if k < 0 else ("+ " if i else "")
+            coef = f"{abs(k)} × " if abs(k) != 1 else ""
+            out.append(f"{sign}{coef}«{field_label(fields[fid])}» ({show(values[fid])})")
+        return " ".join(out)
+    when = (f" (khi «{field_label(fields[rule.when.field])}» là «{rule.when.equals}»)"
+            if rule.when else "")
+    return (f"{where(read, field_label(fields[rule.left]))}: {side(rule.lhs)} "
+            f"{_BROKEN[rule.op]} {side(rule.rhs)}{when}.")
 
 
 def _leave_out_contradictions(ctx: _Ctx) -> None:
@@ -613,7 +633,7 @@ def _leave_out_contradictions(ctx: _Ctx) -> None:
     broken = [r for r in ctx.form.rules_for(ctx.loai_hinh)
               if r.severity == ERROR and formulas.rule_violated(r, ctx.values)]
     for rule in broken:
-        for fid in (rule.left, rule.right):
+        for fid in rule.field_ids:
             if not ctx.form.fields[fid].is_formula:
                 ctx.values[fid] = None
                 ctx.invalid.add(fid)
@@ -636,6 +656,7 @@ def _check_tables(ctx: _Ctx) -> Iterator[Issue]:
         ctx.tables[table.name] = [_check_row(ctx, table, row, n) for n, row in enumerate(rows, 1)]
         yield from ctx.found
         yield from _check_unique(ctx, table, rows)
+        yield from _check_expected_row(ctx, table)
 
 
 def _check_row(ctx: _Ctx, table: Table, row: dict, n: int) -> dict:
@@ -674,6 +695,20 @@ def _check_unique(ctx: _Ctx, table: Table, rows: list) -> Iterator[Issue]:
                     f"xóa bớt một dòng."))
             else:
                 seen[key] = (n, rows[n - 1].get(col.id))
+
+
+def _check_expected_row(ctx: _Ctx, table: Table) -> Iterator[Issue]:
+    """The spec's ``expect_row``: at least one filled row with that value (e.g. a document
+    that deploys the resolution)."""
+    expect = table.expect_row
+    if expect is None or any(row.get(expect.column) == expect.equals for row in ctx.tables[table.name]):
+        return
+    column = next(c for c in table.columns if c.id == expect.column)
+    sheet = ctx.form.sheet(table.sheet).name
+    yield ctx.issue("constraint_violated", severity=expect.severity, sheet=sheet,
+                    field_id=f"{table.name}.{expect.column}", message=(
+        f"Trang «{sheet}», {table_label(ctx.form, table)}: chưa có dòng nào có «{column.header}» là "
+        f"«{expect.equals}». {expect.message}"))
 
 
 def _not_applicable_rows(ctx: _Ctx, table: Table, rows: list) -> Iterator[Issue]:

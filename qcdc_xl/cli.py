@@ -37,9 +37,7 @@ def _load_inputs(form_name, units_path):
     except SpecError as exc:
         _fail(str(exc), EXIT_USAGE)
     try:
-        units = load_units(units_path)
-        from .units import check_loai_dn
-        check_loai_dn(units, form.option_lists.get("loai_dn", ()))
+        units = load_units(units_path, form)
     except UnitsError as exc:
         _fail(str(exc), EXIT_USAGE)
     return form, units
@@ -148,6 +146,49 @@ def check(file, units_path, form_name, json_path):
         run_check(form, units, file, json_path=json_path, echo=lambda s: click.echo(s))
     except AggregateError as exc:
         _fail(str(exc), EXIT_FAILED)
+
+
+@main.command()
+def forms():
+    """Liệt kê các biểu mẫu có sẵn (mã, phiên bản, tên).
+
+    \b
+    Ví dụ:
+      qcdc-xl forms
+      qcdc-xl generate --form kl120_tk
+    """
+    from .spec import bundled_forms
+
+    for form_id, loaded in bundled_forms():
+        if isinstance(loaded, SpecError):
+            click.echo(f"{form_id}\t(lỗi: {loaded})")
+        else:
+            click.echo(f"{loaded.id}\t{loaded.version}\t{loaded.name}")
+
+
+@main.command("form-check")
+@click.argument("spec_file", type=click.Path(path_type=Path))
+def form_check(spec_file):
+    """Kiểm tra một tệp biểu mẫu (.yaml) và liệt kê mọi lỗi: dòng nào, sai gì, sửa thế nào.
+
+    Thoát với mã 2 khi có lỗi, 0 khi biểu mẫu dùng được.
+
+    \b
+    Ví dụ:
+      qcdc-xl form-check workbook_templates/bieu_mau_moi.yaml
+    """
+    from .spec import describe_form
+
+    if not spec_file.is_file():
+        _fail(f"không tìm thấy tệp biểu mẫu «{spec_file}».", EXIT_USAGE)
+    try:
+        form = load_form(spec_file)
+    except SpecError as exc:
+        for error in exc.errors:
+            click.echo(str(error))
+        click.echo(f"Có {len(exc.errors)} lỗi; sửa xong chạy lại lệnh này.", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(describe_form(form))
 
 
 if __name__ == "__main__":

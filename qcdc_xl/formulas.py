@@ -92,18 +92,37 @@ def rate(numerator: float | None, denominator: float | None) -> float | None:
 # ---------------------------------------------------------------- rules and requirements
 
 
+def _side(terms: tuple, values: Mapping) -> float:
+    return sum(k * values[fid] for k, fid in terms)
+
+
 def rule_violated(rule: Rule, values: Mapping) -> bool:
-    """True when both sides are valid numbers and the comparison fails."""
-    a, b = values.get(rule.left), values.get(rule.right)
-    if not (_is_number(a) and _is_number(b)):
+    """True when every field of the rule is a valid number, its condition holds, and the
+    comparison fails."""
+    if any(not _is_number(values.get(fid)) for fid in rule.field_ids):
         return False
-    return not _OPS[rule.op](a, b)
+    if rule.when is not None and values.get(rule.when.field) != rule.when.equals:
+        return False
+    return not _OPS[rule.op](_side(rule.lhs, values), _side(rule.rhs, values))
+
+
+def _excel_side(terms: tuple) -> str:
+    out = ""
+    for k, fid in terms:
+        sign = "-" if k < 0 else ("+" if out else "")
+        out += f"{sign}{abs(k)}*{fid}" if abs(k) != 1 else f"{sign}{fid}"
+    return out
 
 
 def excel_rule_violation(rule: Rule) -> str:
     """An Excel expression, TRUE exactly when :func:`rule_violated` is."""
-    return (f"AND(ISNUMBER({rule.left}),ISNUMBER({rule.right}),"
-            f"{rule.left}{_NEGATED[rule.op]}{rule.right})")
+    tests = [f"ISNUMBER({fid})" for fid in rule.field_ids]
+    if rule.when is not None:
+        tests.append(f'{rule.when.field}="{rule.when.equals}"')
+    left, right = _excel_side(rule.lhs), _excel_side(rule.rhs)
+    if not rule.simple:
+        left, right = f"({left})", f"({right})"
+    return f"AND({','.join(tests)},{left}{_NEGATED[rule.op]}{right})"
 
 
 def is_blank(value) -> bool:

@@ -22,9 +22,9 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from . import formulas, guide, metadata
 from .layout import (CHECK_COLS, CHECK_HEADER_ROW, CHECK_OVERALL_ROW, CHECK_SHEET, CHECK_WIDTHS,
                      FieldRow, Layout, SectionBlock, SheetLayout, TableBlock, a1, check_rows,
-                     plan_layout, quote_sheet, year_headers)
+                     plan_layout, quote_sheet)
 from .spec import EXCEL_SHEET_NAME_MAX, Form, SpecError
-from .units import Unit, canonical_loai_dn
+from .units import Unit, canonical_option
 from .xlformats import WORKBOOK_OPTIONS, Formats
 
 GUIDE_SHEET = "Hướng dẫn"
@@ -142,11 +142,11 @@ class _State:
 
 def _initial_state(form: Form, unit: Unit, layout: Layout, values: dict, table_rows: dict) -> _State:
     _check_prefill(form, layout, values, table_rows)
-    typed = {f.id: getattr(unit, f.prefill, "") or None
+    typed = {f.id: unit.attr(f.prefill) or None
              for f in form.fields_for(unit.loai_hinh) if f.prefill}
     for f in form.input_fields(unit.loai_hinh):
-        if f.prefill_optional and getattr(unit, f.prefill_optional, ""):
-            typed[f.id] = canonical_loai_dn(getattr(unit, f.prefill_optional), f.options)
+        if f.prefill_optional and unit.attr(f.prefill_optional):
+            typed[f.id] = canonical_option(unit.attr(f.prefill_optional), f.options)
     typed.update(values)
     rows = {t.name: list(table_rows.get(t.name, [])) for t in form.tables_for(unit.loai_hinh)}
     counts = {name: sum(1 for r in rs if _row_filled(form.tables[name], r)) for name, rs in rows.items()}
@@ -437,7 +437,7 @@ class _SheetWriter:
         row, fmt = block.header_row, self.fm["col_header"]
         self.ws.write_string(row, 0, "TT", fmt)
         self.ws.write_string(row, 1, "Chỉ tiêu", fmt)
-        for i, text in enumerate(year_headers(self.form, block.section)):
+        for i, text in enumerate(block.grid_headers):
             self.ws.write_string(row, 2 + i, text, fmt)
 
     def _field_row(self, fr: FieldRow) -> None:

@@ -102,7 +102,8 @@ def field_prompt(form: Form, field: Field, max_len: int = 255) -> Prompt:
     if field.type == "date" and (lo is None or hi is None):
         lo, hi = lo or form.window[0], hi or form.window[1]
     what, error = _rule_text(field.type, lo, hi, max_len)
-    parts = [f"Năm {field.year}." if field.year else "", field.help or "",
+    parts = [f"{field.column_label[:1].upper()}{field.column_label[1:]}." if field.column_label else "",
+             field.help or "",
              field.pattern_hint and f"Ghi {field.pattern_hint}." or "", what]
     if field.only_if is not None:
         parts.append(f"Để trống nếu không chọn «{field.only_if.equals}».")
@@ -206,7 +207,7 @@ def _sheet_topic(sheet) -> str:
 
 
 def _part_sheets(form, unit, layout, filename):
-    kind = form.unit_types.get(unit.loai_hinh, unit.loai_hinh)
+    kind = form.type_label(unit.loai_hinh)
     out = [GuideLine("heading", "1. Biểu mẫu gồm các trang"),
            GuideLine("text", f"Biểu mẫu này dành riêng cho đơn vị nêu trên, thuộc loại hình "
                              f"{unit.loai_hinh}: {kind[:1].lower()}{kind[1:]}. Biểu mẫu chỉ gồm các "

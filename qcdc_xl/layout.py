@@ -66,7 +66,8 @@ class SectionBlock:
     status_row: int
     status_cols: tuple  # (first, last)
     rows: tuple = ()  # FieldRow, in order
-    header_row: int | None = None  # yearly grid column headers
+    header_row: int | None = None  # grid column headers
+    grid_headers: tuple = ()  # the grid's column headers, from column C
     table: TableBlock | None = None
     last_row: int = 0
 
@@ -163,11 +164,11 @@ def _sections(sheet: Sheet, loai_hinh: str) -> list:
 
 def _sheet_widths(form: Form, sheet: Sheet) -> tuple:
     """Column widths, decided by what the sheet can hold for any unit type (stable addresses)."""
-    yearly = [se for se in sheet.sections if se.layout == "yearly"]
+    grids = [se for se in sheet.sections if se.grid_columns]
     fields = [se for se in sheet.sections if se.layout == "fields"]
     tables = [form.tables[se.table] for se in sheet.sections if se.layout == "table"]
-    if yearly:
-        n_values = len(form.years) + (1 if any(se.period_total for se in yearly) else 0)
+    if grids:
+        n_values = max(len(se.grid_columns) for se in grids)
         widths = [W_MARK + 1, W_LABEL_GRID] + [W_YEAR] * n_values
     elif fields:
         widths = [W_MARK, W_LABEL_FIELDS, W_VALUE_FIELDS, W_HINT_FIELDS]
@@ -189,7 +190,7 @@ def _status_cols(widths: tuple) -> tuple:
 
 def _plan_sheet(form: Form, sheet: Sheet, loai_hinh: str) -> SheetLayout:
     widths = _sheet_widths(form, sheet)
-    has_grid = any(se.layout == "yearly" for se in sheet.sections)
+    has_grid = any(se.grid_columns for se in sheet.sections)
     table_only = all(se.layout == "table" for se in sheet.sections)
     titles = [sheet.title] + ([sheet.heading] if sheet.heading else [])
     title_lines = [(i, text, "title" if i == 0 else "heading") for i, text in enumerate(titles)]
@@ -241,17 +242,19 @@ def _plan_section(ctx: _Ctx, section: Section, loai_hinh: str, row: int) -> Sect
         title_row, row = row, row + 1
     if section.layout == "table":
         return _plan_table_section(ctx, section, title_row, row)
-    header_row = None
-    if section.layout == "yearly":
+    header_row, headers = None, ()
+    if section.grid_columns:
         header_row, row = row, row + 1
-        rows = _yearly_rows(ctx, section, loai_hinh, row)
+        columns = grid_columns_for(ctx.form, section, loai_hinh)
+        headers = tuple(header for _, header in columns)
+        rows = _grid_rows(ctx, section, loai_hinh, row, [sfx for sfx, _ in columns])
     else:
         rows = _fields_rows(ctx, section, loai_hinh, row)
-    status_row = title_row if title_row is not None else rows[0].row
+    status_row = title_row if title_row is not None else (rows[0].row if rows else header_row)
     last = rows[-1].row if rows else (header_row if header_row is not None else status_row)
     return SectionBlock(section=section, title_row=title_row, status_row=status_row,
                         status_cols=ctx.status_cols, rows=tuple(rows), header_row=header_row,
-                        last_row=last)
+                        grid_headers=headers, last_row=last)
 
 
 def _fields_rows(ctx: _Ctx, section: Section, loai_hinh: str, row: int) -> list:
@@ -269,18 +272,28 @@ def _fields_rows(ctx: _Ctx, section: Section, loai_hinh: str, row: int) -> list:
     return out
 
 
-def _yearly_rows(ctx: _Ctx, section: Section, loai_hinh: str, row: int) -> list:
+def _cell_of(form: Form, base: str, suffix: str, loai_hinh: str):
+    field = form.fields.get(f"{base}_{suffix}")
+    return field if field is not None and field.applies_to(loai_hinh) else None
+
+
+def grid_columns_for(form: Form, section: Section, loai_hinh: str) -> list:
+    """The grid's columns that hold a cell for this unit type, left to right (a sở sees only
+    «Cấp tỉnh», a huyện «Cấp huyện» and «Cấp xã»)."""
+    return [(sfx, header) for sfx, header in section.grid_columns
+            if any(_cell_of(form, base, sfx, loai_hinh) for base in section.base_fields)]
+
+
+def _grid_rows(ctx: _Ctx, section: Section, loai_hinh: str, row: int, suffixes: list) -> list:
     form = ctx.form
     out = []
     for base in section.base_fields:
-        year_ids = [f"{base}_{y}" for y in form.years]
-        first = form.fields[year_ids[0]]
-        if not first.applies_to(loai_hinh):
+        cells = [(f.id, 2 + i) for i, sfx in enumerate(suffixes)
+                 if (f := _cell_of(form, base, sfx, loai_hinh)) is not None]
+        if not cells:
             continue
-        cells = [(fid, 2 + i) for i, fid in enumerate(year_ids)]
-        if section.period_total:
-            cells.append((f"{base}_tong", 2 + len(year_ids)))
-        out.append(FieldRow(row=row, label=first.label, required=first.required,
+        fields = [form.fields[fid] for fid, _ in cells]
+        out.append(FieldRow(row=row, label=fields[0].label, required=any(f.required for f in fields),
                             cells=tuple(cells), label_cols=(1, 1),
                             mark=MARKS[len(out) % len(MARKS)], base_id=base))
         row += 1
@@ -300,11 +313,6 @@ def _plan_table_section(ctx: _Ctx, section: Section, title_row, row: int) -> Sec
     return SectionBlock(section=section, title_row=title_row, status_row=status_row,
                         status_cols=ctx.status_cols, rows=(count_row,), table=block,
                         last_row=block.last_row)
-
-
-def year_headers(form: Form, section: Section) -> list:
-    """Column headers of a yearly grid, from column C."""
-    return [str(y) for y in form.years] + ([PERIOD_HEADER] if section.period_total else [])
 
 
 # ---------------------------------------------------------------- the "Kiểm tra" sheet

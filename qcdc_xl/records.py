@@ -109,7 +109,8 @@ class Report:
 def _unit_json(u: UnitResult) -> dict:
     d = {"ma_don_vi": u.unit.ma_don_vi, "ten_don_vi": u.unit.ten_don_vi,
          "loai_hinh": u.unit.loai_hinh, "khoi": u.unit.khoi or None,
-         "loai_dn": u.unit.loai_dn or None, "status": u.status, "file": u.file,
+         **{name: value or None for name, value in u.unit.attributes},
+         "status": u.status, "file": u.file,
          "values": {k: json_value(v) for k, v in u.values.items()}}
     for name, rows in u.tables.items():
         key = name[4:] if name.startswith("tbl_") else name

@@ -84,7 +84,7 @@ def _unescape(text: str) -> str:
 
 def variant_key(unit: Unit) -> tuple:
     """Units with the same key differ only in their texts."""
-    return unit.loai_hinh, bool(unit.khoi), unit.loai_dn
+    return unit.loai_hinh, bool(unit.khoi), unit.attributes
 
 
 def _plain_text(text: str) -> bool:
@@ -298,7 +298,7 @@ def _stamp_shared_strings(template: Template, pairs: dict) -> bytes | None:
 
 
 def default_placeholder(unit: Unit) -> Unit:
-    return Unit(PH_MA, PH_NAME, unit.loai_hinh, PH_KHOI if unit.khoi else "", unit.loai_dn)
+    return Unit(PH_MA, PH_NAME, unit.loai_hinh, PH_KHOI if unit.khoi else "", unit.attributes)
 
 
 def sized_placeholder(unit: Unit) -> Unit | None:
@@ -312,7 +312,7 @@ def sized_placeholder(unit: Unit) -> Unit | None:
     # letters make the slug (same length as the unit's), dots pad the name to its length
     name = PH_NAME + "X" * (len(slug) - len(PH_NAME)) + "." * (n_name - len(slug))
     khoi = "Q8" + "8" * (n_khoi - 2) if unit.khoi else ""
-    placeholder = Unit(ma, name, unit.loai_hinh, khoi, unit.loai_dn)
+    placeholder = Unit(ma, name, unit.loai_hinh, khoi, unit.attributes)
     if len(generate.template_filename(placeholder)) != len(generate.template_filename(unit)):
         return None
     return placeholder

@@ -14,11 +14,10 @@ from typing import Callable, Iterable
 
 from .formulas import rate
 from .records import UnitResult
-from .spec import UNIT_TYPES, Field, Form
-from .units import canonical_loai_dn
+from .spec import Field, Form
+from .units import canonical_option
 
 ALL = "all"
-GROUPS = (ALL,) + UNIT_TYPES  # "all", "HCSN", "DN"
 UNKNOWN = ""  # key for a document/model whose year or option is unknown
 DOC_TABLE, DOC_TYPE, DOC_DATE = "tbl_van_ban", "loai_van_ban", "ngay_ban_hanh"
 MODEL_TABLE, MODEL_FIELD, MODEL_LEVEL = "tbl_mo_hinh", "linh_vuc", "cap_cong_nhan"
@@ -45,24 +44,40 @@ def valid_value(result: UnitResult, field: Field):
     return result.values.get(field.id)
 
 
-def ownership(result: UnitResult, options: tuple = ()) -> str:
-    """An enterprise's ownership type: from the units list, else from its return."""
-    value = result.unit.loai_dn or result.values.get("loai_dn") or ""
-    return canonical_loai_dn(str(value), options) if options else str(value)
+def attribute_value(form: Form, result: UnitResult, name: str) -> str:
+    """A unit attribute (``loai_dn``): from the units list, else from the field of the return
+    that the list would prefill, as an option of the attribute's list."""
+    value = result.unit.attr(name)
+    if not value:
+        field = next((f for f in form.fields.values() if f.prefill_optional == name), None)
+        value = (result.values.get(field.id) if field else None) or ""
+    options = form.attributes[name].options
+    return canonical_option(str(value), options) if options else str(value)
 
 
-def totalled_fields(form: Form, loai_hinh: str | None = None) -> list[Field]:
-    """Fields that have a total: numbers, yes/no, lists, and the derived ones; not identity."""
+def totalled_fields(form: Form, types: Iterable[str] | None = None) -> list[Field]:
+    """Fields that have a total: numbers, yes/no, lists, and the derived ones; not identity;
+    with ``types``, those that apply to at least one of them."""
+    wanted = None if types is None else set(types)
     return [f for f in form.fields.values()
             if not f.is_identity and (f.is_formula or f.type in TOTALLED_INPUTS)
-            and (loai_hinh is None or f.applies_to(loai_hinh))]
+            and (wanted is None or f.applies & wanted)]
 
 
-def _by_type(results: list[UnitResult], make: Callable[[list, str | None], dict]) -> dict:
-    """``{"all": make(all, None), "HCSN": make(hcsn, "HCSN"), "DN": make(dn, "DN")}``."""
-    out = {ALL: make(results, None)}
-    for t in UNIT_TYPES:
-        out[t] = make([r for r in results if r.unit.loai_hinh == t], t)
+def group_members(form: Form) -> dict:
+    """The contract's groups: ``all``, every unit type, every named group → its unit types."""
+    out = {ALL: form.type_ids}
+    out.update({t: (t,) for t in form.type_ids})
+    out.update({g: grp.types for g, grp in form.unit_groups.items()})
+    return out
+
+
+def _by_type(form: Form, results: list[UnitResult], make: Callable[[list, tuple | None], dict]) -> dict:
+    """``{"all": make(all, None), <type>: make(its units, (type,)), <group>: …}``."""
+    out = {}
+    for key, types in group_members(form).items():
+        out[key] = make(results if key == ALL else [r for r in results if r.unit.loai_hinh in types],
+                        None if key == ALL else types)
     return out
 
 
@@ -90,9 +105,9 @@ def _input_total(field: Field, results: list[UnitResult]):
     return int(total) if isinstance(total, float) and total.is_integer() else total
 
 
-def _group_totals(form: Form, results: list[UnitResult], loai_hinh: str | None) -> dict:
+def _group_totals(form: Form, results: list[UnitResult], types: tuple | None) -> dict:
     """Totals of one group; derived fields are built from the group's own totals."""
-    fields = totalled_fields(form, loai_hinh)
+    fields = totalled_fields(form, types)
     out: dict = {}
 
     def total(fid: str):
@@ -123,38 +138,39 @@ def _field_total(field: Field, results: list[UnitResult], total: Callable):
 
 
 def compute_totals(form: Form, results: list[UnitResult]) -> dict:
-    """The contract's ``totals``: groups all/HCSN/DN, per ``khoi`` when units have one, and
-    enterprises by ownership type under ``loai_dn``."""
+    """The contract's ``totals``: ``all``, every unit type and named group, the same per
+    ``khoi`` when units have one, and for each unit attribute (``loai_dn``) one group per
+    option, over the units of the types that have it."""
     members = counted(results)
 
-    def make(rs, t):
-        return _group_totals(form, rs, t)
+    def make(rs, types):
+        return _group_totals(form, rs, types)
 
-    totals = _by_type(members, make)
+    totals = _by_type(form, members, make)
     khois = khoi_values(results)
     if khois:
-        totals["khoi"] = {k: _by_type(rs, make) for k, rs in _by_khoi(members, khois).items()}
-    options = form.option_lists.get("loai_dn", ())
-    dn = [r for r in members if r.unit.loai_hinh == "DN"]
-    totals["loai_dn"] = {o: make([r for r in dn if ownership(r, options) == o], "DN")
-                         for o in options}
+        totals["khoi"] = {k: _by_type(form, rs, make) for k, rs in _by_khoi(members, khois).items()}
+    for name, attribute in form.attributes.items():
+        having = [r for r in members if r.unit.loai_hinh in attribute.types]
+        totals[name] = {o: make([r for r in having if attribute_value(form, r, name) == o],
+                                attribute.types) for o in attribute.options}
     return totals
 
 
 def answered_counts(form: Form, results: list[UnitResult]) -> dict:
-    """Per group (all/HCSN/DN, and ``khoi`` when present) and input field: the number of
+    """Per group (as in the totals, and ``khoi`` when present) and input field: the number of
     counted units with a valid value, the N of "n/N"."""
     fields = [f for f in form.fields.values() if f.is_input or f.is_identity]
 
-    def make(rs, t):
+    def make(rs, types):
         return {f.id: sum(1 for r in rs if valid_value(r, f) is not None)
-                for f in fields if t is None or f.applies_to(t)}
+                for f in fields if types is None or f.applies & set(types)}
 
     members = counted(results)
-    out = _by_type(members, make)
+    out = _by_type(form, members, make)
     khois = khoi_values(results)
     if khois:
-        out["khoi"] = {k: _by_type(rs, make) for k, rs in _by_khoi(members, khois).items()}
+        out["khoi"] = {k: _by_type(form, rs, make) for k, rs in _by_khoi(members, khois).items()}
     return out
 
 

@@ -27,10 +27,10 @@ from .formulas import compute_derived
 from .issues import CODES
 from .records import Report, UnitResult
 from .sentences import report_sentences
-from .spec import UNIT_TYPES, Field, Form
+from .spec import Field, Form
 from .summarise import (ALL, DOC_DATE, DOC_TABLE, DOC_TYPE, MODEL_TABLE, UNKNOWN, YES,
                         answered_counts, compute_totals, document_rollup, document_years,
-                        khoi_values, ownership, status_counts, table_rows, valid_value)
+                        khoi_values, attribute_value, status_counts, table_rows, valid_value)
 
 SHEET = {
     "summary": "Tổng hợp", "general": "Thông tin chung", "sentences": "Số liệu báo cáo",
@@ -392,7 +392,7 @@ class _Summary:
     # -- «Tổng hợp»
     def _blocks(self) -> list:
         t = self.totals
-        blocks = [_Block(GROUP_TITLE[g], None if g == ALL else g, None, t[g]) for g in (ALL,) + UNIT_TYPES]
+        blocks = [_Block(GROUP_TITLE[g], None if g == ALL else g, None, t[g]) for g in (ALL,) + self.form.type_ids]
         for no, k in enumerate(self.khois, start=1):
             blocks.append(_Block(f"KHỐI: {(k or NO_KHOI).upper()}", None, no, t["khoi"][k][ALL]))
         width = len(self.years) + 1
@@ -577,7 +577,7 @@ class _Summary:
 
     # -- «Thông tin chung»
     def _general_groups(self) -> list:
-        return [(g, None if g == ALL else g) for g in (ALL,) + UNIT_TYPES]
+        return [(g, None if g == ALL else g) for g in (ALL,) + self.form.type_ids]
 
     def _write_general(self, ws) -> None:
         st = self.st
@@ -752,7 +752,7 @@ class _Summary:
         for i, r in enumerate(self.results, start=1):
             row += 1
             values = [i, r.unit.ma_don_vi, r.unit.ten_don_vi, r.unit.loai_hinh, r.unit.khoi,
-                      ownership(r, options) if r.unit.loai_hinh == "DN" else "",
+                      attribute_value(self.form, r, "loai_dn") if r.unit.loai_hinh == "DN" else "",
                       STATUS_VI.get(r.status, r.status), r.file or "",
                       r.error_count, r.warning_count, r.saved_at]
             muted = "muted" if not r.counts else None
@@ -874,7 +874,7 @@ class _Summary:
         counts = {name: len(rows or ()) for name, rows in r.tables.items()}
         values.update(compute_derived(self.form, r.unit.loai_hinh, values, counts))
         if r.unit.loai_hinh == "DN" and "loai_dn" in values:  # what the totals group by
-            values["loai_dn"] = ownership(r, self.form.option_lists.get("loai_dn", ())) or None
+            values["loai_dn"] = attribute_value(self.form, r, "loai_dn") or None
         return values
 
     def _detail_cell(self, ws, row, col, f: Field, r: UnitResult, values, typed, muted,

@@ -10,24 +10,17 @@ from pathlib import Path
 
 from .bundled import default_units_path
 from .coerce import strip_accents
-from .spec import UNIT_TYPES
 
-
-COLUMNS = ("ma_don_vi", "ten_don_vi", "loai_hinh", "khoi", "loai_dn")
+COLUMNS = ("ma_don_vi", "ten_don_vi", "loai_hinh", "khoi")
 REQUIRED_COLUMNS = ("ma_don_vi", "ten_don_vi", "loai_hinh")
 
-# Header aliases, compared after folding case, accents and spacing (see _fold).
+# Header aliases of the standard columns, compared after folding case, accents and spacing
+# (see _fold); a form's unit attributes bring their own.
 _HEADER_ALIASES = {
     "ma_don_vi": ("ma don vi", "ma dv", "ma", "code", "unit code"),
     "ten_don_vi": ("ten don vi", "ten dv", "ten", "don vi", "name", "unit name"),
     "loai_hinh": ("loai hinh", "loai hinh don vi", "loai", "type"),
     "khoi": ("khoi", "truc thuoc", "khoi huyen", "truc thuoc khoi huyen", "huyen"),
-    "loai_dn": ("loai dn", "loai doanh nghiep", "loai hinh doanh nghiep", "so huu"),
-}
-_TYPE_ALIASES = {
-    "hcsn": "HCSN", "hanh chinh su nghiep": "HCSN", "co quan": "HCSN",
-    "hanh chinh": "HCSN", "su nghiep": "HCSN",
-    "dn": "DN", "doanh nghiep": "DN",
 }
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
@@ -42,10 +35,16 @@ class Unit:
     ten_don_vi: str
     loai_hinh: str
     khoi: str = ""
-    loai_dn: str = ""
+    attributes: tuple = ()  # ((name, value), …): the form's unit attributes given in the list
+
+    def attr(self, name: str) -> str:
+        """The unit's value of a units-list column ("" when not given)."""
+        if name in COLUMNS:
+            return getattr(self, name)
+        return dict(self.attributes).get(name, "")
 
     def to_dict(self) -> dict:
-        return {c: getattr(self, c) for c in COLUMNS}
+        return {**{c: getattr(self, c) for c in COLUMNS}, **dict(self.attributes)}
 
 
 def _fold(text: str) -> str:
@@ -54,12 +53,25 @@ def _fold(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
-def _column_of(header: str) -> str | None:
+def _header_aliases(form) -> dict:
+    out = {c: set(a) | {_fold(c)} for c, a in _HEADER_ALIASES.items()}
+    for name, attribute in form.attributes.items():
+        out[name] = {_fold(name), _fold(attribute.label), *(_fold(a) for a in attribute.aliases)}
+    return out
+
+
+def _column_of(header: str, aliases: dict) -> str | None:
     folded = _fold(header)
-    for column, aliases in _HEADER_ALIASES.items():
-        if folded == _fold(column) or folded in aliases:
-            return column
-    return None
+    return next((column for column, names in aliases.items() if folded in names), None)
+
+
+def _type_aliases(form) -> dict:
+    """Folded spelling → unit type id: the id itself, its label, and the spec's aliases."""
+    out = {}
+    for t in form.unit_types.values():
+        for name in (t.id, t.short, *t.aliases):
+            out.setdefault(_fold(name), t.id)
+    return out
 
 
 def _read_rows(path: Path) -> list[list[str]]:
@@ -105,9 +117,13 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def load_units(path: Path | str | None = None) -> list[Unit]:
-    """Read and check a units list; raise :class:`UnitsError` naming the first bad row."""
-    path = Path(path) if path else default_units_path()
+def load_units(path: Path | str | None = None, form=None) -> list[Unit]:
+    """Read and check a units list against a form's unit types and attributes (the default
+    form when none is given); raise :class:`UnitsError` naming the first bad row."""
+    if form is None:
+        from .spec import load_form
+        form = load_form()
+    path = Path(path) if path else default_units_path(form.id)
     if not path.is_file():
         raise UnitsError(f"Không tìm thấy danh sách đơn vị «{path}»; kiểm tra lại đường dẫn.")
     rows = [r for r in _read_rows(path)]
@@ -115,17 +131,18 @@ def load_units(path: Path | str | None = None) -> list[Unit]:
         rows.pop(0)
     if not rows:
         raise UnitsError(f"Danh sách đơn vị «{path.name}» trống.")
-    header = [_column_of(h) for h in rows[0]]
+    header = [_column_of(h, _header_aliases(form)) for h in rows[0]]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise UnitsError(f"Danh sách đơn vị «{path.name}», dòng 1: thiếu cột {', '.join(missing)}; "
-                         f"dòng tiêu đề cần có Mã đơn vị, Tên đơn vị, Loại hình (HCSN/DN).")
+                         f"dòng tiêu đề cần có Mã đơn vị, Tên đơn vị, Loại hình "
+                         f"({'/'.join(form.type_ids)}).")
     units, seen = [], {}
     for number, row in enumerate(rows[1:], start=2):
         values = {col: _clean(row[i]) if i < len(row) else "" for i, col in enumerate(header) if col}
         if not any(values.values()):
             continue
-        unit = _unit_from_row(values, number, path.name)
+        unit = _unit_from_row(form, values, number, path.name)
         if unit.ma_don_vi.casefold() in seen:
             raise UnitsError(f"Danh sách đơn vị «{path.name}», dòng {number}: mã đơn vị "
                              f"«{unit.ma_don_vi}» bị trùng với dòng {seen[unit.ma_don_vi.casefold()]}; "
@@ -141,7 +158,7 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(str(text).split()))
 
 
-def _unit_from_row(values: dict, number: int, name: str) -> Unit:
+def _unit_from_row(form, values: dict, number: int, name: str) -> Unit:
     where = f"Danh sách đơn vị «{name}», dòng {number}"
     code = values.get("ma_don_vi", "")
     if not code:
@@ -151,23 +168,29 @@ def _unit_from_row(values: dict, number: int, name: str) -> Unit:
                          f"(tối đa 40 ký tự).")
     if not values.get("ten_don_vi"):
         raise UnitsError(f"{where}: thiếu tên đơn vị.")
-    loai = _TYPE_ALIASES.get(_fold(values.get("loai_hinh", "")))
-    if loai not in UNIT_TYPES:
+    loai = _type_aliases(form).get(_fold(values.get("loai_hinh", "")))
+    if loai is None:
+        kinds = "; ".join(f"{t.id} ({t.label})" for t in form.unit_types.values())
         raise UnitsError(f"{where}: loại hình «{values.get('loai_hinh', '')}» không hợp lệ; "
-                         f"ghi HCSN (cơ quan, đơn vị sự nghiệp) hoặc DN (doanh nghiệp).")
+                         f"ghi một trong: {kinds}.")
+    attributes = tuple((a, _attribute_value(form.attributes[a], values.get(a, ""), where))
+                       for a in form.unit_types[loai].attributes if values.get(a))
     return Unit(ma_don_vi=code, ten_don_vi=values["ten_don_vi"], loai_hinh=loai,
-                khoi=values.get("khoi", ""), loai_dn=values.get("loai_dn", ""))
+                khoi=values.get("khoi", ""), attributes=attributes)
 
 
-def check_loai_dn(units: list[Unit], options: tuple) -> None:
-    """A prefilled ownership type must be one of the form's options (checked against the spec)."""
-    folded = {_fold(o): o for o in options}
-    for unit in units:
-        if unit.loai_dn and _fold(unit.loai_dn) not in folded:
-            raise UnitsError(f"Đơn vị «{unit.ma_don_vi}»: loại doanh nghiệp «{unit.loai_dn}» không "
-                             f"hợp lệ; dùng một trong: {'; '.join(options)}.")
+def _attribute_value(attribute, value: str, where: str) -> str:
+    """A unit attribute's canonical option text; a value not among the options is refused."""
+    if not attribute.options:
+        return value
+    folded = {_fold(o): o for o in attribute.options}
+    if _fold(value) not in folded:
+        raise UnitsError(f"{where}: {attribute.label.lower()} «{value}» không hợp lệ; dùng một "
+                         f"trong: {'; '.join(attribute.options)}.")
+    return folded[_fold(value)]
 
 
-def canonical_loai_dn(value: str, options: tuple) -> str:
+def canonical_option(value: str, options: tuple) -> str:
+    """The option text a value stands for (case, accents and spacing aside), else the value."""
     folded = {_fold(o): o for o in options}
     return folded.get(_fold(value), value) if value else ""

@@ -31,7 +31,7 @@ def synthetic_units(n: int) -> list[Unit]:
             units.append(Unit(f"H{i:04d}", f"Đảng bộ cơ quan số {i}", "HCSN", khoi="Khối Cơ quan"))
         else:
             units.append(Unit(f"D{i:04d}", f"Công ty số {i}", "DN", khoi="Khối Doanh nghiệp",
-                              loai_dn="DN 100% vốn Nhà nước"))
+                              attributes=(("loai_dn", "DN 100% vốn Nhà nước"),)))
     return units
 
 

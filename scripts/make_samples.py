@@ -102,7 +102,7 @@ def raw_size(unit: Unit, rng: random.Random) -> float:
 
 def ratings(units: list[Unit], rng: random.Random) -> dict:
     """Tốt/Khá/Trung bình in the report's proportions; its named good examples are Tốt."""
-    weak = [u.ma_don_vi for u in units if u.loai_dn == "DN cổ phần, DN tư nhân"][:3] + ["BQLDANN"]
+    weak = [u.ma_don_vi for u in units if u.attr("loai_dn") == "DN cổ phần, DN tư nhân"][:3] + ["BQLDANN"]
     rest = [u.ma_don_vi for u in units if u.ma_don_vi not in weak and u.ma_don_vi not in GOOD_EXAMPLES]
     rng.shuffle(rest)
     kha = rest[: RATING_COUNTS["Khá"]]
@@ -140,7 +140,7 @@ def common_values(unit: Unit, dv: int, rating: str, rng: random.Random) -> dict:
     v = {
         "so_dang_vien": dv, "so_lao_dong": round(dv * ratio), "co_cong_doan": "Có",
         "co_ban_chi_dao": "Có" if steering else "Không",
-        "co_ban_ttnd": "Không" if unit.loai_dn == "DN cổ phần, DN tư nhân" and rng.random() < 0.4 else "Có",
+        "co_ban_ttnd": "Không" if unit.attr("loai_dn") == "DN cổ phần, DN tư nhân" and rng.random() < 0.4 else "Có",
         "so_nguoi_quan_triet": rng.randint(dv, round(dv * ratio)), "tu_danh_gia": rating,
         "nguoi_lap": person(rng), "dien_thoai": phone(rng),
         "ngay_lap": day(rng, dt.date(2022, 5, 25), dt.date(2022, 6, 20)),
@@ -149,7 +149,7 @@ def common_values(unit: Unit, dv: int, rating: str, rng: random.Random) -> dict:
         v["nam_thanh_lap_bcd"] = rng.choice((1999, 2000, 2004, 2008, 2012, 2016, 2018))
         v["so_lan_kien_toan_bcd"] = rng.randint(1, 3)
     if unit.loai_hinh == "DN":
-        v.update({"loai_dn": unit.loai_dn, "co_thoa_uoc": "Có"})
+        v.update({"loai_dn": unit.attr("loai_dn"), "co_thoa_uoc": "Có"})
     v.update(rural_values(rng))
     v.update(letters_values(rng))
     for y in YEARS:
@@ -194,7 +194,7 @@ def hcsn_values(unit: Unit, rng: random.Random) -> dict:
 
 def dn_values(unit: Unit, rng: random.Random) -> dict:
     v, branches = {}, rng.choice((0, 0, 0, 1, 2, 3))
-    private = unit.loai_dn == "DN cổ phần, DN tư nhân"
+    private = unit.attr("loai_dn") == "DN cổ phần, DN tư nhân"
     for y in YEARS:
         phai = 1 + branches
         da_dt = phai - (private and y in (2017, 2018) and rng.random() < 0.5)

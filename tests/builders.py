@@ -27,7 +27,7 @@ from qcdc_xl.units import Unit
 
 HCSN_UNIT = Unit("CQ01", "Đảng bộ Sở Tài chính", "HCSN", khoi="Khối Cơ quan")
 DN_UNIT = Unit("DN01", "Đảng bộ Công ty Điện lực", "DN", khoi="Khối Doanh nghiệp",
-               loai_dn="DN 100% vốn Nhà nước")
+               attributes=(("loai_dn", "DN 100% vốn Nhà nước"),))
 GENERATED_AT = dt.datetime(2022, 5, 1, 8, 0, 0)
 
 

@@ -9,7 +9,7 @@ from qcdc_xl.units import Unit
 
 GENERATED_AT = dt.datetime(2022, 6, 1, 8, 30, 0)
 HCSN_UNIT = Unit("SNV", "Sở Ngoại vụ tỉnh Hà Tĩnh", "HCSN", "Khối cơ quan")
-DN_UNIT = Unit("EVN_HT", "Công ty Điện lực Hà Tĩnh", "DN", "Khối doanh nghiệp", "DN 100% vốn Nhà nước")
+DN_UNIT = Unit("EVN_HT", "Công ty Điện lực Hà Tĩnh", "DN", "Khối doanh nghiệp", attributes=(("loai_dn", "DN 100% vốn Nhà nước"),))
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,7 @@ def _value_for(form: Form, f, unit: Unit):
     if f.type == "yesno":
         return "Có"
     if f.type == "list":
-        return unit.loai_dn if f.id == "loai_dn" and unit.loai_dn else f.options[0]
+        return unit.attr("loai_dn") if f.id == "loai_dn" and unit.attr("loai_dn") else f.options[0]
     if f.type == "date":
         return dt.date(2022, 6, 15)
     if f.type == "text":

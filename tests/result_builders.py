@@ -47,7 +47,8 @@ def _value_for(f, seed: int):
 
 
 def make_unit(code: str, name: str, loai: str, khoi: str = "", loai_dn: str = "") -> Unit:
-    return Unit(ma_don_vi=code, ten_don_vi=name, loai_hinh=loai, khoi=khoi, loai_dn=loai_dn)
+    return Unit(ma_don_vi=code, ten_don_vi=name, loai_hinh=loai, khoi=khoi,
+                attributes=(("loai_dn", loai_dn),) if loai_dn else ())
 
 
 def make_result(form, unit: Unit, status: str = "ok", *, seed: int = 1, values=None,
@@ -59,8 +60,8 @@ def make_result(form, unit: Unit, status: str = "ok", *, seed: int = 1, values=N
     vals = filled_values(form, unit.loai_hinh, seed)
     vals.update({"ma_don_vi": unit.ma_don_vi, "ten_don_vi": unit.ten_don_vi,
                  "loai_hinh": unit.loai_hinh, "khoi": unit.khoi or None})
-    if unit.loai_dn and unit.loai_hinh == "DN":
-        vals["loai_dn"] = unit.loai_dn
+    if unit.attr("loai_dn") and unit.loai_hinh == "DN":
+        vals["loai_dn"] = unit.attr("loai_dn")
     vals.update(values or {})
     for fid in invalid:
         vals[fid] = None

@@ -7,7 +7,7 @@ from qcdc_xl.records import UnitResult
 from qcdc_xl.units import Unit
 
 A = Unit("A", "Đảng bộ Sở A", "HCSN")
-B = Unit("B", "Công ty B", "DN", loai_dn="DN 100% vốn Nhà nước")
+B = Unit("B", "Công ty B", "DN", attributes=(("loai_dn", "DN 100% vốn Nhà nước"),))
 C = Unit("C", "Đảng bộ Sở C", "HCSN")
 
 

@@ -103,7 +103,7 @@ def _mistakes(form, kind: str) -> tuple[dict, dict]:
 
 def _units_csv(path: Path) -> Path:
     lines = ["ma_don_vi,ten_don_vi,loai_hinh,khoi,loai_dn"]
-    lines += [f"{u.ma_don_vi},{u.ten_don_vi},{u.loai_hinh},{u.khoi},{u.loai_dn or ''}" for u in UNITS.values()]
+    lines += [f"{u.ma_don_vi},{u.ten_don_vi},{u.loai_hinh},{u.khoi},{u.attr('loai_dn') or ''}" for u in UNITS.values()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -20,12 +20,12 @@ STAMPABLE = [
     Unit("SNV", "Sở Ngoại vụ tỉnh Hà Tĩnh", "HCSN", "Khối cơ quan"),
     Unit("A&B", "Hội Cựu chiến binh & Đoàn thanh niên", "HCSN", "Khối cơ quan"),
     Unit("LT1", 'Chi bộ <Trường> "Hoa Sen" & cơ sở', "HCSN"),
-    Unit("EVN_HT", "Công ty Điện lực Hà Tĩnh", "DN", "Khối doanh nghiệp", DN100),
+    Unit("EVN_HT", "Công ty Điện lực Hà Tĩnh", "DN", "Khối doanh nghiệp", attributes=(("loai_dn", DN100),)),
     Unit("CP-02", "Công ty cổ phần Vận tải & Dịch vụ", "DN", "Khối doanh nghiệp",
-         "DN cổ phần, DN tư nhân"),
+         attributes=(("loai_dn", "DN cổ phần, DN tư nhân"),)),
     Unit("DN9", "Công ty TNHH Minh Phát", "DN"),  # no khối, no loại DN
     Unit("TCT01", LONG.strip(), "HCSN", "Khối doanh nghiệp"),  # wraps: taller rows
-    Unit("TCT02", LONG.strip() + " Hà Tĩnh", "DN", "Khối " + "rất dài " * 12 + "cuối", DN100),
+    Unit("TCT02", LONG.strip() + " Hà Tĩnh", "DN", "Khối " + "rất dài " * 12 + "cuối", attributes=(("loai_dn", DN100),)),
 ]
 # Units only building afresh gets right: texts that are another string of the workbook (one
 # shared entry instead of two), or that Unicode normalisation changes.
@@ -33,7 +33,7 @@ AFRESH = [
     Unit("HCSN1", "HCSN", "HCSN"),  # the name is the unit type's text
     Unit("K1", "Sở Tài chính", "HCSN", "Có"),  # the khối is an option of the lists
     Unit("NFD1", unicodedata.normalize("NFD", "Đảng bộ Sở Nội vụ"), "HCSN", "Khối cơ quan"),
-    Unit("SAME", "SAME", "DN", "", DN100),  # name and code one string
+    Unit("SAME", "SAME", "DN", "", attributes=(("loai_dn", DN100),)),  # name and code one string
 ]
 
 

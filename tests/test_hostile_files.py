@@ -76,17 +76,17 @@ def _code(name: str) -> str:
 
 
 def _units() -> list[Unit]:
-    units = [Unit(code, f"Đơn vị tốt {code}", kind, loai_dn="DN 100% vốn Nhà nước" if kind == "DN" else "")
+    units = [Unit(code, f"Đơn vị tốt {code}", kind, attributes=(("loai_dn", "DN 100% vốn Nhà nước"),) if kind == "DN" else ())
              for code, kind in GOOD]
     units.append(Unit("EMOJI", "Sở Tư pháp", "HCSN"))
-    units += [Unit(_code(n), f"Đơn vị thử {n}", kind, loai_dn="DN 100% vốn Nhà nước" if kind == "DN" else "")
+    units += [Unit(_code(n), f"Đơn vị thử {n}", kind, attributes=(("loai_dn", "DN 100% vốn Nhà nước"),) if kind == "DN" else ())
               for n, (_, kind, *_rest) in CORPUS.items()]
     return units
 
 
 def _units_csv(path: Path) -> Path:
     lines = ["ma_don_vi,ten_don_vi,loai_hinh,khoi,loai_dn"]
-    lines += [f"{u.ma_don_vi},{u.ten_don_vi},{u.loai_hinh},,{u.loai_dn or ''}" for u in _units()]
+    lines += [f"{u.ma_don_vi},{u.ten_don_vi},{u.loai_hinh},,{u.attr('loai_dn') or ''}" for u in _units()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

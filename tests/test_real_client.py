@@ -28,7 +28,7 @@ GENERATED_AT = dt.datetime(2022, 5, 20, 8, 0)
 KHOI = "Đảng bộ Khối các cơ quan và doanh nghiệp tỉnh"
 UNITS = {
     "HCSN": Unit("SNV", "Chi bộ Sở Ngoại vụ", "HCSN", KHOI),
-    "DN": Unit("DN002", "Đảng bộ Viễn thông Hà Tĩnh", "DN", KHOI, "DN 100% vốn Nhà nước"),
+    "DN": Unit("DN002", "Đảng bộ Viễn thông Hà Tĩnh", "DN", KHOI, attributes=(("loai_dn", "DN 100% vốn Nhà nước"),)),
 }
 KINDS = list(UNITS)
 ROWS = {"tbl_van_ban": 3, "tbl_mo_hinh": 2}

@@ -29,7 +29,7 @@ from qcdc_xl.units import Unit
 
 UNITS = {"HCSN": Unit("SNV", "Chi bộ Sở Ngoại vụ", "HCSN", "Khối cơ quan"),
          "DN": Unit("DN002", "Đảng bộ Viễn thông Hà Tĩnh", "DN", "Khối doanh nghiệp",
-                    "DN 100% vốn Nhà nước")}
+                    attributes=(("loai_dn", "DN 100% vốn Nhà nước"),))}
 
 
 def require_gnumeric() -> str:

@@ -32,7 +32,7 @@ from qcdc_xl.units import Unit
 GENERATED_AT = dt.datetime(2022, 5, 20, 8, 0)
 UNITS = {
     "HCSN": Unit("SNV", "Chi bộ Sở Ngoại vụ", "HCSN", "Khối cơ quan"),
-    "DN": Unit("DN002", "Đảng bộ Viễn thông Hà Tĩnh", "DN", "Khối doanh nghiệp", "DN 100% vốn Nhà nước"),
+    "DN": Unit("DN002", "Đảng bộ Viễn thông Hà Tĩnh", "DN", "Khối doanh nghiệp", attributes=(("loai_dn", "DN 100% vốn Nhà nước"),)),
 }
 P1, P2 = "Phụ lục 1", "Phụ lục 2"
 ZWSP, NBSP = "\u200b", "\u00a0"

@@ -61,7 +61,7 @@ def test_yearly_section_expands_per_year_with_period_total():
 @pytest.mark.parametrize("old,new,line,words", [
     ("type: int, required: true}", "type: intt, required: true}", 19, "intt"),
     ("check: da <= phai", "check: da <== phai", 23, "ma_a <= ma_b"),
-    ("num: da, den: phai", "num: da, den: phaii", 21, "phaii_2020"),
+    ("num: da, den: phai", "num: da, den: phaii", 21, "trường 'phaii'"),
     ("{id: da, label: Đã, type: int}", "{id: da, label: Đã, type: int, colour: red}", 20, "colour"),
     ("{id: da, label: Đã, type: int}", "{id: phai, label: Đã, type: int}", 20, "bị lặp"),
     ("name: Trang", "name: Trang có một tên rất dài vượt quá giới hạn", 12, "31"),

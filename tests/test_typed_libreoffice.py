@@ -23,7 +23,7 @@ from qcdc_xl.units import Unit
 from test_typed import candidate_cells, found_or_reported
 
 UNITS = {"HCSN": Unit("SNV", "Chi bộ Sở Ngoại vụ", "HCSN", "Khối cơ quan"),
-         "DN": Unit("DN002", "Đảng bộ Viễn thông Hà Tĩnh", "DN", "Khối doanh nghiệp", "DN 100% vốn Nhà nước")}
+         "DN": Unit("DN002", "Đảng bộ Viễn thông Hà Tĩnh", "DN", "Khối doanh nghiệp", attributes=(("loai_dn", "DN 100% vốn Nhà nước"),))}
 P2 = "Phụ lục 2"
 
 

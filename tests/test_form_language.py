@@ -1,0 +1,224 @@
+"""The form language beyond the first campaign: any unit types (aliases, attributes), named
+groups, a levels dimension, per-year requirements, rules over sums with conditions, and a
+table that must hold a certain row. A small form written inline goes through the loader,
+the units list, the generator and the checks; nothing here is in the Python."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from click.testing import CliRunner
+
+from qcdc_xl import formulas
+from qcdc_xl.cli import main
+from qcdc_xl.layout import plan_layout
+from qcdc_xl.spec import SpecError, load_form_text
+from qcdc_xl.units import UnitsError, load_units
+
+FORM = """\
+form:
+  id: thu_cap
+  version: "1"
+  name: Thử biểu mẫu theo cấp
+  years: {from: 2018, to: 2020}
+  reporting_window: {from: 2021-01-01, to: 2021-12-31}
+unit_types:
+  HUYEN:
+    label: Huyện ủy, thị ủy, thành ủy
+    subject: huyện, thị, thành ủy
+    aliases: [huyện, cấp huyện]
+    attributes:
+      vung:
+        label: Vùng
+        options: vung
+        aliases: [khu vực]
+  SO: {label: "Sở, ban, ngành tỉnh", aliases: [sở, ngành]}
+  TINH: Ban Chỉ đạo tỉnh
+unit_groups:
+  DIA_PHUONG: {label: Các địa phương, types: [HUYEN, TINH]}
+levels: {tinh: Cấp tỉnh, huyen: Cấp huyện, xa: Cấp xã}
+option_lists:
+  co_khong: [Có, Không]
+  vung: [Miền núi, Đồng bằng]
+  loai: [Kế hoạch, Chỉ thị, Khác]
+sheets:
+  - id: chung
+    name: Thông tin chung
+    title: THÔNG TIN CHUNG
+    sections:
+      - id: dinh_danh
+        fields:
+          - {id: ma_don_vi, label: Mã đơn vị, type: text, prefill: ma_don_vi}
+          - {id: ten_don_vi, label: Tên đơn vị, type: text, prefill: ten_don_vi}
+          - {id: loai_hinh, label: Loại hình, type: text, prefill: loai_hinh}
+          - {id: ngay_lap, label: Ngày lập, type: date, required: true}
+  - id: so_lieu
+    name: Số liệu
+    title: SỐ LIỆU
+    sections:
+      - id: ho_so
+        title: 1. Hồ sơ theo cấp
+        applies: [SO, HUYEN]
+        layout: levels
+        levels: {tinh: SO, huyen: HUYEN, xa: HUYEN}
+        fields:
+          - {id: hs_dung, label: Đúng hạn, type: int, required: true}
+          - {id: hs_tre, label: Trễ hạn, type: int, required: true}
+          - {id: hs_tong, label: Đã giải quyết, type: sum, of: [hs_dung, hs_tre]}
+          - {id: hs_tiep_nhan, label: Tiếp nhận, type: int}
+          - {id: hs_tl, label: Tỷ lệ đúng hạn, type: rate, num: hs_dung, den: hs_tong}
+        rules:
+          - {id: gq_vuot_tn, check: hs_tong <= hs_tiep_nhan, severity: warning, message: Kiểm tra lại.}
+      - id: xep_loai
+        title: 2. Xếp loại
+        applies: DIA_PHUONG
+        layout: yearly
+        fields:
+          - {id: co_bcd, label: Có Ban Chỉ đạo, type: yesno, required: true, from_year: 2019}
+          - {id: to_kt, label: Số tổ kiểm tra, type: int, required: true, required_from: 2019}
+          - {id: noi_kt, label: Số nơi được kiểm tra, type: int}
+        rules:
+          - {id: noi_it_hon_to, check: noi_kt >= to_kt, severity: warning, message: Mỗi tổ kiểm tra ít nhất một nơi.}
+      - id: sap_nhap
+        title: 3. Sáp nhập
+        applies: HUYEN
+        fields:
+          - {id: xa_truoc, label: Xã trước, type: int, required: true}
+          - {id: xa_nay, label: Xã hiện nay, type: int, required: true}
+          - {id: xa_sn, label: Xã sáp nhập, type: int, required: true}
+          - {id: xa_sau, label: Thành, type: int, required: true}
+          - {id: dat_chuan, label: Huyện đạt chuẩn, type: yesno}
+        rules:
+          - id: can_doi
+            check: xa_truoc - xa_nay = xa_sn - xa_sau
+            severity: warning
+            message: Số xã giảm phải bằng số xã sáp nhập trừ số xã thành lập.
+          - id: hoa_giai
+            check: xa_nay >= 3 * xa_sau
+            when: {field: dat_chuan, equals: Có}
+            severity: error
+            message: Thử điều kiện.
+  - id: van_ban
+    name: Văn bản
+    title: VĂN BẢN
+    sections:
+      - id: vb
+        table:
+          name: tbl_vb
+          ready_rows: 5
+          count_field: {id: so_vb, label: Số văn bản}
+          expect_row: {column: trien_khai, equals: Có, message: Kê khai văn bản triển khai.}
+          columns:
+            - {id: tt, header: TT, type: row_number}
+            - {id: loai, header: Loại, type: list, options: loai, required: true}
+            - {id: trien_khai, header: Triển khai, type: yesno}
+"""
+
+
+@pytest.fixture(scope="module")
+def form():
+    return load_form_text(FORM)
+
+
+def test_unit_types_groups_and_levels_are_read(form):
+    assert form.type_ids == ("HUYEN", "SO", "TINH")
+    assert form.unit_groups["DIA_PHUONG"].types == ("HUYEN", "TINH")
+    assert form.levels == {"tinh": "Cấp tỉnh", "huyen": "Cấp huyện", "xa": "Cấp xã"}
+    assert form.attributes["vung"].types == ("HUYEN",)
+    assert form.unit_types["TINH"].label == "Ban Chỉ đạo tỉnh"  # the short form: a label
+
+
+def test_a_levels_grid_applies_per_level(form):
+    f = form.fields
+    assert f["hs_dung_tinh"].applies == {"SO"}
+    assert f["hs_dung_huyen"].applies == f["hs_dung_xa"].applies == {"HUYEN"}
+    assert f["hs_tong_xa"].of == ("hs_dung_xa", "hs_tre_xa")
+    assert f["hs_tl_tinh"].num == "hs_dung_tinh" and f["hs_tl_tinh"].den == "hs_tong_tinh"
+    assert f["hs_dung_huyen"].column_label == "cấp huyện"
+    rule = next(r for r in form.rules if r.id == "gq_vuot_tn_xa")
+    assert rule.left == "hs_tong_xa" and rule.applies == {"HUYEN"}
+
+
+def test_per_year_requirements(form):
+    f = form.fields
+    assert "co_bcd_2018" not in f and f["co_bcd_2019"].required
+    assert not f["to_kt_2018"].required and f["to_kt_2019"].required and f["to_kt_2020"].required
+    assert f["to_kt_2019"].applies == {"HUYEN", "TINH"}  # the group
+
+
+def test_a_rule_over_sums_and_a_condition(form):
+    can_doi = next(r for r in form.rules if r.id == "can_doi")
+    assert can_doi.lhs == ((1, "xa_truoc"), (-1, "xa_nay")) and can_doi.rhs == ((1, "xa_sn"), (-1, "xa_sau"))
+    values = {"xa_truoc": 127, "xa_nay": 124, "xa_sn": 6, "xa_sau": 3}
+    assert not formulas.rule_violated(can_doi, values)
+    assert formulas.rule_violated(can_doi, {**values, "xa_sau": 2})
+    hoa_giai = next(r for r in form.rules if r.id == "hoa_giai")
+    low = {"xa_nay": 5, "xa_sau": 2}
+    assert not formulas.rule_violated(hoa_giai, {**low, "dat_chuan": "Không"})
+    assert formulas.rule_violated(hoa_giai, {**low, "dat_chuan": "Có"})
+    assert formulas.excel_rule_violation(hoa_giai) == (
+        'AND(ISNUMBER(xa_nay),ISNUMBER(xa_sau),dat_chuan="Có",(xa_nay)<(3*xa_sau))')
+
+
+def test_layout_shows_only_the_levels_of_the_unit_type(form):
+    so = plan_layout(form, "SO")
+    huyen = plan_layout(form, "HUYEN")
+    assert "hs_dung_tinh" in so.field_cells and "hs_dung_huyen" not in so.field_cells
+    assert {"hs_dung_huyen", "hs_dung_xa"} <= set(huyen.field_cells) and "hs_dung_tinh" not in huyen.field_cells
+    block = next(b for s in huyen.sheets for b in s.blocks if b.section.id == "ho_so")
+    assert block.grid_headers == ("Cấp huyện", "Cấp xã")
+    assert "xa_truoc" not in plan_layout(form, "TINH").field_cells
+
+
+def test_units_list_uses_the_forms_aliases_and_attributes(form, tmp_path):
+    p = tmp_path / "dv.csv"
+    p.write_text("Mã đơn vị,Tên đơn vị,Loại hình,Khu vực\nH1,Huyện ủy Tuy Phong,cấp huyện,mien nui\n"
+                 "S1,Sở Nội vụ,Sở,\nT1,Ban Chỉ đạo QCDC tỉnh,TINH,\n", encoding="utf-8")
+    units = load_units(p, form)
+    assert [(u.ma_don_vi, u.loai_hinh, u.attr("vung")) for u in units] == [
+        ("H1", "HUYEN", "Miền núi"), ("S1", "SO", ""), ("T1", "TINH", "")]
+    p.write_text("ma_don_vi,ten_don_vi,loai_hinh\nX,Xã,HCSN\n", encoding="utf-8")
+    with pytest.raises(UnitsError, match="dòng 2.*HUYEN"):
+        load_units(p, form)
+
+
+@pytest.mark.parametrize("old, new, line, words", [
+    ("levels: {tinh: SO, huyen: HUYEN, xa: HUYEN}", "levels: {tinh: SO, quan: HUYEN}", 45, "cấp 'quan'"),
+    ("types: [HUYEN, TINH]", "types: [HUYEN, XA]", 20, "'XA' không phải loại hình"),
+    ("check: xa_truoc - xa_nay = xa_sn - xa_sau", "check: xa_truoc - * xa_nay", 75, "'check' phải có dạng"),
+    ("applies: DIA_PHUONG", "applies: DIA_PHUONGG", 56, "'DIA_PHUONGG'"),
+    ("equals: Có, message: Kê", "equals: Co, message: Kê", 92, "'Co' không phải lựa chọn"),
+    ("when: {field: dat_chuan, equals: Có}", "when: {field: dat_chuann, equals: Có}", 78, "'dat_chuann'"),
+])
+def test_mistakes_name_their_line(old, new, line, words):
+    """The line of the mistake (a rule's condition: the rule's first line)."""
+    assert old in FORM
+    with pytest.raises(SpecError) as err:
+        load_form_text(FORM.replace(old, new, 1))
+    assert (err.value.line, words in str(err.value)) == (line, True), str(err.value)
+
+
+def test_form_check_lists_every_mistake_and_exits_2(tmp_path):
+    bad = (FORM.replace("type: sum, of: [hs_dung, hs_tre]", "type: summ", 1)
+               .replace("applies: DIA_PHUONG", "applies: NHOM_KHAC", 1)
+               .replace("equals: Có, message: Kê", "equals: Co, message: Kê", 1))
+    spec = tmp_path / "thu.yaml"
+    spec.write_text(bad, encoding="utf-8")
+    result = CliRunner().invoke(main, ["form-check", str(spec)])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.startswith("Lỗi biểu mẫu")]
+    assert len(lines) == 3, result.output
+    assert all("thu.yaml, dòng" in line for line in lines)
+    spec.write_text(FORM, encoding="utf-8")
+    ok = CliRunner().invoke(main, ["form-check", str(spec)])
+    assert ok.exit_code == 0 and "thu_cap" in ok.output and "HUYEN, SO, TINH" in ok.output
+
+
+def test_forms_lists_the_bundled_forms():
+    result = CliRunner().invoke(main, ["forms"])
+    assert result.exit_code == 0
+    assert any(line.startswith("nq02_sk5\t2022.1\t") for line in result.output.splitlines())
+
+
+def test_ngay_lap_is_a_date(form):
+    assert form.fields["ngay_lap"].type == "date" and form.window[0] == dt.date(2021, 1, 1)
