@@ -713,8 +713,10 @@ def main(argv=None) -> int:
     ap.add_argument("--check-only", action="store_true", help="chỉ kiểm tra thiết kế số liệu (R1–R21), không ghi tệp")
     args = ap.parse_args(argv)
     started = time.monotonic()
+    from qcdc_xl.spec import load_form
     from qcdc_xl.units import load_units
-    units = load_units(UNITS_CSV)
+    form = load_form(FORM)
+    units = load_units(UNITS_CSV, form)
     plan = make_plan(units, random.Random(SEED))
     bad = design_check(plan)
     if bad:
@@ -725,8 +727,6 @@ def main(argv=None) -> int:
         return 0
     from qcdc_xl import libreoffice
     from qcdc_xl.generate import generate_all
-    from qcdc_xl.spec import load_form
-    form = load_form(FORM)
     for r in plan:
         r.rows = as_lists(form, r.rows)
     shutil.rmtree(args.out, ignore_errors=True)
