@@ -11,14 +11,20 @@ the two-decimal ones), as docs/decisions.md records.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 
+from ooxml import find_sdk_validator, ooxml_findings, sdk_findings_many
 from qcdc_xl.aggregate import build_report
+from qcdc_xl.feedback import write_feedback
 from qcdc_xl.spec import load_form
 from qcdc_xl.units import load_units
+from xlsx_lint import lint_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 FORM = ROOT / "workbook_templates" / "kl120_tk.yaml"  # == --form kl120_tk, from this checkout
@@ -45,12 +51,21 @@ def test_shows_as_follows_the_seed_s_own_roundings():
 
 
 @pytest.fixture(scope="module")
-def report():
+def form():
+    return load_form(FORM)
+
+
+@pytest.fixture(scope="module")
+def built(form):
     """The bundled returns aggregated as ``qcdc-xl aggregate … --form kl120_tk --units
-    samples/kl120_tk/don_vi.csv --json`` does it: the report's JSON, as written to the file."""
-    form = load_form(FORM)
-    units = load_units(SAMPLES / "don_vi.csv", form)
-    return json.loads(json.dumps(build_report(form, units, SAMPLES / "returns").to_json(), ensure_ascii=False))
+    samples/kl120_tk/don_vi.csv`` does it."""
+    return build_report(form, load_units(SAMPLES / "don_vi.csv", form), SAMPLES / "returns")
+
+
+@pytest.fixture(scope="module")
+def report(built):
+    """The report's JSON, as ``--json`` writes it."""
+    return json.loads(json.dumps(built.to_json(), ensure_ascii=False))
 
 
 @pytest.fixture(scope="module")
@@ -348,3 +363,30 @@ def test_statuses_every_unit_counted_the_first_sxd_return_superseded(report):
     assert report["totals"]["all"]["so_don_vi"] == 77
     assert {g: report["totals"][g]["so_don_vi"] for g in TYPES + ("CAP_UY",)} == {
         "HUYEN": 10, "DANG_UY": 3, "KHOI": 1, "SO_NGANH": 56, "MTTQ_DT": 6, "TINH": 1, "CAP_UY": 14}
+
+
+# ---------------------------------------------------------------- feedback and check on these files
+
+
+def test_feedback_copies_for_the_flagged_units_are_valid(form, built, tmp_path):
+    written = write_feedback(form, built, SAMPLES / "returns", tmp_path)
+    copies = sorted(tmp_path.glob("*.xlsx"))
+    flagged = {u.unit.ma_don_vi for u in built.units if u.status in ("ok", "errors") and u.issues}
+    assert written == len(copies) == len(flagged) == 8
+    assert all(any(c.name.startswith(code + "_") for c in copies) for code in flagged)
+    for copy in copies:
+        assert ooxml_findings(copy) == [] and lint_xlsx(copy) == [], copy.name
+    command = find_sdk_validator()
+    if command:  # Excel's own validator, where installed (test_excel_validity.py requires it in CI)
+        assert all(found == [] for found in sdk_findings_many(copies, command).values())
+
+
+def test_check_one_return_from_the_command_line():
+    (stnmt,) = (SAMPLES / "returns").glob("STNMT_*.xlsx")
+    done = subprocess.run([sys.executable, "-m", "qcdc_xl", "check", str(stnmt), "--form", str(FORM),
+                           "--units", str(SAMPLES / "don_vi.csv")], cwd=ROOT, capture_output=True,
+                          encoding="utf-8", env=dict(os.environ, PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8"),
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "0 lỗi, 1 cảnh báo" in done.stdout
+    assert "Khiếu nại — số đơn đã giải quyết" in done.stdout
