@@ -291,6 +291,22 @@ def _result_for(unit: Unit, returns: list[UnitResult], form: Form | None) -> lis
 # ---------------------------------------------------------------- the whole run
 
 
+def unit_count_issues(form: Form, units: list[Unit]) -> list[Issue]:
+    """A warning for each unit type whose number of units in the list is outside what the
+    spec says (``min_units``/``max_units``: e.g. exactly one Ban Chỉ đạo tỉnh)."""
+    out = []
+    for t in form.unit_types.values():
+        n = sum(1 for u in units if u.loai_hinh == t.id)
+        low, high = t.min_units or 0, t.max_units
+        if n < low or (high is not None and n > high):
+            want = (f"đúng {low}" if low == high else f"ít nhất {low}" if high is None
+                    else f"từ {low} đến {high}" if low else f"nhiều nhất {high}")
+            out.append(issue("unit_count", message=(
+                f"Danh sách đơn vị có {n} đơn vị loại hình {t.id} ({t.label}); biểu mẫu cần {want}. "
+                f"Hãy kiểm tra lại cột loại hình của danh sách đơn vị.")))
+    return out
+
+
 def build_report(form: Form, units: list[Unit], returns_dir: Path,
                  progress: Callable[[int], Callable[[], None]] | None = None) -> Report:
     """Read, check and roll up every return under ``returns_dir``."""
@@ -301,10 +317,11 @@ def build_report(form: Form, units: list[Unit], returns_dir: Path,
     tick = progress(len(files)) if progress else (lambda: None)
     outcomes = read_all(form, units_by_code, files, on_done=tick)
     results, issues = attribute(units, outcomes, form)
+    issues = unit_count_issues(form, units) + issues
     return Report(form_id=form.id, form_version=form.version,
                   generated_at=dt.datetime.now().replace(microsecond=0).isoformat(),
                   units=results, issues=issues, totals=compute_totals(form, results),
-                  files_read=len(files))
+                  files_read=len(files), list_keys={t.name: t.list_key for t in form.tables.values()})
 
 
 def write_json(data: dict, path: Path) -> None:

@@ -27,9 +27,7 @@ def bundled_form_path(form_id: str) -> Path:
     return forms_dir() / f"{form_id}.yaml"
 
 
-def default_units_path(form_id: str | None = None) -> Path:
-    """The sample units list of a bundled form, used when ``--units`` is not given:
-    ``samples/<form id>/don_vi.csv``, else the first form's ``samples/don_vi.csv``."""
-    root = _package_dir(SAMPLES_PACKAGE)
-    own = root / form_id / "don_vi.csv" if form_id else None
-    return own if own is not None and own.is_file() else root / "don_vi.csv"
+def default_units_path(form_id: str) -> Path:
+    """The sample units list of a bundled form, used when ``--units`` is not given
+    (``samples/<form id>/don_vi.csv``; it may not exist: the units reader says so)."""
+    return _package_dir(SAMPLES_PACKAGE) / form_id / "don_vi.csv"

@@ -342,7 +342,7 @@ def _check_tt(ctx: _Ctx, static) -> Iterator[Issue]:
         allowed = static.tt_formulas.get(table.name) if static is not None else None
         bad = []
         for row in ctx.raw.tables.get(table.name, []):
-            tt = row.get("tt")
+            tt = row.get(table.row_number_column) if table.row_number_column else None
             if tt is None or (tt.sheet, _row_of(tt)) in below:
                 continue
             col = column_index_from_string(re.sub(r"\d+$", "", tt.cell))

@@ -17,7 +17,7 @@ from .units import UnitsError, load_units
 EXIT_USAGE, EXIT_FAILED = 2, 1
 
 _UNITS_HELP = ("Danh sách đơn vị (.csv hoặc .xlsx; cột Mã đơn vị, Tên đơn vị, Loại hình "
-               "[, Khối][, Loại DN]). Mặc định: danh sách mẫu samples/don_vi.csv.")
+               "[, Khối][, Loại DN]). Mặc định: danh sách mẫu samples/nq02_sk5/don_vi.csv.")
 _FORM_HELP = "Biểu mẫu: tên (mặc định nq02_sk5) hoặc đường dẫn tệp .yaml trong workbook_templates/."
 
 
@@ -60,7 +60,7 @@ def main():
     \b
     Ví dụ:
       qcdc-xl generate
-      qcdc-xl aggregate samples/returns
+      qcdc-xl aggregate samples/nq02_sk5/returns
     """
     _ensure_utf8_console()
 

@@ -20,6 +20,7 @@ CODES: dict[str, tuple[str, str]] = {
     "form_version_mismatch": (ERROR, "Khác phiên bản biểu mẫu"),
     "duplicate_return": (WARNING, "Đơn vị gửi nhiều bản"),
     "missing_return": (WARNING, "Đơn vị chưa gửi báo cáo"),
+    "unit_count": (WARNING, "Số đơn vị của một loại hình khác với biểu mẫu"),
     "formula_tampered": (ERROR, "Công thức bị sửa"),
     "protection_removed": (WARNING, "Bảo vệ trang bị gỡ"),
     "required_missing": (ERROR, "Thiếu thông tin bắt buộc"),

@@ -170,7 +170,7 @@ def describe(wb, form) -> Pristine:
         page.anchors[f"table:{spec.name}:bottom"] = area.bottom
         inputs = {area.columns[c.id] for c in spec.input_columns if area.columns.get(c.id)}
         page.inputs |= {(r, c) for r in range(area.first, area.last + 1) for c in inputs}
-        col = area.columns.get("tt")
+        col = area.columns.get(spec.row_number_column) if spec.row_number_column else None
         if col:
             page.tt_cells.update({(r, col): spec.name for r in range(area.first, area.last + 1)})
         out.tt_formulas[spec.name] = {

@@ -94,26 +94,27 @@ class Report:
     issues: list[Issue]  # every issue, file-level ones (no unit) included
     totals: dict
     files_read: int = 0
+    list_keys: dict = field(default_factory=dict)  # table name -> its key in each unit's JSON
 
     def to_json(self) -> dict:
         """The contract's JSON report."""
         return {
             "form": self.form_id, "form_version": self.form_version,
             "generated_at": self.generated_at,
-            "units": [_unit_json(u) for u in self.units],
+            "units": [_unit_json(u, self.list_keys) for u in self.units],
             "totals": self.totals,
             "issues": [i.to_dict() for i in self.issues],
         }
 
 
-def _unit_json(u: UnitResult) -> dict:
+def _unit_json(u: UnitResult, list_keys: dict) -> dict:
     d = {"ma_don_vi": u.unit.ma_don_vi, "ten_don_vi": u.unit.ten_don_vi,
          "loai_hinh": u.unit.loai_hinh, "khoi": u.unit.khoi or None,
          **{name: value or None for name, value in u.unit.attributes},
          "status": u.status, "file": u.file,
          "values": {k: json_value(v) for k, v in u.values.items()}}
     for name, rows in u.tables.items():
-        key = name[4:] if name.startswith("tbl_") else name
+        key = list_keys.get(name) or (name[4:] if name.startswith("tbl_") else name)
         d[key] = [{k: json_value(v) for k, v in row.items()} for row in rows]
     d["error_count"], d["warning_count"] = u.error_count, u.warning_count
     return d

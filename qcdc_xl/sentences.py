@@ -1,24 +1,23 @@
-"""Ready-to-paste Vietnamese sentences in the style of the bloc report, every figure computed.
+"""Ready-to-paste Vietnamese sentences, every figure computed, as the form's ``report:`` block
+declares them (see :mod:`qcdc_xl.report_spec`; no block: a default set from the form).
 
-All wording lives in the tables below (``PHRASES``, ``YESNO``, ``YEARLY_RATES``, …) so a
-clerk's correction is a one-line change. A sentence whose fields the form lacks is skipped,
-so the module also works on other forms; when returns are missing, a sentence says so, so
+The wording of a campaign lives in its spec; only generic wording stays here (``PHRASES``, which
+a spec may override under ``report.phrases``). When returns are missing, a sentence says so, so
 nobody quotes a partial figure as complete.
 """
 from __future__ import annotations
 
-from .spec import Form
-from .summarise import (ALL, UNKNOWN, answered_counts, document_rollup, model_rollup,
-                        status_counts, units_with_documents)
+import string
+from dataclasses import dataclass
 
-# ---------------------------------------------------------------- wording (data, not code)
+from .report_spec import (ALL, KHOI, Footnote, SentenceSpec, base_fields, group_types,
+                          report_spec, terms, type_ids)
+from .summarise import UNKNOWN, answered_counts, counted, status_counts, valid_value
+from .listings import table_counts, table_rows, table_years, units_with_rows
+
+# ---------------------------------------------------------------- generic wording
 
 PHRASES = {
-    "scope": "Toàn Khối",
-    "units": "{scope} có {n} tổ chức cơ sở đảng báo cáo, trong đó {hcsn} tổ chức đảng trong lĩnh "
-             "vực hành chính, sự nghiệp và {dn} tổ chức đảng trong lĩnh vực doanh nghiệp{ownership}.",
-    "khoi": "{khoi}: {n} đơn vị ({hcsn} hành chính, sự nghiệp; {dn} doanh nghiệp).",
-    "no_khoi": "Không ghi khối",
     "all_in": "Đã nhận đủ báo cáo của {n}/{n} đơn vị.",
     "missing": "Đã nhận báo cáo của {got}/{n} đơn vị; {miss}/{n} đơn vị chưa gửi báo cáo, "
                "số liệu dưới đây chưa gồm các đơn vị này.",
@@ -29,97 +28,34 @@ PHRASES = {
     "partial": " (theo báo cáo của {n}/{N} đơn vị)",
     "yes_all": "100% ({n}/{N}) {subject} {predicate}.",
     "yes_some": "Có {n}/{N} {subject} ({pct}) {predicate}.",
-    "rating": "Tự đánh giá chất lượng thực hiện QCDC: {parts} (trên {N} đơn vị tự đánh giá).",
-    "rating_part": "loại {option} {pct}",
-    "documents_units": "Có {parts}.",
-    "documents_total": "Các đơn vị đã kê khai {n} văn bản đã ban hành, trong đó: {parts}.",
-    "documents_years": "Số văn bản theo năm ban hành: {parts}.",
-    "inspection": "Từ năm {y0} đến nay, có {kt_chuong_trinh} lượt tổ chức đảng cơ sở xây dựng "
-                  "chương trình, kế hoạch kiểm tra, giám sát có nội dung thực hiện QCDC; các tổ "
-                  "chức cơ sở đảng đã kiểm tra {kt_to_chuc} lượt tổ chức đảng và {kt_dang_vien} "
-                  "đảng viên, giám sát {gs_to_chuc} lượt tổ chức đảng và {gs_dang_vien} đảng viên "
-                  "về các nội dung liên quan đến thực hiện QCDC ở cơ sở.",
-    "dvc": "Tổng số dịch vụ công trực tuyến mức độ 3, 4: {dvc_3_4}, trong đó mức độ 4: {dvc_4}.",
-    "ntm": "Đến 31/12/2021, các đơn vị được giao đỡ đầu {giao} xã, trong đó {dat} xã ({pct}) "
-           "đạt chuẩn nông thôn mới (31/12/2016: {dat16}/{giao16} xã).",
-    "ntm_money": "Kinh phí huy động xây dựng nông thôn mới giai đoạn {period}: {kp} đồng, "
-                 "bằng {pct} tổng kinh phí ({tong} đồng).",
+    "options": "{label}: {parts} (trên {N} đơn vị).",
+    "options_part": "{option} {pct}",
+    "table_units": "Có {parts}.",
+    "table_part": "{n} {option}",
+    "years_part": "năm {year}: {n}",
+    "unknown_year": "chưa rõ năm",
+    "no_khoi": "Không ghi khối",
     "rate_year": "Năm {year}, {da}/{phai} {subject} ({pct}) {predicate}.",
     "rate_series": "{Predicate} theo từng năm: {parts}.",
     "rate_series_part": "năm {year}: {da}/{phai} ({pct})",
     "rate_series_none": "năm {year}: không có",
     "count_series": "{label} giai đoạn {y0}-{y1}: {total} ({parts}).",
     "count_part": "năm {year}: {n}",
-    "letters": "{when}, đã giải quyết {parts}; tỷ lệ giải quyết chung {pct}.",
-    "letters_none": "{when}, không nhận được đơn thư khiếu nại, tố cáo, phản ánh, kiến nghị.",
-    "letters_part": "{gq}/{nhan} {kind}",
+    "series_part": "năm {year}: {value}",
+    "pair_part": "{num}/{den} {label}",
     "year": "Năm {year}",
     "period": "Giai đoạn {y0}-{y1}",
-    "models": "Các đơn vị đã xây dựng {n} điển hình, mô hình, trong đó: {parts}.",
-    "models_level": "Theo cấp công nhận: {parts}.",
     "none": "không có",
 }
 
-TOPICS = {
-    "nop": "Tình hình nộp báo cáo", "dac_diem": "Đặc điểm tình hình",
-    "dang_vien": "Đảng viên, người lao động", "to_chuc": "Tổ chức thực hiện QCDC",
-    "danh_gia": "Tự đánh giá", "van_ban": "Văn bản đã ban hành",
-    "kiem_tra": "Kiểm tra, giám sát", "cchc": "Cải cách hành chính",
-    "ntm": "Xây dựng nông thôn mới", "hnccc": "Hội nghị cán bộ, công chức, viên chức",
-    "hnnld": "Hội nghị người lao động", "dtnlv": "Đối thoại tại nơi làm việc",
-    "don_thu": "Giải quyết đơn thư", "dttt": "Đối thoại trực tiếp", "mo_hinh": "Điển hình, mô hình",
-}
 
-SUBJECT = {ALL: "đơn vị", "HCSN": "cơ quan, đơn vị hành chính, sự nghiệp", "DN": "doanh nghiệp"}
+@dataclass(frozen=True)
+class Entry:
+    """One sentence of the report: its topic, its text and, when asked, a footnote."""
 
-# Sums written as "label: value." (topic, field id, label)
-SUMS = (
-    ("dang_vien", "so_dang_vien", "Tổng số đảng viên"),
-    ("dang_vien", "so_lao_dong", "Tổng số cán bộ, công chức, viên chức, người lao động"),
-    ("to_chuc", "so_nguoi_quan_triet", "Số cán bộ, đảng viên được quán triệt Nghị quyết 02"),
-    ("to_chuc", "so_lan_kien_toan_bcd", "Tổng số lần kiện toàn Ban Chỉ đạo"),
-)
-
-# yes/no fields: (topic, field id, predicate after the subject)
-YESNO = (
-    ("to_chuc", "co_ban_chi_dao", "đã thành lập Ban Chỉ đạo thực hiện QCDC ở cơ sở"),
-    ("to_chuc", "co_cong_doan", "có tổ chức công đoàn cơ sở"),
-    ("to_chuc", "co_ban_ttnd", "có Ban Thanh tra nhân dân"),
-    ("to_chuc", "co_thoa_uoc", "đã ký thỏa ước lao động tập thể"),
-    ("cchc", "mot_cua", "thực hiện cơ chế \u201cmột cửa\u201d, \u201cmột cửa liên thông\u201d"),
-)
-
-# Document types grouped as the bloc report counts them: (types, predicate)
-DOC_GROUPS = (
-    (("Nghị quyết",), "đơn vị ban hành nghị quyết"),
-    (("Chương trình", "Kế hoạch"), "đơn vị ban hành chương trình, kế hoạch"),
-    (("Quy chế", "Quy định"), "đơn vị ban hành quy chế, quy định"),
-    (("Thỏa ước lao động tập thể",), "đơn vị có thỏa ước lao động tập thể"),
-)
-
-# Yearly "đã/phải" rates: (topic, numerator base id, denominator base id, subject, predicate)
-YEARLY_RATES = (
-    ("hnccc", "hnccc_da", "hnccc_phai", "cơ quan, đơn vị",
-     "tổ chức hội nghị cán bộ, công chức, viên chức"),
-    ("hnnld", "hnnld_da", "hnnld_phai", "doanh nghiệp", "tổ chức hội nghị người lao động"),
-    ("dtnlv", "dtnlv_da", "dtnlv_phai", "doanh nghiệp", "tổ chức đối thoại tại nơi làm việc"),
-)
-
-# Yearly counts: (topic, base id, label)
-YEARLY_COUNTS = (
-    ("dtnlv", "dtnlv_so_cuoc", "Tổng số cuộc đối thoại tại nơi làm việc"),
-    ("dttt", "dttt_so_cuoc", "Số cuộc đối thoại trực tiếp của người đứng đầu cấp ủy, lãnh đạo "
-                             "với cán bộ, công nhân viên chức, người lao động"),
-)
-
-# Letters: (received base id, resolved base id, kind) and the all-kinds pair
-LETTER_KINDS = (("kn_nhan", "kn_gq", "khiếu nại"), ("tc_nhan", "tc_gq", "tố cáo"),
-                ("pakn_nhan", "pakn_gq", "phản ánh, kiến nghị"))
-LETTER_ALL = ("dt_nhan", "dt_gq")
-INSPECTION = ("kt_chuong_trinh", "kt_to_chuc", "kt_dang_vien", "gs_to_chuc", "gs_dang_vien")
-RATING_FIELD = "tu_danh_gia"
-OTHER_DOCUMENTS = "văn bản khác"  # the option "Khác" of the document types, in a sentence
-PROPER_LEVELS = ("Trung ương",)  # recognition levels written with a capital after "cấp"
+    topic: str
+    text: str
+    footnote: str | None = None
 
 
 # ---------------------------------------------------------------- Vietnamese numbers
@@ -136,267 +72,439 @@ def fmt_number(value, decimals: int = 2) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
-def fmt_pct(num, den) -> str:
-    """Share num/den in %, one decimal only when not whole; never "100%" or "0%" when false."""
+def fmt_count(value, pad: int | None = None) -> str:
+    """A count, zero-padded when the spec asks ("06" with ``pad: 2``), else as fmt_number."""
+    if pad and value is not None and float(value).is_integer() and 0 <= value < 10 ** pad:
+        return str(int(value)).zfill(pad)
+    return fmt_number(value)
+
+
+def fmt_pct(num, den, decimals: int = 1) -> str:
+    """Share num/den in %, decimals only when not whole ("97,9%", "83,08%" with 2); never
+    "100%" or "0%" when that would be false."""
     if not den:
         return "—"
-    pct = round(100.0 * (num or 0) / den, 1)
+    pct = round(100.0 * (num or 0) / den, decimals)
+    step = 10 ** -decimals
     if pct >= 100 and (num or 0) < den:
-        pct = 99.9
+        pct = 100 - step
     elif pct <= 0 and (num or 0) > 0:
-        pct = 0.1
-    text = f"{pct:.0f}" if float(pct).is_integer() else f"{pct:.1f}".replace(".", ",")
-    return f"{text}%"
+        pct = step
+    if float(pct).is_integer():
+        return f"{pct:.0f}%"
+    return f"{pct:.{decimals}f}".rstrip("0").replace(".", ",") + "%"
 
 
-def _join(parts: list[str]) -> str:
+def _join(parts: list[str], how: str = "auto") -> str:
+    if how != "auto":
+        return how.join(parts)
     return "; ".join(parts) if any("," in p for p in parts) else ", ".join(parts)
 
 
-# ---------------------------------------------------------------- the sentence builders
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
-class _Ctx:
-    """What every builder reads: the form, the totals and the answered counts."""
-
-    def __init__(self, form: Form, results: list, totals: dict):
-        self.form, self.results, self.totals = form, results, totals
-        self.answered = answered_counts(form, results)
-        self.status = status_counts(results)
-
-    def has(self, *ids: str) -> bool:
-        return all(i in self.form.fields for i in ids)
-
-    def group_of(self, fid: str) -> str:
-        applies = self.form.fields[fid].applies
-        return next(iter(applies)) if len(applies) == 1 else ALL
-
-    def total(self, fid: str, group: str = ALL):
-        return self.totals.get(group, {}).get(fid)
-
-    def partial(self, fid: str, group: str = ALL) -> str:
-        """" (theo báo cáo của n/N đơn vị)" when some counted units left the field empty."""
-        n = self.answered.get(group, {}).get(fid, 0)
-        big_n = self.totals.get(group, {}).get("so_don_vi", 0)
-        return PHRASES["partial"].format(n=n, N=big_n) if n < big_n else ""
+def _first_lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
-def _returns(c: _Ctx) -> list[str]:
-    s = c.status
-    got = s["ok"] + s["errors"]
-    out = [PHRASES["all_in"].format(n=s["don_vi"]) if not s["missing"] else
-           PHRASES["missing"].format(got=got, n=s["don_vi"], miss=s["missing"])]
-    if s["errors"]:
-        out.append(PHRASES["with_errors"].format(k=s["errors"]))
-    if s["superseded"]:
-        out.append(PHRASES["superseded"].format(k=s["superseded"]))
-    return out
-
-
-def _units(c: _Ctx) -> list[str]:
-    t = c.totals
-    dn_by_owner = [f"{fmt_number(g['so_don_vi'])} {owner}"
-                   for owner, g in t.get("loai_dn", {}).items() if g["so_don_vi"]]
-    ownership = f" ({_join(dn_by_owner)})" if dn_by_owner else ""
-    out = [PHRASES["units"].format(scope=PHRASES["scope"], n=fmt_number(t[ALL]["so_don_vi"]),
-                                   hcsn=fmt_number(t["HCSN"]["so_don_vi"]),
-                                   dn=fmt_number(t["DN"]["so_don_vi"]), ownership=ownership)]
-    khois = t.get("khoi", {})
-    for khoi, g in (khois.items() if len(khois) > 1 else ()):  # one khoi = the whole, said above
-        out.append(PHRASES["khoi"].format(khoi=khoi or PHRASES["no_khoi"],
-                                          n=fmt_number(g[ALL]["so_don_vi"]),
-                                          hcsn=fmt_number(g["HCSN"]["so_don_vi"]),
-                                          dn=fmt_number(g["DN"]["so_don_vi"])))
-    return out
-
-
-def _sums(c: _Ctx, topic: str) -> list[str]:
-    return [PHRASES["sum"].format(label=label, value=fmt_number(c.total(fid)), partial=c.partial(fid))
-            for t, fid, label in SUMS if t == topic and c.has(fid)]
-
-
-def yesno_sentence(n: int, big_n: int, subject: str, predicate: str) -> str:
+def yesno_sentence(n: int, big_n: int, subject: str, predicate: str, phrases=None) -> str:
+    phrases = phrases or PHRASES
     key = "yes_all" if n == big_n else "yes_some"
-    return PHRASES[key].format(n=fmt_number(n), N=fmt_number(big_n), subject=subject,
+    return phrases[key].format(n=fmt_number(n), N=fmt_number(big_n), subject=subject,
                                predicate=predicate, pct=fmt_pct(n, big_n))
 
 
-def _yesno(c: _Ctx, topic: str) -> list[str]:
-    out = []
-    for t, fid, predicate in YESNO:
-        if t != topic or not c.has(fid):
-            continue
-        group = c.group_of(fid)
-        big_n = c.answered[group].get(fid, 0)
-        if big_n:
-            out.append(yesno_sentence(c.total(fid, group), big_n, SUBJECT[group], predicate))
+# ---------------------------------------------------------------- what every builder reads
+
+
+class _Scope:
+    """The figures a sentence speaks of: the whole, or one khoi (``each: khoi``)."""
+
+    def __init__(self, totals: dict, answered: dict, results: list):
+        self.totals, self.answered, self.results = totals, answered, results
+
+
+class _Ctx:
+    def __init__(self, form, results: list, totals: dict):
+        self.form, self.results, self.totals = form, results, totals
+        self.spec = report_spec(form)
+        self.phrases = {**PHRASES, **self.spec.phrases}
+        self.answered = answered_counts(form, results)
+        self.status = status_counts(results)
+        self.whole = _Scope(totals, self.answered, counted(results))
+
+    def group_of(self, fid: str) -> str:
+        """The smallest column a field belongs to: its one type, a named group, or ALL."""
+        applies = set(self.form.fields[fid].applies)
+        if applies >= set(type_ids(self.form)):
+            return ALL
+        if len(applies) == 1:
+            return next(iter(applies))
+        for gid in getattr(self.form, "unit_groups", None) or ():
+            if set(group_types(self.form, gid)) == applies:
+                return gid
+        return ALL
+
+    def subject(self, group: str) -> str:
+        return self.spec.subjects.get(group, self.spec.subjects.get(ALL, "đơn vị"))
+
+    def total(self, fid: str, group: str = ALL, scope: _Scope | None = None):
+        return (scope or self.whole).totals.get(_key(group), {}).get(fid)
+
+    def partial(self, fid: str, group: str = ALL) -> str:
+        """" (theo báo cáo của n/N đơn vị)" when some counted units left the field empty."""
+        n = self.answered.get(_key(group), {}).get(fid, 0)
+        big_n = self.totals.get(_key(group), {}).get("so_don_vi", 0)
+        return self.phrases["partial"].format(n=n, N=big_n) if n < big_n else ""
+
+    def khoi_scopes(self) -> list:
+        """(khoi label, scope) per khoi of the units list, when there is more than one."""
+        khois = self.totals.get(KHOI, {})
+        if len(khois) < 2:
+            return []  # one khoi is the whole, already said
+        answered = self.answered.get(KHOI, {})
+        return [(k or self.phrases["no_khoi"],
+                 _Scope(t, answered.get(k, {}),
+                        [r for r in self.whole.results if (r.unit.khoi or UNKNOWN) == k]))
+                for k, t in khois.items()]
+
+    def in_group(self, results: list, group: str) -> list:
+        types = set(group_types(self.form, group))
+        return [r for r in results if r.unit.loai_hinh in types]
+
+
+def _key(group: str) -> str:
+    """The totals' key of a column id (the totals call the whole "all")."""
+    return "all" if group == ALL else group
+
+
+# ---------------------------------------------------------------- the kinds
+
+
+def _returns(c: _Ctx, p: dict) -> list[str]:
+    s, ph = c.status, c.phrases
+    got = s["ok"] + s["errors"]
+    out = [ph["all_in"].format(n=s["don_vi"]) if not s["missing"] else
+           ph["missing"].format(got=got, n=s["don_vi"], miss=s["missing"])]
+    if s["errors"]:
+        out.append(ph["with_errors"].format(k=s["errors"]))
+    if s["superseded"]:
+        out.append(ph["superseded"].format(k=s["superseded"]))
     return out
 
 
-def _rating(c: _Ctx) -> list[str]:
-    if not c.has(RATING_FIELD):
+def _sum(c: _Ctx, p: dict) -> list[str]:
+    fid, group = p["field"], p.get("of", ALL)
+    return [c.phrases["sum"].format(label=p["label"], value=fmt_number(c.total(fid, group)),
+                                    partial=c.partial(fid, group))]
+
+
+def _share(c: _Ctx, p: dict) -> list[str]:
+    fid = p["field"]
+    group = p.get("of") or c.group_of(fid)
+    big_n = c.answered.get(_key(group), {}).get(fid, 0)
+    if not big_n:
         return []
-    counts = c.total(RATING_FIELD) or {}
+    n = c.total(fid, group)
+    if isinstance(n, dict):  # a list field: the units that chose one option
+        n = n.get(str(p.get("equals", "")), 0)
+    return [yesno_sentence(n or 0, big_n, c.subject(group), p["predicate"], c.phrases)]
+
+
+def _options(c: _Ctx, p: dict) -> list[str]:
+    fid = p["field"]
+    counts = c.total(fid, p.get("of", ALL)) or {}
     big_n = sum(counts.values())
-    parts = [PHRASES["rating_part"].format(option=o.lower(), pct=fmt_pct(n, big_n))
+    part = p.get("part", c.phrases["options_part"])
+    parts = [part.format(option=o.lower(), pct=fmt_pct(n, big_n), n=fmt_number(n))
              for o, n in counts.items() if n]
-    return [PHRASES["rating"].format(parts=", ".join(parts), N=fmt_number(big_n))] if parts else []
-
-
-def _doc_type(name: str) -> str:
-    """A document type inside a sentence: "36 kế hoạch, 172 quy chế, 5 văn bản khác"."""
-    return OTHER_DOCUMENTS if name == "Khác" else name[:1].lower() + name[1:]
-
-
-def _documents(c: _Ctx) -> list[str]:
-    if "tbl_van_ban" not in c.form.tables:
+    if not parts:
         return []
-    roll = document_rollup(c.form, c.results)
-    groups = [f"{fmt_number(units_with_documents(c.results, types))} {predicate}"
-              for types, predicate in DOC_GROUPS]
-    by_type = [f"{fmt_number(n)} {_doc_type(t)}" for t, n in roll["theo_loai"].items() if n]
-    by_year = [f"năm {y}: {fmt_number(n)}" if y != UNKNOWN else f"chưa rõ năm: {fmt_number(n)}"
-               for y, n in roll["theo_nam"].items() if n]
-    out = [PHRASES["documents_units"].format(parts="; ".join(groups))]
-    out.append(PHRASES["documents_total"].format(n=fmt_number(roll["tong"]),
-                                                 parts=", ".join(by_type) or PHRASES["none"]))
-    if by_year:
-        out.append(PHRASES["documents_years"].format(parts=", ".join(by_year)))
-    return out
+    text = p.get("text", c.phrases["options"])
+    return [text.format(parts=", ".join(parts), N=fmt_number(big_n),
+                        label=c.form.fields[fid].label)]
 
 
-def _inspection(c: _Ctx) -> list[str]:
-    if not c.has(*INSPECTION):
+def _table_units(c: _Ctx, p: dict) -> list[str]:
+    parts = [f"{fmt_number(units_with_rows(c.results, p['table'], p['column'], g['options']))} "
+             f"{g['predicate']}" for g in p["groups"]]
+    return [p.get("text", c.phrases["table_units"]).format(parts="; ".join(parts))]
+
+
+def _option_label(option: str, p: dict) -> str:
+    labels = p.get("labels") or {}
+    if option == UNKNOWN:
+        return str(p.get("unknown", ""))
+    if option in labels:
+        return str(labels[option])
+    return _first_lower(option) if p.get("lower") else option
+
+
+def _table_counts(c: _Ctx, p: dict) -> list[str]:
+    roll = table_counts(c.form, c.results, p["table"], p["column"])
+    by_option = dict(roll["theo"])
+    if "unknown" in p:
+        by_option[UNKNOWN] = roll["khong_ro"]
+    part = p.get("part", c.phrases["table_part"])
+    parts = [part.format(n=fmt_number(n), option=_option_label(o, p))
+             for o, n in by_option.items() if n]
+    if not parts and p.get("empty") == "skip":
         return []
-    figures = {fid: fmt_number(c.total(fid)) for fid in INSPECTION}
-    return [PHRASES["inspection"].format(y0=c.form.years[0], **figures)]
+    joined = _join(parts, p.get("join", "auto")) or p.get("empty", c.phrases["none"])
+    return [p["text"].format(n=fmt_number(roll["tong"]), parts=joined)]
 
 
-def _admin_reform(c: _Ctx) -> list[str]:
-    out = _yesno(c, "cchc")
-    if c.has("dvc_3_4", "dvc_4"):
-        out.append(PHRASES["dvc"].format(dvc_3_4=fmt_number(c.total("dvc_3_4")),
-                                         dvc_4=fmt_number(c.total("dvc_4"))))
-    return out
+def _table_years(c: _Ctx, p: dict) -> list[str]:
+    by_year = table_years(c.form, c.results, p["table"], p["date"])
+    part = p.get("part", c.phrases["years_part"])
+    unknown = p.get("unknown", c.phrases["unknown_year"])
+    parts = [part.format(year=y, n=fmt_number(n)) if y != UNKNOWN else f"{unknown}: {fmt_number(n)}"
+             for y, n in by_year.items() if n]
+    return [p["text"].format(parts=", ".join(parts))] if parts else []
 
 
-def _new_countryside(c: _Ctx) -> list[str]:
-    out = []
-    if c.has("ntm_xa_giao", "ntm_xa_dat", "ntm_xa_giao_2016", "ntm_xa_dat_2016"):
-        giao, dat = c.total("ntm_xa_giao"), c.total("ntm_xa_dat")
-        out.append(PHRASES["ntm"].format(
-            giao=fmt_number(giao), dat=fmt_number(dat), pct=fmt_pct(dat, giao),
-            giao16=fmt_number(c.total("ntm_xa_giao_2016")),
-            dat16=fmt_number(c.total("ntm_xa_dat_2016"))))
-    if c.has("ntm_kinh_phi", "ntm_tong_kinh_phi"):
-        kp, tong = c.total("ntm_kinh_phi"), c.total("ntm_tong_kinh_phi")
-        out.append(PHRASES["ntm_money"].format(period=c.form.period_label,
-                                               kp=fmt_number(kp), tong=fmt_number(tong),
-                                               pct=fmt_pct(kp, tong)))
-    return out
+def _yearly_ids(c: _Ctx, base: str) -> list:
+    return [y for y in c.form.years if f"{base}_{y}" in c.form.fields]
 
 
-def _yearly_rate(c: _Ctx, num: str, den: str, subject: str, predicate: str) -> list[str]:
-    years = [y for y in c.form.years if c.has(f"{num}_{y}", f"{den}_{y}")]
+def _yearly_rate(c: _Ctx, p: dict) -> list[str]:
+    num, den, ph = p["num"], p["den"], c.phrases
+    years = [y for y in _yearly_ids(c, num) if f"{den}_{y}" in c.form.fields]
     if not years:
         return []
     group = c.group_of(f"{num}_{years[0]}")
     pairs = {y: (c.total(f"{num}_{y}", group) or 0, c.total(f"{den}_{y}", group) or 0)
              for y in years}
     if not any(phai for _, phai in pairs.values()):
-        return []  # e.g. no enterprise reported: nothing to say, not "0/0" five times
-    parts = [PHRASES["rate_series_part"].format(year=y, da=fmt_number(da), phai=fmt_number(phai),
-                                                pct=fmt_pct(da, phai))
-             if phai else PHRASES["rate_series_none"].format(year=y)
+        return []  # e.g. no unit of the type reported: nothing to say, not "0/0" five times
+    parts = [ph["rate_series_part"].format(year=y, da=fmt_number(da), phai=fmt_number(phai),
+                                           pct=fmt_pct(da, phai))
+             if phai else ph["rate_series_none"].format(year=y)
              for y, (da, phai) in pairs.items()]
-    out = [PHRASES["rate_series"].format(Predicate=predicate[:1].upper() + predicate[1:],
-                                         parts="; ".join(parts))]
-    last = years[-1]
-    da, phai = pairs[last]
+    out = [ph["rate_series"].format(Predicate=_first_upper(p["predicate"]), parts="; ".join(parts))]
+    da, phai = pairs[years[-1]]
     if phai:
-        out.append(PHRASES["rate_year"].format(year=last, da=fmt_number(da), phai=fmt_number(phai),
-                                               subject=subject, pct=fmt_pct(da, phai),
-                                               predicate=predicate))
+        out.append(ph["rate_year"].format(year=years[-1], da=fmt_number(da), phai=fmt_number(phai),
+                                          subject=p["subject"], pct=fmt_pct(da, phai),
+                                          predicate=p["predicate"]))
     return out
 
 
-def _yearly_count(c: _Ctx, base: str, label: str) -> list[str]:
-    years = [y for y in c.form.years if c.has(f"{base}_{y}")]
+def _yearly_count(c: _Ctx, p: dict) -> list[str]:
+    base = p["field"]
+    years = _yearly_ids(c, base)
     if not years:
         return []
     group = c.group_of(f"{base}_{years[0]}")
-    if not c.totals.get(group, {}).get("so_don_vi"):
+    if not c.totals.get(_key(group), {}).get("so_don_vi"):
         return []
     per_year = {y: c.total(f"{base}_{y}", group) or 0 for y in years}
-    parts = [PHRASES["count_part"].format(year=y, n=fmt_number(n)) for y, n in per_year.items()]
-    return [PHRASES["count_series"].format(label=label, y0=years[0], y1=years[-1],
-                                           total=fmt_number(sum(per_year.values())),
-                                           parts="; ".join(parts))]
+    parts = [c.phrases["count_part"].format(year=y, n=fmt_number(n)) for y, n in per_year.items()]
+    return [c.phrases["count_series"].format(label=p["label"], y0=years[0], y1=years[-1],
+                                             total=fmt_number(sum(per_year.values())),
+                                             parts="; ".join(parts))]
 
 
-def _letters_line(c: _Ctx, suffix: str, when: str) -> str:
+def _pairs_line(c: _Ctx, p: dict, suffix: str, when: str) -> str:
     parts = []
-    for nhan, gq, kind in LETTER_KINDS:
-        got, done = c.total(f"{nhan}_{suffix}") or 0, c.total(f"{gq}_{suffix}") or 0
-        if got or done:
-            parts.append(PHRASES["letters_part"].format(gq=fmt_number(done), nhan=fmt_number(got),
-                                                        kind=kind))
+    part = p.get("part", c.phrases["pair_part"])
+    for pair in p["pairs"]:
+        den = c.total(f"{pair['den']}_{suffix}") or 0
+        num = c.total(f"{pair['num']}_{suffix}") or 0
+        if den or num:
+            parts.append(part.format(num=fmt_number(num), den=fmt_number(den), label=pair["label"]))
     if not parts:
-        return PHRASES["letters_none"].format(when=when)
-    nhan, gq = (c.total(f"{x}_{suffix}") or 0 for x in LETTER_ALL)
-    return PHRASES["letters"].format(when=when, parts=", ".join(parts), pct=fmt_pct(gq, nhan))
+        return p["none"].format(when=when)
+    num, den = (c.total(f"{p['total'][k]}_{suffix}") or 0 for k in ("num", "den"))
+    return p["text"].format(when=when, parts=", ".join(parts), pct=fmt_pct(num, den))
 
 
-def _letters(c: _Ctx) -> list[str]:
-    ids = [f"{x}_{y}" for pair in LETTER_KINDS for x in pair[:2] for y in c.form.years]
-    if not c.has(*ids, *(f"{x}_{y}" for x in LETTER_ALL for y in c.form.years)):
+def _paired_rates(c: _Ctx, p: dict) -> list[str]:
+    pairs = list(p["pairs"]) + [p["total"]]
+    years = c.form.years
+    if not all(f"{x[k]}_{y}" in c.form.fields for x in pairs for k in ("num", "den") for y in years):
         return []
-    out = [_letters_line(c, str(y), PHRASES["year"].format(year=y)) for y in c.form.years]
-    if c.has(*(f"{x}_tong" for pair in LETTER_KINDS for x in pair[:2])):
-        when = PHRASES["period"].format(y0=c.form.years[0], y1=c.form.years[-1])
-        out.append(_letters_line(c, "tong", when))
+    out = [_pairs_line(c, p, str(y), c.phrases["year"].format(year=y)) for y in years]
+    if all(f"{x[k]}_tong" in c.form.fields for x in p["pairs"] for k in ("num", "den")):
+        when = c.phrases["period"].format(y0=years[0], y1=years[-1])
+        out.append(_pairs_line(c, p, "tong", when))
     return out
 
 
-def _level(name: str) -> str:
-    """"Tỉnh" → "tỉnh" after "cấp" (as in "cấp tỉnh, cấp huyện"); a proper name keeps its capital."""
-    return name if name in PROPER_LEVELS else name[:1].lower() + name[1:]
+# ---------------------------------------------------------------- free text over named values
 
 
-def _models(c: _Ctx) -> list[str]:
-    if "tbl_mo_hinh" not in c.form.tables:
-        return []
-    roll = model_rollup(c.form, c.results)
-    fields = [f"{k or 'chưa rõ lĩnh vực'} {fmt_number(n)}" for k, n in roll["theo_linh_vuc"].items() if n]
-    out = [PHRASES["models"].format(n=fmt_number(roll["tong"]),
-                                    parts=_join(fields) or PHRASES["none"])]
-    levels = [f"{'cấp ' + _level(k) if k and k != 'Chưa được công nhận' else (k or 'chưa rõ cấp')} "
-              f"{fmt_number(n)}" for k, n in roll["theo_cap"].items() if n]
-    if levels:
-        out.append(PHRASES["models_level"].format(parts=_join(levels)))
+def _text(c: _Ctx, p: dict) -> list[str]:
+    if p.get("each") == KHOI:
+        return [_fill(c, p, scope, khoi) for khoi, scope in c.khoi_scopes()]
+    return [_fill(c, p, c.whole, "")]
+
+
+def _fill(c: _Ctx, p: dict, scope: _Scope, khoi: str) -> str:
+    values = p.get("values") or {}
+    names = {n for _, n, _, _ in string.Formatter().parse(p["text"]) if n}
+    filled = {"y0": c.form.years[0], "y1": c.form.years[-1], "period": c.form.period_label,
+              "khoi": khoi}
+    for name in names - set(filled):
+        spec = values.get(name, {"sum": name})
+        filled[name] = _value(c, spec, scope)
+    return p["text"].format(**filled)
+
+
+def _value(c: _Ctx, v: dict, scope: _Scope) -> str:
+    group = v.get("of", ALL)
+    text = _VALUES[next(k for k in _VALUES if k in v)](c, v, scope, group)
+    around = v.get("around")
+    return around.replace("{}", text) if around and text else text
+
+
+def _amount(c: _Ctx, expr, group: str, scope: _Scope):
+    """The total of a field id, of a list of ids, or of "a + b - c" (None when all are)."""
+    parts = [sign * (term if isinstance(term, float) else (c.total(term, group, scope) or 0))
+             for sign, term in terms(expr)]
+    total = sum(parts)
+    return int(total) if isinstance(total, float) and total.is_integer() else total
+
+
+def _v_sum(c, v, scope, group):
+    return fmt_count(_amount(c, v["sum"], group, scope), v.get("pad"))
+
+
+def _v_units(c, v, scope, group):
+    return fmt_count(scope.totals.get(_key(v["units"]), {}).get("so_don_vi", 0), v.get("pad"))
+
+
+def _v_listed(c, v, scope, group):
+    """Units of the list in the group, missing ones included (the y of "x/y units")."""
+    codes = {r.unit.ma_don_vi for r in c.in_group(c.results, v["listed"])}
+    return fmt_count(len(codes), v.get("pad"))
+
+
+def _v_count(c, v, scope, group):
+    f = c.form.fields[v["count"]]
+    found = [valid_value(r, f) for r in c.in_group(scope.results, group)]
+    found = [x for x in found if x is not None]
+    if "equals" in v:
+        found = [x for x in found if x == str(v["equals"])]
+    if "above" in v:
+        found = [x for x in found if isinstance(x, (int, float)) and x > v["above"]]
+    return fmt_count(len(found), v.get("pad"))
+
+
+def _v_answered(c, v, scope, group):
+    return fmt_count(scope.answered.get(_key(group), {}).get(v["answered"], 0), v.get("pad"))
+
+
+def _v_rate(c, v, scope, group):
+    num, den = (_amount(c, side, group, scope) for side in v["rate"])
+    return fmt_pct(num, den, int(v.get("decimals", 1)))
+
+
+def _series_keys(c: _Ctx, base: str) -> list:
+    """(key, label, field id) of a yearly or levels row ("2017", "Cấp tỉnh"), its total left out."""
+    levels = getattr(c.form, "levels", None) or {}
+    out = []
+    for f in base_fields(c.form, base):
+        if f.period_total:
+            continue
+        key = str(f.year) if f.year is not None else (getattr(f, "level", None) or f.id)
+        out.append((key, str(levels.get(key, key)), f.id))
     return out
 
 
-def report_sentences(form: Form, results: list, totals: dict) -> list[tuple[str, str]]:
-    """(topic, sentence) pairs, in the order of the bloc report."""
+def _v_series(c, v, scope, group):
+    part = v.get("part", c.phrases["series_part"])
+    parts = []
+    for key, label, fid in _series_keys(c, v["series"]):
+        value = c.total(fid, group, scope)
+        if isinstance(value, dict):  # a list field: the units that chose one option
+            value = value.get(str(v.get("equals", "")), 0)
+        parts.append(part.format(year=key, key=key, label=label,
+                                 value=fmt_count(value, v.get("pad"))))
+    return _join(parts, v.get("join", "; "))
+
+
+def _v_lowest_year(c, v, scope, group):
+    rates = [(c.total(fid, group, scope), key) for key, _, fid in _series_keys(c, v["lowest_year"])]
+    rates = [(r, k) for r, k in rates if r is not None]
+    return min(rates)[1] if rates else c.phrases["none"]
+
+
+def _v_breakdown(c, v, scope, group):
+    fid = v["breakdown"]
+    by_option = scope.totals.get(fid)
+    if isinstance(by_option, dict) and all(isinstance(g, dict) for g in by_option.values()):
+        counts = {o: g.get("so_don_vi", 0) for o, g in by_option.items()}
+    else:  # no per-option totals: count the units' valid values
+        f = c.form.fields[fid]
+        counts = {o: sum(1 for r in c.in_group(scope.results, group) if valid_value(r, f) == o)
+                  for o in f.options}
+    return _join([f"{fmt_number(n)} {o}" for o, n in counts.items() if n], v.get("join", "auto"))
+
+
+def _v_rows(c, v, scope, group):
+    """Rows of a table (those whose ``column`` equals ``equals``): their number, the sum of
+    their ``total`` column, or (``units_only``) the number of units that have one."""
+    members = {r.unit.ma_don_vi for r in c.in_group(scope.results, group)}
+    rows = [(r, row) for r, row in table_rows(c.results, v["rows"]) if r.unit.ma_don_vi in members]
+    if "column" in v:
+        wanted = {str(e) for e in (v["equals"] if isinstance(v.get("equals"), list)
+                                   else [v.get("equals")])}
+        rows = [(r, row) for r, row in rows if str(row.get(v["column"])) in wanted]
+    if v.get("units_only"):
+        return fmt_count(len({r.unit.ma_don_vi for r, _ in rows}), v.get("pad"))
+    if "total" in v:
+        return fmt_count(sum(row.get(v["total"]) or 0 for _, row in rows
+                             if isinstance(row.get(v["total"]), (int, float))), v.get("pad"))
+    return fmt_count(len(rows), v.get("pad"))
+
+
+_VALUES = {"sum": _v_sum, "units": _v_units, "listed": _v_listed, "count": _v_count,
+           "answered": _v_answered, "rate": _v_rate, "series": _v_series,
+           "lowest_year": _v_lowest_year, "breakdown": _v_breakdown, "rows": _v_rows}
+_KINDS = {"returns": _returns, "sum": _sum, "share": _share, "options": _options,
+          "table_units": _table_units, "table_counts": _table_counts, "table_years": _table_years,
+          "yearly_rate": _yearly_rate, "yearly_count": _yearly_count,
+          "paired_rates": _paired_rates, "text": _text}
+
+
+# ---------------------------------------------------------------- footnotes
+
+
+def _footnote(c: _Ctx, s: SentenceSpec) -> str | None:
+    """"…: Sở Công Thương, Sở Giao thông vận tải, …" — the units a sentence counts."""
+    f: Footnote = s.footnote
+    if f is None:
+        return None
+    members = c.in_group(c.whole.results, f.of)
+    if f.table:
+        codes = {r.unit.ma_don_vi for r, row in table_rows(members, f.table)
+                 if f.column is None or str(row.get(f.column)) in f.equals}
+        names = [r.unit.ten_don_vi for r in members if r.unit.ma_don_vi in codes]
+    else:
+        field = c.form.fields[f.field]
+        names = [r.unit.ten_don_vi for r in members if valid_value(r, field) in f.equals]
+    if not names:
+        return None
+    return f.text.replace("{units}", ", ".join(names)).replace("{n}", fmt_number(len(names)))
+
+
+# ---------------------------------------------------------------- public API
+
+
+def report_entries(form, results: list, totals: dict) -> list[Entry]:
+    """Every sentence of the report, in the spec's order, with its footnote when asked."""
     c = _Ctx(form, results, totals)
-    plan = [
-        ("nop", _returns(c)),
-        ("dac_diem", _units(c)),
-        ("dang_vien", _sums(c, "dang_vien")),
-        ("to_chuc", _yesno(c, "to_chuc") + _sums(c, "to_chuc")),
-        ("danh_gia", _rating(c)),
-        ("van_ban", _documents(c)),
-        ("kiem_tra", _inspection(c)),
-        ("cchc", _admin_reform(c)),
-        ("ntm", _new_countryside(c)),
-    ]
-    for topic, num, den, subject, predicate in YEARLY_RATES:
-        plan.append((topic, _yearly_rate(c, num, den, subject, predicate)))
-    plan.append(("don_thu", _letters(c)))
-    for topic, base, label in YEARLY_COUNTS:
-        plan.append((topic, _yearly_count(c, base, label)))
-    plan.append(("mo_hinh", _models(c)))
-    order = list(TOPICS)
-    plan.sort(key=lambda item: order.index(item[0]))  # stable: keeps each topic's own order
-    return [(TOPICS[topic], s) for topic, sentences in plan for s in sentences]
+    out = []
+    for s in c.spec.sentences:
+        texts = _KINDS[s.kind](c, s.params)
+        note = _footnote(c, s) if texts else None
+        out += [Entry(s.topic, t, note if i == 0 else None) for i, t in enumerate(texts)]
+    return out
+
+
+def report_sentences(form, results: list, totals: dict) -> list[tuple[str, str]]:
+    """(topic, sentence) pairs, in the spec's order (footnotes: :func:`report_entries`)."""
+    return [(e.topic, e.text) for e in report_entries(form, results, totals)]

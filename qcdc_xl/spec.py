@@ -90,6 +90,7 @@ class UnitType:
     attributes: tuple  # attribute names
     max_units: int | None
     line: int
+    min_units: int | None = None
 
 
 @dataclass(frozen=True)
@@ -203,15 +204,23 @@ class Table(_Applicable):
     count_field: str
     line: int
     expect_row: Any = None  # ExpectRow or None
+    json_key: str | None = None  # the spec's ``list_key``
 
     @property
     def list_key(self) -> str:
-        """The key of the unit's rows in the JSON report; its total is ``so_<list_key>``."""
+        """The key of the unit's rows in the JSON report (default: the name without ``tbl_``)."""
+        if self.json_key:
+            return self.json_key
         return self.name[4:] if self.name.startswith("tbl_") else self.name
 
     @property
     def input_columns(self) -> tuple:
         return tuple(c for c in self.columns if c.is_input)
+
+    @property
+    def row_number_column(self) -> str | None:
+        """The id of the TT column (type ``row_number``), if the table has one."""
+        return next((c.id for c in self.columns if not c.is_input), None)
 
 
 @dataclass(frozen=True)
@@ -554,7 +563,8 @@ class _Builder:
         return tuple(self.unit_types)
 
     # -- unit types, groups, attributes, levels
-    _TYPE_KEYS = ("label", "short", "title", "subject", "aliases", "attributes", "max_units")
+    _TYPE_KEYS = ("label", "short", "title", "subject", "aliases", "attributes", "min_units",
+                  "max_units")
 
     def build_unit_types(self, types: _Map):
         if not types:
@@ -575,13 +585,15 @@ class _Builder:
         label = self.need(m, "label", f"Loại hình '{tid}'")
         attr_map = self.mapping(m, "attributes", f"Loại hình '{tid}'")
         attrs = tuple(self.build_attribute(attr_map, a, tid) for a in attr_map)
+        for key in ("min_units", "max_units"):
+            value = m.get(key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                self.fail(m, f"loại hình '{tid}': '{key}' phải là số nguyên không âm.", key)
         max_units = m.get("max_units")
-        if max_units is not None and (not isinstance(max_units, int) or max_units < 1):
-            self.fail(m, f"loại hình '{tid}': 'max_units' phải là số nguyên dương.", "max_units")
         self.unit_types[tid] = UnitType(
             tid, label, str(m.get("short", tid)), str(m.get("title", label.upper())),
             str(m.get("subject", label)), self.text_list(m, "aliases", f"Loại hình '{tid}'"),
-            attrs, max_units, m.line)
+            attrs, max_units, m.line, m.get("min_units"))
 
     def mapping(self, m: _Map, key: str, owner: str) -> _Map:
         value = m.get(key)
@@ -892,7 +904,8 @@ class _Builder:
                     "warn_max", "warn_min_message", "unique", "width", "help")
 
     def build_table(self, m: _Map, sheet_id: str, section_id: str, applies: frozenset) -> Table:
-        self.only_keys(m, ("name", "ready_rows", "count_field", "columns", "expect_row"), "Bảng")
+        self.only_keys(m, ("name", "ready_rows", "count_field", "columns", "expect_row", "list_key"),
+                       "Bảng")
         name = self.need(m, "name", "Bảng")
         self.check_id(m, "name", name, "Bảng")
         if name in self.tables:
@@ -912,9 +925,17 @@ class _Builder:
                              line=count.line, table=name))
         table = Table(name=name, sheet=sheet_id, section=section_id, applies=applies,
                       ready_rows=ready, columns=columns, count_field=count_id, line=m.line,
-                      expect_row=self.expect_row(m, name, columns))
+                      expect_row=self.expect_row(m, name, columns), json_key=self.list_key(m, name))
         self.tables[name] = table
         return table
+
+    def list_key(self, m: _Map, name: str) -> str | None:
+        key = m.get("list_key")
+        if key is not None:
+            self.check_id(m, "list_key", key, f"Bảng '{name}'")
+            if key in {t.list_key for t in self.tables.values()}:
+                self.fail(m, f"bảng '{name}': 'list_key' '{key}' đã dùng cho một bảng khác.", "list_key")
+        return key
 
     def expect_row(self, m: _Map, name: str, columns: tuple) -> ExpectRow | None:
         if "expect_row" not in m:

@@ -1,5 +1,5 @@
 """Roll the units' valid values up into the contract's ``totals`` and the other counts a
-summary needs (answered counts for "n/N", documents by type and year, models).
+summary needs (answered counts for "n/N"); the tables' roll-ups are in :mod:`qcdc_xl.listings`.
 
 Only returns that count (status ok/errors) enter a total; a field enters a group's total only
 for the units it applies to; invalid values are never counted. Rates are Σ numerators over
@@ -8,7 +8,6 @@ JSON-serialisable (str keys, numbers, str, None, dict).
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from typing import Callable, Iterable
 
@@ -18,9 +17,7 @@ from .spec import Field, Form
 from .units import canonical_option
 
 ALL = "all"
-UNKNOWN = ""  # key for a document/model whose year or option is unknown
-DOC_TABLE, DOC_TYPE, DOC_DATE = "tbl_van_ban", "loai_van_ban", "ngay_ban_hanh"
-MODEL_TABLE, MODEL_FIELD, MODEL_LEVEL = "tbl_mo_hinh", "linh_vuc", "cap_cong_nhan"
+UNKNOWN = ""  # key for a table row whose year or option is unknown (see listings.py)
 YES = "Có"
 TOTALLED_INPUTS = ("int", "money", "yesno", "list")
 
@@ -181,76 +178,3 @@ def status_counts(results: list[UnitResult]) -> dict:
     return {"don_vi": len(units), "ok": by_status.get("ok", 0),
             "errors": by_status.get("errors", 0), "missing": by_status.get("missing", 0),
             "superseded": by_status.get("superseded", 0)}
-
-
-def _year_of(value) -> str:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return str(value.year)
-    if isinstance(value, str) and len(value) >= 4 and value[:4].isdigit():
-        return value[:4]  # an ISO date string
-    return UNKNOWN
-
-
-def table_rows(results: Iterable[UnitResult], table: str) -> list[tuple[UnitResult, dict]]:
-    """(result, row) for every row of a table of every counted unit, in list order."""
-    return [(r, row) for r in counted(results) for row in (r.tables.get(table) or ())]
-
-
-def document_years(form: Form) -> list[str]:
-    """The years a document may carry: the date column's allowed range, else the form's."""
-    column = next((c for c in form.tables[DOC_TABLE].columns if c.id == DOC_DATE), None)
-    if column is not None and isinstance(column.min, dt.date) and isinstance(column.max, dt.date):
-        return [str(y) for y in range(column.min.year, column.max.year + 1)]
-    return [str(y) for y in form.years]
-
-
-def document_rollup(form: Form, results: list[UnitResult]) -> dict:
-    """Documents by type × year of issue, and how many distinct units issued each type.
-
-    ``{"theo_loai_nam": {type: {year: n, …, "": n_without_year}}, "theo_loai": {type: n},
-    "theo_nam": {year: n}, "don_vi_theo_loai": {type: units}, "tong": n}``.
-    """
-    types = form.option_lists.get(DOC_TYPE) or ()
-    years = document_years(form)
-    rows = table_rows(results, DOC_TABLE)
-    by_type_year = {t: {y: 0 for y in years + [UNKNOWN]} for t in types}
-    units: dict[str, set] = {t: set() for t in types}
-    for result, row in rows:
-        kind = row.get(DOC_TYPE)
-        if kind not in by_type_year:
-            continue
-        year = _year_of(row.get(DOC_DATE))
-        by_type_year[kind][year if year in years else UNKNOWN] += 1
-        units[kind].add(result.unit.ma_don_vi)
-    return {
-        "theo_loai_nam": by_type_year,
-        "theo_loai": {t: sum(c.values()) for t, c in by_type_year.items()},
-        "theo_nam": {y: sum(c[y] for c in by_type_year.values()) for y in years + [UNKNOWN]},
-        "don_vi_theo_loai": {t: len(u) for t, u in units.items()},
-        "tong": len(rows),
-    }
-
-
-def units_with_documents(results: list[UnitResult], types: Iterable[str]) -> int:
-    """How many distinct counted units issued at least one document of any of ``types``."""
-    wanted = set(types)
-    return len({r.unit.ma_don_vi for r, row in table_rows(results, DOC_TABLE)
-                if row.get(DOC_TYPE) in wanted})
-
-
-def model_rollup(form: Form, results: list[UnitResult]) -> dict:
-    """Models by field (``linh_vuc``), by recognition level, and field × level."""
-    fields = form.option_lists.get(MODEL_FIELD) or ()
-    levels = form.option_lists.get(MODEL_LEVEL) or ()
-    rows = table_rows(results, MODEL_TABLE)
-    grid = {f: {lv: 0 for lv in list(levels) + [UNKNOWN]} for f in list(fields) + [UNKNOWN]}
-    for _, row in rows:
-        f = row.get(MODEL_FIELD) if row.get(MODEL_FIELD) in fields else UNKNOWN
-        lv = row.get(MODEL_LEVEL) if row.get(MODEL_LEVEL) in levels else UNKNOWN
-        grid[f][lv] += 1
-    return {
-        "theo_linh_vuc_cap": grid,
-        "theo_linh_vuc": {f: sum(c.values()) for f, c in grid.items()},
-        "theo_cap": {lv: sum(grid[f][lv] for f in grid) for lv in list(levels) + [UNKNOWN]},
-        "tong": len(rows),
-    }

@@ -123,6 +123,9 @@ def load_units(path: Path | str | None = None, form=None) -> list[Unit]:
     if form is None:
         from .spec import load_form
         form = load_form()
+    if not path and not default_units_path(form.id).is_file():
+        raise UnitsError(f"Biểu mẫu «{form.id}» không kèm danh sách đơn vị mẫu; hãy chỉ danh sách "
+                         f"đơn vị của đợt này bằng --units (tệp .csv hoặc .xlsx).")
     path = Path(path) if path else default_units_path(form.id)
     if not path.is_file():
         raise UnitsError(f"Không tìm thấy danh sách đơn vị «{path}»; kiểm tra lại đường dẫn.")

@@ -1,4 +1,4 @@
-"""Make the sample returns in samples/returns/: the bloc's 110 units, filled like real people do.
+"""Make the sample returns in samples/nq02_sk5/returns/: the bloc's 110 units, filled like real people do.
 
     python3 scripts/make_samples.py [--out DIR] [--no-libreoffice]
 
@@ -34,8 +34,8 @@ from qcdc_xl.units import Unit, load_units  # noqa: E402
 
 SEED = 20220512  # the resolution's date
 GENERATED_AT = dt.datetime(2022, 5, 20, 8, 0)
-UNITS_CSV = ROOT / "samples" / "don_vi.csv"
-RETURNS = ROOT / "samples" / "returns"
+UNITS_CSV = ROOT / "samples" / "nq02_sk5" / "don_vi.csv"
+RETURNS = ROOT / "samples" / "nq02_sk5" / "returns"
 YEARS = range(2017, 2022)
 
 # Bloc-wide figures of the report that the summary should reproduce from the returns.
@@ -440,7 +440,7 @@ def make_templates(form, units: list[Unit], where: Path) -> dict:
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(description="Tạo bộ báo cáo mẫu trong samples/returns/.")
+    ap = argparse.ArgumentParser(description="Tạo bộ báo cáo mẫu trong samples/nq02_sk5/returns/.")
     ap.add_argument("--out", type=Path, default=RETURNS)
     ap.add_argument("--no-libreoffice", action="store_true", help="điền bằng trình tạo mẫu, không qua LibreOffice")
     return ap.parse_args(argv)

@@ -18,7 +18,7 @@ qcdc="$work/venv/bin/qcdc-xl"
 "$qcdc" generate --out bieu_mau
 count=$(find bieu_mau -name '*.xlsx' | wc -l)
 [ "$count" -eq 110 ] || { echo "generate wrote $count templates, expected 110" >&2; exit 1; }
-"$qcdc" aggregate "$repo/samples/returns" -o tong_hop.xlsx --json bao_cao.json --feedback phan_hoi
+"$qcdc" aggregate "$repo/samples/nq02_sk5/returns" -o tong_hop.xlsx --json bao_cao.json --feedback phan_hoi
 [ -s tong_hop.xlsx ] && [ -s bao_cao.json ] || { echo "aggregate wrote no summary/report" >&2; exit 1; }
 "$qcdc" check "$(find bieu_mau -name '*.xlsx' | sort | head -n 1)" --json kiem_tra.json >kiem_tra.txt
 [ -s kiem_tra.json ] || { echo "check wrote no report" >&2; exit 1; }

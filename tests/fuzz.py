@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "samples" / "returns"
+SAMPLES = ROOT / "samples" / "nq02_sk5" / "returns"
 # LibreOffice-made returns without issues, with filled tables: two of each unit type.
 SEEDS = ("BAOHT_dang_bo_bao_ha_tinh.xlsx", "CQDUK_chi_bo_co_quan_dang_uy_khoi.xlsx",
          "DN002_dang_bo_vien_thong_ha_tinh.xlsx", "DN003_dang_bo_buu_dien_tinh_ha_tinh.xlsx")

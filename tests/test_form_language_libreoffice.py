@@ -17,6 +17,7 @@ from qcdc_xl.aggregate import build_report, write_json
 from qcdc_xl.feedback import write_feedback
 from qcdc_xl.generate import generate_workbook
 from qcdc_xl.spec import load_form_text
+from qcdc_xl.summary import write_summary
 from qcdc_xl.units import Unit
 from test_form_language import FORM
 
@@ -64,6 +65,7 @@ def run(tmp_path_factory):
     report = build_report(form, UNITS, root / "returns")
     write_json(report.to_json(), root / "report.json")
     count = write_feedback(form, report, root / "returns", root / "feedback")
+    write_summary(form, report, root / "tong_hop.xlsx")
     return {"form": form, "report": report, "root": root, "feedback": count,
             "json": json.loads((root / "report.json").read_text(encoding="utf-8"))}
 
@@ -119,3 +121,27 @@ def test_feedback_goes_to_the_unit_with_issues(run):
     assert run["feedback"] >= 1
     names = {p.name for p in (run["root"] / "feedback").rglob("*.xlsx")}
     assert any(n.startswith("H2") for n in names) and not any(n.startswith("H1") for n in names)
+
+
+def _rows(ws) -> list:
+    return [[c for c in row if c not in (None, "")] for row in ws.iter_rows(values_only=True)]
+
+
+def test_the_summary_has_the_sheets_and_sentences_the_spec_declares(run):
+    wb = h.load(run["root"] / "tong_hop.xlsx", data_only=True)
+    assert wb.sheetnames[0] == "Tổng hợp số liệu"
+    texts = [" ".join(str(c) for c in row) for row in _rows(wb["Số liệu báo cáo"])]
+    # 2.707 solved at cấp xã, 2.700 on time: 99,7%
+    assert any("Cấp xã đã giải quyết 2.707 hồ sơ, đúng hạn đạt 99,7%." in t for t in texts), texts
+    line = next(t for t in texts if "địa phương có Ban Chỉ đạo." in t)
+    assert "Năm 2020, có 2/3 địa phương có Ban Chỉ đạo." in line
+    assert "Huyện ủy Tuy Phong, Ban Chỉ đạo QCDC tỉnh" in line  # the footnote's unit names
+    assert "Thị ủy La Gi" not in line  # answered Không for 2020
+    assert any("4/5" in t for t in texts)  # returns: 4 of the 5 units sent theirs
+
+
+def test_the_figures_sheet_has_the_levels_and_the_groups(run):
+    ws = h.load(run["root"] / "tong_hop.xlsx", data_only=True)["Tổng hợp số liệu"]
+    cells = [c for row in _rows(ws) for c in row]
+    assert {"Cấp tỉnh", "Cấp huyện", "Cấp xã"} <= set(cells)
+    assert 532703 in cells and 2707 in cells  # SO's tỉnh dossiers, HUYEN's xã total

@@ -12,7 +12,7 @@ from pathlib import Path
 from qcdc_xl import aggregate
 from qcdc_xl.spec import load_form
 from qcdc_xl.units import load_units
-root = Path({root!r}) / "samples"
+root = Path({root!r}) / "samples" / "nq02_sk5"
 report = aggregate.build_report(load_form(), load_units(root / "don_vi.csv"), root / "returns")
 codes = sorted({{i.code for i in report.issues}})
 print("files", report.files_read, "pool", report.files_read >= aggregate.POOL_THRESHOLD)

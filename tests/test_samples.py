@@ -12,7 +12,7 @@ from qcdc_xl.aggregate import build_report
 from qcdc_xl.spec import load_form
 from qcdc_xl.units import load_units
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "nq02_sk5"
 
 DESIGNED = {
     ("coerced_text_number", "BVDK", "Thông tin chung", "so_lao_dong"),

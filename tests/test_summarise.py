@@ -11,8 +11,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from result_builders import D1, H1, KHOI_A, make_result, make_unit, scenario  # noqa: E402
 
 from qcdc_xl.sentences import fmt_number, fmt_pct, report_sentences, yesno_sentence  # noqa: E402
-from qcdc_xl.summarise import (answered_counts, compute_totals, document_rollup,  # noqa: E402
-                               model_rollup, status_counts, units_with_documents)
+from qcdc_xl.listings import table_counts, table_grid, table_years, units_with_rows  # noqa: E402
+from qcdc_xl.summarise import answered_counts, compute_totals, status_counts  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -102,16 +102,19 @@ def test_status_counts(results):
                                       "superseded": 1}
 
 
-def test_document_and_model_rollups(form, results):
-    docs = document_rollup(form, results)
-    assert docs["theo_loai_nam"]["Kế hoạch"]["2019"] == 2
-    assert docs["theo_loai"]["Kế hoạch"] == 4 and docs["theo_loai"]["Nghị quyết"] == 1
-    assert docs["don_vi_theo_loai"]["Kế hoạch"] == 3  # H01, H02, D01
-    assert docs["tong"] == 7 and docs["theo_nam"]["2017"] == 1
-    assert units_with_documents(results, ("Chương trình", "Kế hoạch")) == 3
-    models = model_rollup(form, results)
-    assert models["theo_linh_vuc"]["Dân vận khéo"] == 1 and models["theo_cap"]["Tỉnh"] == 1
-    assert models["tong"] == 2
+def test_table_rollups(form, results):
+    docs = table_counts(form, results, "tbl_van_ban", "loai_van_ban", "ngay_ban_hanh")
+    assert docs["theo_nam"]["Kế hoạch"]["2019"] == 2
+    assert docs["theo"]["Kế hoạch"] == 4 and docs["theo"]["Nghị quyết"] == 1
+    assert docs["don_vi"]["Kế hoạch"] == 3  # H01, H02, D01
+    assert docs["tong"] == 7 and docs["khong_ro"] == 0
+    assert table_years(form, results, "tbl_van_ban", "ngay_ban_hanh")["2017"] == 1
+    assert units_with_rows(results, "tbl_van_ban", "loai_van_ban", ("Chương trình", "Kế hoạch")) == 3
+    models = table_counts(form, results, "tbl_mo_hinh", "linh_vuc")
+    assert models["theo"]["Dân vận khéo"] == 1 and models["tong"] == 2
+    grid = table_grid(form, results, "tbl_mo_hinh", "linh_vuc", "cap_cong_nhan")
+    assert grid["Dân vận khéo"]["Tỉnh"] == 1 and grid["Sản xuất, kinh doanh"]["Cơ sở"] == 1
+    assert sum(n for row in grid.values() for n in row.values()) == 2
 
 
 def test_vietnamese_number_format():
@@ -159,3 +162,17 @@ def test_no_return_counts_when_all_missing(form):
     texts = [s for _, s in report_sentences(form, only, totals)]
     assert any("2/2 đơn vị chưa gửi báo cáo" in t for t in texts)
 
+
+
+def test_footnotes_list_the_units_a_sentence_counts(form, results, totals):
+    from qcdc_xl.sentences import report_entries
+    notes = {e.text: e.footnote for e in report_entries(form, results, totals)}
+    bcd = notes["Có 3/5 đơn vị (60%) đã thành lập Ban Chỉ đạo thực hiện QCDC ở cơ sở."]
+    # H01, H04 and D01 answered "Có"; the old D02's "Có" does not count.
+    assert bcd == ("Các đơn vị đã thành lập Ban Chỉ đạo thực hiện QCDC ở cơ sở: Sở Ngoại vụ, "
+                   "Báo Hà Tĩnh, -Công ty Điện lực.")
+    rating = next(n for t, n in notes.items() if t.startswith("Tự đánh giá"))
+    assert rating == "Các đơn vị tự đánh giá loại tốt: Sở Ngoại vụ, Báo Hà Tĩnh, Công ty CP Dược."
+    models = next(n for t, n in notes.items() if t.startswith("Các đơn vị đã xây dựng"))
+    assert models == "Các đơn vị có điển hình, mô hình: Sở Ngoại vụ, -Công ty Điện lực."
+    assert notes["Tổng số đảng viên: 185 (theo báo cáo của 4/5 đơn vị)."] is None

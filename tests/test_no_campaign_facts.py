@@ -1,0 +1,37 @@
+"""The summary and the sentences know no campaign: no string in their modules is a field id,
+table id, column id, sheet id, unit type or option of a bundled form (they all come from the
+spec). The units list's own columns and the yes/no list's name are the form language's."""
+import ast
+from pathlib import Path
+
+import pytest
+
+from qcdc_xl.bundled import forms_dir
+from qcdc_xl.report_spec import UNIT_COLUMNS
+from qcdc_xl.spec import YESNO_LIST, load_form
+
+PACKAGE = Path(__file__).resolve().parent.parent / "qcdc_xl"
+MODULES = sorted((PACKAGE / "summary").glob("*.py")) + [
+    PACKAGE / name for name in ("sentences.py", "listings.py", "report_spec.py")]
+LANGUAGE = set(UNIT_COLUMNS) | {YESNO_LIST}
+
+
+def _facts() -> set:
+    facts = set()
+    for path in sorted(forms_dir().glob("*.yaml")):
+        f = load_form(path)
+        facts |= set(f.fields) | set(f.tables) | set(f.unit_types) | set(f.option_lists)
+        facts |= {c.id for t in f.tables.values() for c in t.columns}
+        facts |= {s.id for s in f.sheets} | {se.id for s in f.sheets for se in s.sections}
+        facts |= {o for options in f.option_lists.values() for o in options}
+    return facts - LANGUAGE
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
+def test_module_names_no_fact_of_a_bundled_form(module):
+    facts = _facts()
+    assert len(facts) > 100
+    found = [(node.lineno, node.value) for node in ast.walk(ast.parse(module.read_text("utf-8")))
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)
+             and node.value in facts]
+    assert found == []
