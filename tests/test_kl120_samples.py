@@ -22,7 +22,9 @@ import pytest
 from ooxml import find_sdk_validator, ooxml_findings, sdk_findings_many
 from qcdc_xl.aggregate import build_report
 from qcdc_xl.feedback import write_feedback
+from qcdc_xl.sentences import report_entries
 from qcdc_xl.spec import load_form
+from qcdc_xl.summary import write_summary
 from qcdc_xl.units import load_units
 from xlsx_lint import lint_xlsx
 
@@ -390,3 +392,58 @@ def test_check_one_return_from_the_command_line():
     assert done.returncode == 0, done.stderr
     assert "0 lỗi, 1 cảnh báo" in done.stdout
     assert "Khiếu nại — số đơn đã giải quyết" in done.stdout
+
+
+# ---------------------------------------------------------------- the report sentences and the summary
+
+# The seed's own words, verbatim: the `report:` block of kl120_tk.yaml must write them from these
+# returns (R1, R3–R9, R11, R13–R15, R18, R21; the seed's truncated rates, e.g. "99,4%", read
+# otherwise when rounded and are left out here; the figures behind them are checked above).
+SEED_SENTENCES = (
+    "Có 56/56 sở, ban, ngành của tỉnh và 14/14 cấp ủy trực thuộc ban hành văn bản triển khai thực hiện",
+    "tiếp công dân 906 cuộc (Bí thư Tỉnh ủy 19 cuộc, bí thư cấp huyện 335 cuộc, bí thư cấp xã 552 cuộc)",
+    "đã tổ chức được 460 cuộc đối thoại; trong đó cấp tỉnh 06, cấp huyện 99, cấp xã 355 cuộc",
+    "Ban Chỉ đạo tỉnh đã thành lập 31 Tổ kiểm tra việc thực hiện QCDC ở cơ sở tại 145 cơ quan, đơn vị, địa "
+    "phương, doanh nghiệp (trong đó, phúc tra 14 cơ quan, đơn vị); Ban Chỉ đạo QCDC các huyện, thị, thành "
+    "ủy, đảng ủy trực thuộc đã thành lập 103 tổ kiểm tra và tiến hành kiểm tra tại 814 đơn vị, địa "
+    "phương, doanh nghiệp",
+    "tại 04 địa phương và 04 đồng chí đứng đầu cấp ủy",
+    "đã thực hiện 2.135 cuộc giám sát (Cấp tỉnh 57 cuộc; Cấp huyện 391 cuộc; Cấp xã 1.687 cuộc) và thực "
+    "hiện 57 hội nghị phản biện (cấp tỉnh 04, cấp huyện 10, cấp xã 43)",
+    "đề xuất, kiến nghị 2.961 nội dung",
+    "toàn tỉnh đã tiếp nhận và giải quyết 4.300.214 hồ sơ; tỷ lệ giải quyết đúng hạn đạt 97,9% (cấp tỉnh "
+    "giải quyết đúng hạn 532.703 hồ sơ, đạt tỷ lệ 96,3%; cấp huyện đúng hạn 628.847 hồ sơ, đạt tỷ lệ 92,3% "
+    "và cấp xã đúng hạn là 3.049.661 hồ sơ",
+    "số hồ sơ trễ hạn chiếm 2,1% (89.003 hồ sơ)",
+    "áp nhập 6 xã, thị trấn thành 3 xã, thị trấn (từ 127 xã, phường, thị trấn xuống còn 124 xã, phường, thị "
+    "trấn) và sáp nhập 30 thôn, khu phố thành 15 thôn, khu phố (từ 706 thôn, khu phố xuống còn 691 thôn, "
+    "khu phố)",
+    "100% thôn, khu phố đã xây dựng, bổ sung, sửa đổi các quy ước, hương ước",
+    "698 Tổ hòa giải ở cơ sở/4.208 thành viên",
+    "giảm 52 phòng chuyên môn thuộc sở, cơ quan ngang sở, giảm 84 đầu mối đơn vị sự nghiệp công lập thuộc tỉnh",
+    "Giảm 34 đầu mối so với số lượng trước khi sắp xếp, chiếm 23,45%",
+    "2.023/2.023 TTHC đã được cập nhật công khai trên cơ sở dữ liệu quốc gia",
+    "(cấp tỉnh 1.473 TTHC, cấp huyện 345 TTHC, cấp xã 163 TTHC, cơ quan khác 42 TTHC)",
+    "428 dịch vụ công trực tuyến mức độ 3, 4",
+    "45/47 đơn khiếu nại (đạt 95,7%)",
+    "65/93 xã đạt chuẩn nông thôn mới, đạt 69,9% số xã; 02 huyện đạt chuẩn nông thôn mới",
+    "03 lớp tập huấn",
+)
+
+
+def test_the_report_sentences_say_what_the_seed_says(form, built):
+    entries = report_entries(form, built.units, built.totals)
+    text = "\n".join(e.text for e in entries)
+    assert [s for s in SEED_SENTENCES if s not in text] == []
+    assert "Năm 2018 có 9 đơn vị đạt loại tốt, 2 đơn vị đạt loại khá, 3 đơn vị đạt loại trung bình" in text
+    notes = [e.footnote for e in entries if e.footnote]
+    assert ("Cấp ủy ban hành Chỉ thị: Huyện ủy Tuy Phong, Huyện ủy Bắc Bình, Huyện ủy Tánh Linh, "
+            "Huyện ủy Đức Linh, Huyện ủy Phú Quý.") in notes
+
+
+def test_the_summary_workbook_is_valid_for_excel(form, built, tmp_path):
+    summary = write_summary(form, built, tmp_path / "tong_hop.xlsx")
+    assert ooxml_findings(summary) == [] and lint_xlsx(summary) == []
+    command = find_sdk_validator()
+    if command:
+        assert sdk_findings_many([summary], command)[summary] == []
