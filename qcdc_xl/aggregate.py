@@ -13,6 +13,7 @@ import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
@@ -329,14 +330,23 @@ def write_json(data: dict, path: Path) -> None:
     atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+@dataclass
+class Outcome:
+    """What a command did, for the command line to say: the report (``aggregate``) or the
+    issues (``check``), and the lines for people. The API itself prints nothing."""
+
+    lines: list
+    report: Report | None = None
+    issues: list = field(default_factory=list)
+
+
 def run_aggregate(form: Form, units: list[Unit], returns_dir: Path, summary_path: Path,
                   json_path: Path | None = None, feedback_dir: Path | None = None,
-                  echo: Callable[[str], None] = print, progress_stream=None) -> Report:
-    """The ``aggregate`` command: everything but argument parsing."""
+                  progress: Callable[[int], Callable[[], None]] | None = None) -> Outcome:
+    """The ``aggregate`` command: everything but argument parsing and printing."""
     from .summary import SummaryLockedError, write_summary
 
-    report = build_report(form, units, returns_dir,
-                          progress=_progress_bar(progress_stream) if progress_stream else None)
+    report = build_report(form, units, returns_dir, progress=progress)
     try:
         write_summary(form, report, summary_path)
     except SummaryLockedError as exc:
@@ -351,10 +361,8 @@ def run_aggregate(form: Form, units: list[Unit], returns_dir: Path, summary_path
         from .feedback import write_feedback
         feedback_count = _write_or_fail(
             lambda: write_feedback(form, report, returns_dir, feedback_dir), feedback_dir)
-    for line in console_summary(report, returns_dir, summary_path, json_path, feedback_dir,
-                                feedback_count):
-        echo(line)
-    return report
+    lines = console_summary(report, returns_dir, summary_path, json_path, feedback_dir, feedback_count)
+    return Outcome(lines=lines, report=report)
 
 
 def _write_or_fail(write: Callable, target: Path):
@@ -386,7 +394,7 @@ def console_summary(report: Report, returns_dir: Path, summary_path: Path,
     return lines
 
 
-def _progress_bar(stream) -> Callable[[int], Callable[[], None]]:
+def progress_bar(stream) -> Callable[[int], Callable[[], None]]:
     """A one-line bar on a terminal; nothing on a pipe or for a handful of files."""
     def start(total: int) -> Callable[[], None]:
         if total < 10 or not getattr(stream, "isatty", lambda: False)():
@@ -417,23 +425,21 @@ def check_file(form: Form, units: list[Unit], path: Path) -> tuple[UnitResult | 
     return outcome, outcome.issues
 
 
-def run_check(form: Form, units: list[Unit], path: Path, json_path: Path | None = None,
-              echo: Callable[[str], None] = print) -> list[Issue]:
+def run_check(form: Form, units: list[Unit], path: Path, json_path: Path | None = None) -> Outcome:
+    """The ``check`` command: the issues of one file and the lines that say them."""
     result, issues = check_file(form, units, path)
     errors = sum(1 for i in issues if i.severity == "error")
     who = f"đơn vị {result.unit.ma_don_vi} – {result.unit.ten_don_vi}" if result else "không xác định đơn vị"
-    echo(f"Tệp «{path.name}» ({who}): {errors} lỗi, {len(issues) - errors} cảnh báo.")
-    for i in issues:
-        label = "LỖI" if i.severity == "error" else "Cảnh báo"
-        echo(f"  [{label}] {i.message}")
+    lines = [f"Tệp «{path.name}» ({who}): {errors} lỗi, {len(issues) - errors} cảnh báo."]
+    lines += [f"  [{'LỖI' if i.severity == 'error' else 'Cảnh báo'}] {i.message}" for i in issues]
     if not issues:
-        echo("  Không phát hiện vấn đề nào.")
+        lines.append("  Không phát hiện vấn đề nào.")
     if json_path:
         data = {"file": path.name, "ma_don_vi": result.unit.ma_don_vi if result else None,
                 "status": (STATUS_ERRORS if errors else STATUS_OK),
                 "values": _json_values(result), "issues": [i.to_dict() for i in issues]}
         _write_or_fail(lambda: write_json(data, json_path), json_path)
-    return issues
+    return Outcome(lines=lines, issues=issues)
 
 
 def _json_values(result: UnitResult | None) -> dict | None:

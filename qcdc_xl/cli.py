@@ -43,6 +43,11 @@ def _load_inputs(form_name, units_path):
     return form, units
 
 
+def _say(lines: list) -> None:
+    for line in lines:
+        click.echo(line)
+
+
 def _ensure_utf8_console() -> None:
     # Windows consoles default to a legacy code page; Vietnamese must not become '?'.
     for stream in (sys.stdout, sys.stderr):
@@ -110,18 +115,19 @@ def aggregate(returns_dir, units_path, form_name, summary_path, json_path, feedb
     Ví dụ:
       qcdc-xl aggregate bao_cao_gui_ve --units don_vi.csv -o tong_hop.xlsx --json bao_cao.json
     """
-    from .aggregate import AggregateError, run_aggregate
+    from .aggregate import AggregateError, progress_bar, run_aggregate
 
     if not returns_dir.is_dir():
         _fail(f"không tìm thấy thư mục «{returns_dir}»; hãy chỉ đúng thư mục chứa các tệp "
               f"báo cáo gửi về.", EXIT_USAGE)
     form, units = _load_inputs(form_name, units_path)
     try:
-        run_aggregate(form, units, returns_dir, summary_path=summary_path, json_path=json_path,
-                      feedback_dir=feedback_dir, echo=lambda s: click.echo(s),
-                      progress_stream=sys.stderr)
+        outcome = run_aggregate(form, units, returns_dir, summary_path=summary_path,
+                                json_path=json_path, feedback_dir=feedback_dir,
+                                progress=progress_bar(sys.stderr))
     except AggregateError as exc:
         _fail(str(exc), EXIT_FAILED)
+    _say(outcome.lines)
 
 
 @main.command()
@@ -143,9 +149,10 @@ def check(file, units_path, form_name, json_path):
         _fail(f"không tìm thấy tệp «{file}».", EXIT_USAGE)
     form, units = _load_inputs(form_name, units_path)
     try:
-        run_check(form, units, file, json_path=json_path, echo=lambda s: click.echo(s))
+        outcome = run_check(form, units, file, json_path=json_path)
     except AggregateError as exc:
         _fail(str(exc), EXIT_FAILED)
+    _say(outcome.lines)
 
 
 @main.command()

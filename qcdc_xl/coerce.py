@@ -26,6 +26,7 @@ from typing import Any, Iterable
 
 from . import legacy_vn
 from .formulas import is_blank
+from .spec import NO, YES
 
 Coerced = tuple[Any, str | None]
 
@@ -34,7 +35,6 @@ LEGACY, WRONG_TYPE, OUT_OF_RANGE = "legacy_encoding", "wrong_type", "out_of_rang
 WARNING_CODES = frozenset({TEXT_NUMBER, TEXT_DATE, TEXT_CHOICE, LEGACY})
 ERROR_CODES = frozenset({WRONG_TYPE, OUT_OF_RANGE})
 
-YES, NO = "Có", "Không"
 # Shorthands people type in a yes/no cell, folded (see _fold); read with a warning.
 # "đã", "chưa", "không có" answer the form's "Đã …" / "Có …" questions in plain words.
 _YES_WORDS = frozenset({"x", "c", "co", "yes", "y", "v", "ok", "true", "đ", "✓", "✔",

@@ -612,7 +612,7 @@ class _TableWriter:
             if column.is_input:
                 _write_input(ws, row, col, data.get(column.id), fm.input(column.type))
             else:
-                ws.write_formula(row, col, self._tt_formula(row), fm["tt"], i + 1 if filled else "")
+                ws.write_formula(row, col, self._tt_formula(row), fm["row_number"], i + 1 if filled else "")
 
     def _tt_formula(self, row: int) -> str:
         # Plain A1 references (no structured refs): LibreOffice reads them the same way.

@@ -215,12 +215,18 @@ def _part_sheets(form, unit, layout, filename):
                              f"cương nên có thể không liền nhau.")]
     for s in layout.sheets:
         titles = [b.section.title for b in s.blocks if b.section.title]
-        detail = (f", gồm các mục: {'; '.join(titles)}" if titles and s.sheet.id != "thong_tin_chung"
+        detail = (f", gồm các mục: {'; '.join(titles)}" if titles and not _holds_identity(form, s)
                   else "")
         out.append(GuideLine("bullet", f"Trang «{s.name}» — {_sheet_topic(s.sheet)}{detail}."))
     out.append(GuideLine("bullet", f"Trang «{CHECK_SHEET_HINT}» — tình trạng từng mục: thiếu gì, "
                                    f"số liệu nào mâu thuẫn."))
     return out
+
+
+def _holds_identity(form, sheet_layout) -> bool:
+    """The sheet with the prefilled identity (its sections are not listed one by one)."""
+    return any(form.fields[fid].is_identity for b in sheet_layout.blocks for r in b.rows
+               for fid, _ in r.cells)
 
 
 def _part_colours(form, unit, layout, filename):

@@ -21,6 +21,7 @@ INPUT_TYPES = ("int", "money", "yesno", "list", "date", "text")
 FORMULA_TYPES = ("rate", "sum", "count")
 COLUMN_TYPES = INPUT_TYPES + ("row_number",)
 YESNO_LIST = "co_khong"
+YES, NO = "Có", "Không"  # the yes/no answers of the form language (list co_khong)
 ALL = "ALL"
 COMPARISONS = ("<=", ">=", "<", ">", "=")
 _CHECK_RE = re.compile(r"^(.*?)(<=|>=|<|>|=)(.*)$")
@@ -679,8 +680,9 @@ class _Builder:
             if len(set(texts)) != len(texts):
                 self.fail(lists, f"danh sách '{name}' có lựa chọn bị lặp.", name)
             self.option_lists[name] = texts
-        if YESNO_LIST not in self.option_lists:
-            self.fail(lists, f"thiếu danh sách '{YESNO_LIST}' (Có/Không) dùng cho trường yesno.")
+        if self.option_lists.get(YESNO_LIST) != (YES, NO):
+            self.fail(lists, f"cần danh sách '{YESNO_LIST}: [{YES}, {NO}]' (đúng hai lựa chọn này) "
+                             f"dùng cho trường yesno.")
 
     # -- sheets and sections
     def build_sheet(self, m: Any) -> Sheet:

@@ -13,12 +13,11 @@ from typing import Callable, Iterable
 
 from .formulas import rate
 from .records import UnitResult
-from .spec import Field, Form
+from .spec import YES, Field, Form
 from .units import canonical_option
 
 ALL = "all"
 UNKNOWN = ""  # key for a table row whose year or option is unknown (see listings.py)
-YES = "Có"
 TOTALLED_INPUTS = ("int", "money", "yesno", "list")
 
 

@@ -50,7 +50,7 @@ STYLES = {
     "label": {**_CELL, "text_wrap": True},
     "hint": {**_CELL, "font_size": 11, "italic": True, "font_color": "#595959", "text_wrap": True},
     "identity": {**_CELL, "bg_color": IDENTITY_FILL, "text_wrap": True, "num_format": "@"},
-    "tt": {**_CELL, "align": "center", "num_format": "0"},
+    "row_number": {**_CELL, "align": "center", "num_format": "0"},
     # guide
     "guide_title": {"font_name": FONT, "font_size": 14, "bold": True, "align": "center",
                     "valign": "vcenter"},
