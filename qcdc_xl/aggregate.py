@@ -20,17 +20,12 @@ from typing import Callable, Iterable
 
 from .discover import READABLE, Found, find_returns
 from .fileio import atomic_write_text
-from .issues import Issue, issue
+from .issues import REJECTS_ATTRIBUTION, Issue, issue
 from .records import (STATUS_ERRORS, STATUS_MISSING, STATUS_OK, STATUS_SUPERSEDED, Report,
                       UnitResult)
 from .spec import Form
 from .units import Unit
 
-# A file whose identity is in doubt is never attributed to a unit: its figures could be
-# someone else's. Its issues are still reported, and the unit stays "missing" if nothing
-# else came from it.
-REJECTING_CODES = {"unreadable_file", "encrypted_file", "not_a_form", "unknown_unit",
-                   "identity_mismatch"}
 POOL_THRESHOLD = 8  # below this, starting processes costs more than it saves
 FILE_TIMEOUT = 300  # seconds one file may take in a worker (the worst file read takes ~15 s)
 
@@ -227,12 +222,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 def _is_attributable(result: UnitResult) -> bool:
-    for i in result.issues:
-        if i.code in REJECTING_CODES and i.severity == "error":
-            return False
-        if i.code == "form_version_mismatch" and i.severity == "error":
-            return False
-    return True
+    return not any(i.code in REJECTS_ATTRIBUTION and i.severity == "error" for i in result.issues)
 
 
 def _recency(result: UnitResult):

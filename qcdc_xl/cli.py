@@ -11,14 +11,16 @@ from pathlib import Path
 
 import click
 
-from .spec import SpecError, load_form
+from .spec import DEFAULT_FORM, SpecError, load_form
 from .units import UnitsError, load_units
 
 EXIT_USAGE, EXIT_FAILED = 2, 1
 
 _UNITS_HELP = ("Danh sách đơn vị (.csv hoặc .xlsx; cột Mã đơn vị, Tên đơn vị, Loại hình "
-               "[, Khối][, Loại DN]). Mặc định: danh sách mẫu samples/nq02_sk5/don_vi.csv.")
-_FORM_HELP = "Biểu mẫu: tên (mặc định nq02_sk5) hoặc đường dẫn tệp .yaml trong workbook_templates/."
+               "[, Khối] và các cột riêng mà biểu mẫu khai báo). Mặc định: danh sách mẫu đi kèm "
+               "biểu mẫu.")
+_FORM_HELP = (f"Biểu mẫu: mã của một biểu mẫu có sẵn (xem «qcdc-xl forms»; mặc định {DEFAULT_FORM}) "
+              f"hoặc đường dẫn một tệp .yaml.")
 
 
 class UsageProblem(Exception):
@@ -77,7 +79,7 @@ def main():
               show_default=True, help="Thư mục ghi các tệp biểu mẫu.")
 @click.option("--zip", "make_zip", is_flag=True, help="Ghi thêm một tệp .zip chứa tất cả biểu mẫu.")
 def generate(units_path, form_name, out_dir, make_zip):
-    """Tạo cho mỗi đơn vị một tệp Excel (Phụ lục 1, Phụ lục 2) đã điền sẵn thông tin đơn vị.
+    """Tạo cho mỗi đơn vị một tệp Excel gồm các trang của biểu mẫu, đã điền sẵn thông tin đơn vị.
 
     \b
     Ví dụ:

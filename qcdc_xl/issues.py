@@ -40,6 +40,13 @@ CODES: dict[str, tuple[str, str]] = {
 }
 
 
+# A file with one of these at error level is never attributed to a unit: its figures could be
+# someone else's. Its issues are still reported; the unit stays "missing" unless another return
+# of it is sound (docs/decisions.md, «Reading returns»).
+REJECTS_ATTRIBUTION = frozenset({"unreadable_file", "encrypted_file", "not_a_form", "unknown_unit",
+                                 "identity_mismatch", "form_version_mismatch"})
+
+
 @dataclass(frozen=True)
 class Issue:
     severity: str

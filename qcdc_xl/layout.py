@@ -19,9 +19,8 @@ from dataclasses import dataclass, field as dc_field
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from .spec import Form, Section, Sheet, Table
+from .spec import Form, Section, Sheet, Table, grid_id
 
-PERIOD_HEADER = "Cả giai đoạn"
 MARKS = "abcdefghijklmnopqrstuvwxyz"
 
 # Column widths (Excel character units, Times New Roman 12).
@@ -273,7 +272,7 @@ def _fields_rows(ctx: _Ctx, section: Section, loai_hinh: str, row: int) -> list:
 
 
 def _cell_of(form: Form, base: str, suffix: str, loai_hinh: str):
-    field = form.fields.get(f"{base}_{suffix}")
+    field = form.fields.get(grid_id(base, suffix))
     return field if field is not None and field.applies_to(loai_hinh) else None
 
 

@@ -23,6 +23,12 @@ COLUMN_TYPES = INPUT_TYPES + ("row_number",)
 YESNO_LIST = "co_khong"
 YES, NO = "Có", "Không"  # the yes/no answers of the form language (list co_khong)
 ALL = "ALL"
+PERIOD_SUFFIX, PERIOD_HEADER = "tong", "Cả giai đoạn"  # the period column of a yearly grid
+
+
+def grid_id(base: str, suffix) -> str:
+    """The id of one cell of a grid row: ``hnnld_da_2019``, ``hs_dung_han_tinh``, ``kn_gq_tong``."""
+    return f"{base}_{suffix}"
 COMPARISONS = ("<=", ">=", "<", ">", "=")
 _CHECK_RE = re.compile(r"^(.*?)(<=|>=|<|>|=)(.*)$")
 _TERM_RE = re.compile(r"\s*([+-])?\s*(?:([0-9]+)\s*\*\s*)?([a-z][a-z0-9_]*)\s*")
@@ -744,8 +750,8 @@ class _Builder:
         return Section(id=sid, title=m.get("title"), sheet=sheet_id, applies=applies, layout=layout,
                        line=m.line, period_total=period_total, base_fields=bases, field_ids=ids,
                        rule_ids=rule_ids,
-                       grid_columns=tuple((c.suffix, c.header) for c in columns if c.suffix != "tong")
-                       + ((("tong", "Cả giai đoạn"),) if period_total else ()))
+                       grid_columns=tuple((c.suffix, c.header) for c in columns)
+                       + (((PERIOD_SUFFIX, PERIOD_HEADER),) if period_total else ()))
 
     def grid_columns(self, m: _Map, layout: str, applies: frozenset, period_total: bool) -> list:
         """The columns of a grid section: one per year, or one per level of the section."""
@@ -822,7 +828,7 @@ class _Builder:
         if column is None:
             return lambda x: x
         own = ctx.get("own", frozenset())
-        return lambda x: f"{x}_{column.suffix}" if x in own else x
+        return lambda x: grid_id(x, column.suffix) if x in own else x
 
     def condition(self, cond: _Map, what: str, suffix) -> Condition:
         self.only_keys(cond, ("field", "equals"), what)
@@ -880,7 +886,7 @@ class _Builder:
             required = base.required and (column.year is None
                                           or column.year >= int(m.get("required_from") or 0))
             ids.append(self.add_field(_replace(
-                f, id=f"{base.id}_{column.suffix}", base_id=base.id, year=column.year,
+                f, id=grid_id(base.id, column.suffix), base_id=base.id, year=column.year,
                 level=column.level, level_label=self.levels.get(column.level),
                 applies=f.applies & column.applies, required=required)).id)
         if period:
@@ -889,13 +895,14 @@ class _Builder:
 
     def period_field(self, base: Field) -> Field:
         """The "Cả giai đoạn" cell of a yearly row: a sum over the years, or a rate of sums."""
-        common = dict(id=f"{base.id}_tong", base_id=base.id, period_total=True, required=False,
+        common = dict(id=grid_id(base.id, PERIOD_SUFFIX), base_id=base.id, period_total=True, required=False,
                       options_name=None, options=(), min=None, max=None, warn_min=None,
                       warn_max=None, only_if=None, help=None)
         if base.type == "rate":
-            return _replace(base, type="rate", num=f"{base.num}_tong", den=f"{base.den}_tong", **common)
+            return _replace(base, type="rate", num=grid_id(base.num, PERIOD_SUFFIX),
+                            den=grid_id(base.den, PERIOD_SUFFIX), **common)
         if base.type in ("int", "money", "sum"):
-            years = [f"{base.id}_{y}" for y in self.years if f"{base.id}_{y}" in self.fields]
+            years = [grid_id(base.id, y) for y in self.years if grid_id(base.id, y) in self.fields]
             return _replace(base, type="sum", of=tuple(years),
                             num=None, den=None, **common)
         self.fail(base.line, f"trường '{base.id}' kiểu {base.type} không cộng dồn được cho cột "
@@ -1003,7 +1010,7 @@ class _Builder:
         for column in (columns or [None]):
             sfx = self.suffixer(ctx, column)
             when = self.condition(m["when"], f"'when' của quy tắc '{rid}'", sfx) if "when" in m else None
-            rule = Rule(id=sfx(rid) if column is None else f"{rid}_{column.suffix}",
+            rule = Rule(id=sfx(rid) if column is None else grid_id(rid, column.suffix),
                         lhs=tuple((k, sfx(x)) for k, x in lhs), rhs=tuple((k, sfx(x)) for k, x in rhs),
                         year=column.year if column else None, when=when, **common)
             if column is not None and any(fid not in self.fields for fid in rule.field_ids

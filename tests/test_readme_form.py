@@ -28,7 +28,7 @@ def readme_form() -> str:
     return re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
 
 
-def _cli(*args) -> "click.testing.Result":
+def _cli(*args):
     result = CliRunner().invoke(main, [str(a) for a in args])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result
