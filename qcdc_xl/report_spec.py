@@ -12,7 +12,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from .spec import YESNO_LIST, SpecError, _Map
+from .spec import YESNO_LIST, SpecError, _all_errors, _Map
 
 ALL = "ALL"  # the whole: every counted unit (the totals' "all")
 KHOI = "khoi"  # the units list's own grouping column
@@ -87,6 +87,7 @@ class Footnote:
     table: str | None = None  # or: units with at least one row of this table …
     column: str | None = None  # … whose column holds one of ``equals``
     of: str = ALL  # only the units of this column id (a unit type or group)
+    above: float | None = None  # or: the units whose number in ``field`` is above this
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,9 @@ def _parsed(form) -> tuple:
     cached = form.__dict__.get("_report_specs")
     if cached is None:
         reader = _Reader(form)
-        cached = (reader.summary(), reader.report())
+        cached = (reader.guard(reader.summary, None), reader.guard(reader.report, None))
+        if reader.errors:
+            raise _all_errors(reader.errors)
         object.__setattr__(form, "_report_specs", cached)  # the form is frozen; a cache only
     return cached
 
@@ -214,6 +217,7 @@ class _Reader:
     def __init__(self, form):
         self.form = form
         self.path = form.path or "inline.yaml"
+        self.errors: list = []
 
     # -- helpers
     def fail(self, where: Any, message: str, key: str | None = None):
@@ -275,9 +279,11 @@ class _Reader:
                          f"{', '.join(ids)}.", key)
         return cid
 
-    def group(self, m: _Map, key: str, what: str, value=None, khoi: bool = False) -> str:
+    def group(self, m: _Map, key: str, what: str, value=None, khoi: bool = False,
+              more: tuple = ()) -> str:
         gid = m.get(key, ALL) if value is None else value
-        allowed = (ALL,) + type_ids(self.form) + group_ids(self.form) + ((KHOI,) if khoi else ())
+        allowed = (ALL,) + type_ids(self.form) + group_ids(self.form) + ((KHOI,) if khoi else ()) \
+            + more
         if gid not in allowed:
             self.fail(m, f"{what}: '{gid}' không phải loại hình hay nhóm đơn vị; dùng một trong: "
                          f"{', '.join(allowed)}.", key)
@@ -298,40 +304,53 @@ class _Reader:
         if raw is None:
             return defaults
         m = self.mapping(raw, None, "summary", "Mục 'summary'")
-        self.only(m, _LAYOUT_KEYS, "Mục 'summary'")
-        columns = defaults.columns
-        if "columns" in m:
-            columns = tuple(self.column_id(m, c)
-                            for c in self.list_of(m, "columns", "'summary.columns'"))
-        titles = {**defaults.titles, **self.labels(m, "titles", khoi=False)}
-        shorts = {**defaults.shorts, **self.labels(m, "shorts", khoi=False)}
-        figures = defaults.figures
-        if "figures" in m:
-            figures = tuple(self.figure(x, m) for x in self.list_of(m, "figures", "'summary.figures'"))
-        general = self.general(m["general"], m) if "general" in m else defaults.general
-        listings = defaults.listings
-        if "listings" in m:
-            listings = tuple(self.listing(x, m) for x in self.list_of(m, "listings",
-                                                                       "'summary.listings'"))
-        charts = defaults.charts
-        if "charts" in m:
-            charts = tuple(self.chart(x, m) for x in self.list_of(m, "charts", "'summary.charts'"))
-        years = defaults.year_fields
-        if "year_fields" in m:
-            years = frozenset(self.field(m, "year_fields", "'summary.year_fields'", value=f)
-                              for f in self.list_of(m, "year_fields", "'summary.year_fields'"))
+        self.guard(lambda: self.only(m, _LAYOUT_KEYS, "Mục 'summary'"), None)
+        columns = self.guard(lambda: tuple(
+            self.column_id(m, c) for c in self.list_of(m, "columns", "'summary.columns'"))
+            if "columns" in m else defaults.columns, defaults.columns)
+        titles = {**defaults.titles, **self.guard(lambda: self.labels(m, "titles"), {})}
+        shorts = {**defaults.shorts, **self.guard(lambda: self.labels(m, "shorts"), {})}
+        figures = self.entries(m, "figures", self.figure, defaults.figures)
+        general = self.guard(lambda: self.general(m["general"], m), None) if "general" in m \
+            else defaults.general
+        listings = self.entries(m, "listings", self.listing, defaults.listings)
+        charts = self.entries(m, "charts", self.chart, defaults.charts)
+        years = self.guard(lambda: frozenset(
+            self.field(m, "year_fields", "'summary.year_fields'", value=f)
+            for f in self.list_of(m, "year_fields", "'summary.year_fields'"))
+            if "year_fields" in m else defaults.year_fields, frozenset())
         spec = SummarySpec(columns, titles, shorts, figures, general, listings, charts, years)
-        self.check_sheet_names(spec, m)
+        self.guard(lambda: self.check_sheet_names(spec, m), None)
         return spec
 
-    def column_id(self, m: _Map, value) -> str:
-        """A column block: ALL, a unit type or group, khoi, or a list field (an attribute)."""
-        f = self.form.fields.get(value) if isinstance(value, str) else None
-        if f is not None and f.type == "list" and not f.is_identity:
-            return value
-        return self.group(m, "columns", "'summary.columns'", value=value, khoi=True)
+    # -- every mistake, not only the first (form-check lists them all)
+    def guard(self, make, fallback):
+        """``make()``, or ``fallback`` with its mistakes kept for the end."""
+        try:
+            return make()
+        except SpecError as exc:
+            self.errors.extend(exc.errors)
+            return fallback
 
-    def labels(self, m: _Map, key: str, khoi: bool) -> dict:
+    def entries(self, m: _Map, key: str, parse, default: tuple) -> tuple:
+        """Each entry of a list key parsed on its own, so one mistake does not hide the next."""
+        if key not in m:
+            return default
+        items = self.guard(lambda: self.list_of(m, key, f"'summary.{key}'"), [])
+        return tuple(x for x in (self.guard(lambda item=item: parse(item, m), None)
+                                 for item in items) if x is not None)
+
+    def column_id(self, m: _Map, value) -> str:
+        """A column block: ALL, a unit type or group, khoi, or a unit attribute (an option each)."""
+        if value in self.attributes():
+            return value
+        return self.group(m, "columns", "'summary.columns'", value=value, khoi=True,
+                          more=tuple(self.attributes()))
+
+    def attributes(self) -> dict:
+        return getattr(self.form, "attributes", None) or {}
+
+    def labels(self, m: _Map, key: str, khoi: bool = False) -> dict:
         if key not in m:
             return {}
         labels = self.mapping(m[key], m, key, f"'summary.{key}'")
@@ -361,12 +380,14 @@ class _Reader:
         for a in (m.get("attributes") or []):
             a = self.mapping(a, m, "attributes", "Mỗi mục của 'summary.general.attributes'")
             self.only(a, ("attribute", "title"), "'summary.general.attributes'")
-            name = self.field(a, "attribute", "'summary.general.attributes'")
-            if self.form.fields[name].type != "list":
-                self.fail(a, f"'summary.general.attributes': trường '{name}' phải là kiểu list "
-                             f"(có danh sách lựa chọn).", "attribute")
+            name = a.get("attribute")
+            if name not in self.attributes():
+                self.fail(a, f"'summary.general.attributes': '{name}' không phải thuộc tính đơn vị "
+                             f"nào (khai báo ở 'attributes' của một loại hình trong 'unit_types'); "
+                             f"các thuộc tính: {', '.join(self.attributes()) or '(không có)'}.",
+                          "attribute")
             attributes.append((name, self.text(a, "title", "'summary.general.attributes'",
-                                               self.form.fields[name].label)))
+                                               self.attributes()[name].label)))
         return GeneralSheet(sid, self.text(m, "name", "'summary.general'", "Thông tin chung"),
                             self.text(m, "title", "'summary.general'",
                                       "THÔNG TIN CHUNG VỀ CÁC ĐƠN VỊ"), tuple(attributes), fields)
@@ -447,15 +468,24 @@ class _Reader:
         return Chart(self.text(m, "title", "'summary.charts'"), kind, tuple(series))
 
     def check_sheet_names(self, spec: SummarySpec, m: _Map):
+        """Summary sheet names: Excel's limits, and no two alike (the line of the second)."""
+        lines = {}
+        for key in ("figures", "listings", "general"):
+            raw = m.get(key)
+            for entry in (raw if isinstance(raw, list) else [raw]):
+                if isinstance(entry, _Map) and isinstance(entry.get("name"), str):
+                    lines.setdefault(entry["name"], entry.key_line("name"))
         names = [f.name for f in spec.figures] + ([spec.general.name] if spec.general else []) \
-            + [x.name for x in spec.listings] + list(FIXED_SHEETS.values())
-        seen = set()
+            + [x.name for x in spec.listings]
+        seen = {n.casefold() for n in FIXED_SHEETS.values()}
         for name in names:
+            line = lines.get(name, m.line)
             if len(name) > 31 or any(ch in name for ch in "[]:*?/\\"):
-                self.fail(m, f"tên trang tổng hợp '{name}' dài quá 31 ký tự hoặc có ký tự cấm "
-                             f"[]:*?/\\; hãy đặt tên ngắn hơn.")
+                self.fail(line, f"tên trang tổng hợp '{name}' dài quá 31 ký tự hoặc có ký tự cấm "
+                                f"[]:*?/\\; hãy đặt tên ngắn hơn.")
             if name.casefold() in seen:
-                self.fail(m, f"tên trang tổng hợp '{name}' bị trùng; hãy đặt tên khác.")
+                self.fail(line, f"tên trang tổng hợp '{name}' bị trùng với một trang khác của bảng "
+                                f"tổng hợp; hãy đặt tên khác.")
             seen.add(name.casefold())
 
     # -- report
@@ -477,8 +507,9 @@ class _Reader:
                     self.fail(p, f"'report.phrases': '{key}' không phải câu mặc định nào; dùng: "
                                  f"{', '.join(PHRASES)}.", key)
                 phrases[key] = self.text(p, key, "'report.phrases'")
-        sentences = tuple(self.sentence(x, m) for x in self.list_of(m, "sentences",
-                                                                     "'report.sentences'"))
+        items = self.guard(lambda: self.list_of(m, "sentences", "'report.sentences'"), [])
+        sentences = tuple(x for x in (self.guard(lambda item=item: self.sentence(item, m), None)
+                                      for item in items) if x is not None)
         return ReportSpec(subjects, phrases, sentences)
 
     def sentence(self, x, parent: _Map) -> SentenceSpec:
@@ -508,7 +539,7 @@ class _Reader:
             raw = _Map({"text": raw})
             raw.line, raw.key_lines = m.key_line("footnote"), {}
         f = self.mapping(raw, m, "footnote", "'footnote'")
-        self.only(f, ("text", "field", "equals", "table", "column", "of"), "'footnote'")
+        self.only(f, ("text", "field", "equals", "above", "table", "column", "of"), "'footnote'")
         text = self.text(f, "text", "'footnote'")
         of = self.group(f, "of", "'footnote'") if "of" in f else ALL
         if "{units}" not in text:
@@ -523,6 +554,10 @@ class _Reader:
             return Footnote(text, table=table, column=column, equals=equals, of=of)
         fid = f.get("field", m.get("field"))
         fid = self.field(f, "field", "'footnote'", value=fid)
+        if "above" in f:
+            if not isinstance(f["above"], (int, float)) or isinstance(f["above"], bool):
+                self.fail(f, "'footnote': 'above' phải là một số (vd. above: 0).", "above")
+            return Footnote(text, field=fid, of=of, above=f["above"])
         equals = f.get("equals", m.get("equals"))
         if equals is None:
             equals = self.form.option_lists[YESNO_LIST][0]
@@ -785,10 +820,16 @@ def default_report(form) -> ReportSpec:
         subjects[tid] = type_info(form, tid, "subject",
                                   str(type_info(form, tid, "label", tid)).lower())
     sentences = [SentenceSpec("returns", "Tình hình nộp báo cáo", {}, None, 0)]
+    levels_done = set()
     for f in form.fields.values():
-        if f.is_identity or f.year is not None or f.period_total:
-            continue
         topic = form.section(f.section).title or form.sheet(f.sheet).name
+        if getattr(f, "level", None) and f.type in ("int", "money", "sum"):
+            if f.base_id not in levels_done:
+                levels_done.add(f.base_id)
+                sentences.append(_levels_sentence(form, f, topic))
+            continue
+        if f.is_identity or f.year is not None or f.period_total or getattr(f, "level", None):
+            continue
         if f.type == "yesno":
             sentences.append(SentenceSpec("share", topic, {"field": f.id,
                                                            "predicate": _predicate(f.label)},
@@ -797,6 +838,17 @@ def default_report(form) -> ReportSpec:
             sentences.append(SentenceSpec("sum", topic, {"field": f.id, "label": f.label},
                                           None, 0))
     return ReportSpec(subjects, {}, tuple(sentences))
+
+
+def _levels_sentence(form, f, topic: str) -> SentenceSpec:
+    """"Đúng hạn: 33 (Cấp tỉnh 11, Cấp huyện 11, Cấp xã 11)." for a row of a levels grid."""
+    ids = [x.id for x in base_fields(form, f.base_id)]
+    label = f.label.replace("{", "{{").replace("}", "}}")
+    params = {"text": f"{label}: {{tong}} ({{theo_cap}}).",
+              "values": {"tong": {"sum": ids},
+                         "theo_cap": {"series": f.base_id, "part": "{label} {value}",
+                                      "join": ", "}}}
+    return SentenceSpec("text", topic, params, None, 0)
 
 
 def _predicate(label: str) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .report_spec import (ALL, KHOI, Footnote, SentenceSpec, base_fields, group_types,
                           report_spec, terms, type_ids)
+from .spec import PERIOD_SUFFIX, grid_id
 from .summarise import UNKNOWN, answered_counts, counted, status_counts, valid_value
 from .listings import table_counts, table_rows, table_years, units_with_rows
 
@@ -154,9 +155,12 @@ class _Ctx:
         return (scope or self.whole).totals.get(_key(group), {}).get(fid)
 
     def partial(self, fid: str, group: str = ALL) -> str:
-        """" (theo báo cáo của n/N đơn vị)" when some counted units left the field empty."""
+        """" (theo báo cáo của n/N đơn vị)" when some counted units the field applies to
+        left it empty."""
         n = self.answered.get(_key(group), {}).get(fid, 0)
-        big_n = self.totals.get(_key(group), {}).get("so_don_vi", 0)
+        f = self.form.fields[fid]
+        big_n = sum(1 for r in self.in_group(self.whole.results, group)
+                    if f.applies_to(r.unit.loai_hinh))
         return self.phrases["partial"].format(n=n, N=big_n) if n < big_n else ""
 
     def khoi_scopes(self) -> list:
@@ -266,16 +270,16 @@ def _table_years(c: _Ctx, p: dict) -> list[str]:
 
 
 def _yearly_ids(c: _Ctx, base: str) -> list:
-    return [y for y in c.form.years if f"{base}_{y}" in c.form.fields]
+    return [y for y in c.form.years if grid_id(base, y) in c.form.fields]
 
 
 def _yearly_rate(c: _Ctx, p: dict) -> list[str]:
     num, den, ph = p["num"], p["den"], c.phrases
-    years = [y for y in _yearly_ids(c, num) if f"{den}_{y}" in c.form.fields]
+    years = [y for y in _yearly_ids(c, num) if grid_id(den, y) in c.form.fields]
     if not years:
         return []
-    group = c.group_of(f"{num}_{years[0]}")
-    pairs = {y: (c.total(f"{num}_{y}", group) or 0, c.total(f"{den}_{y}", group) or 0)
+    group = c.group_of(grid_id(num, years[0]))
+    pairs = {y: (c.total(grid_id(num, y), group) or 0, c.total(grid_id(den, y), group) or 0)
              for y in years}
     if not any(phai for _, phai in pairs.values()):
         return []  # e.g. no unit of the type reported: nothing to say, not "0/0" five times
@@ -297,10 +301,10 @@ def _yearly_count(c: _Ctx, p: dict) -> list[str]:
     years = _yearly_ids(c, base)
     if not years:
         return []
-    group = c.group_of(f"{base}_{years[0]}")
+    group = c.group_of(grid_id(base, years[0]))
     if not c.totals.get(_key(group), {}).get("so_don_vi"):
         return []
-    per_year = {y: c.total(f"{base}_{y}", group) or 0 for y in years}
+    per_year = {y: c.total(grid_id(base, y), group) or 0 for y in years}
     parts = [c.phrases["count_part"].format(year=y, n=fmt_number(n)) for y, n in per_year.items()]
     return [c.phrases["count_series"].format(label=p["label"], y0=years[0], y1=years[-1],
                                              total=fmt_number(sum(per_year.values())),
@@ -311,25 +315,25 @@ def _pairs_line(c: _Ctx, p: dict, suffix: str, when: str) -> str:
     parts = []
     part = p.get("part", c.phrases["pair_part"])
     for pair in p["pairs"]:
-        den = c.total(f"{pair['den']}_{suffix}") or 0
-        num = c.total(f"{pair['num']}_{suffix}") or 0
+        den = c.total(grid_id(pair['den'], suffix)) or 0
+        num = c.total(grid_id(pair['num'], suffix)) or 0
         if den or num:
             parts.append(part.format(num=fmt_number(num), den=fmt_number(den), label=pair["label"]))
     if not parts:
         return p["none"].format(when=when)
-    num, den = (c.total(f"{p['total'][k]}_{suffix}") or 0 for k in ("num", "den"))
+    num, den = (c.total(grid_id(p['total'][k], suffix)) or 0 for k in ("num", "den"))
     return p["text"].format(when=when, parts=", ".join(parts), pct=fmt_pct(num, den))
 
 
 def _paired_rates(c: _Ctx, p: dict) -> list[str]:
     pairs = list(p["pairs"]) + [p["total"]]
     years = c.form.years
-    if not all(f"{x[k]}_{y}" in c.form.fields for x in pairs for k in ("num", "den") for y in years):
+    if not all(grid_id(x[k], y) in c.form.fields for x in pairs for k in ("num", "den") for y in years):
         return []
     out = [_pairs_line(c, p, str(y), c.phrases["year"].format(year=y)) for y in years]
-    if all(f"{x[k]}_tong" in c.form.fields for x in p["pairs"] for k in ("num", "den")):
+    if all(grid_id(x[k], PERIOD_SUFFIX) in c.form.fields for x in p["pairs"] for k in ("num", "den")):
         when = c.phrases["period"].format(y0=years[0], y1=years[-1])
-        out.append(_pairs_line(c, p, "tong", when))
+        out.append(_pairs_line(c, p, PERIOD_SUFFIX, when))
     return out
 
 
@@ -485,10 +489,16 @@ def _footnote(c: _Ctx, s: SentenceSpec) -> str | None:
         names = [r.unit.ten_don_vi for r in members if r.unit.ma_don_vi in codes]
     else:
         field = c.form.fields[f.field]
-        names = [r.unit.ten_don_vi for r in members if valid_value(r, field) in f.equals]
+        names = [r.unit.ten_don_vi for r in members if _selects(f, valid_value(r, field))]
     if not names:
         return None
     return f.text.replace("{units}", ", ".join(names)).replace("{n}", fmt_number(len(names)))
+
+
+def _selects(f: Footnote, value) -> bool:
+    if f.above is not None:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and value > f.above
+    return value in f.equals
 
 
 # ---------------------------------------------------------------- public API

@@ -63,3 +63,22 @@ def test_feedback_on_libreoffice_made_returns_is_valid(report, tmp_path):
     assert written == len(copies) == len(flagged) == 7
     for copy in copies:
         assert ooxml_findings(copy) == [], copy.name
+
+
+def test_sentences_say_the_bloc_reports_figures_with_its_footnote(report):
+    """The report sentences of the sample bloc: the bloc report's figures (seed 000), and the
+    footnote naming the 13 units with a Ban Chỉ đạo as the seed's footnote 3 does."""
+    from qcdc_xl.sentences import report_entries
+    entries = report_entries(load_form(), report.units, report.totals)
+    texts = {e.text: e.footnote for e in entries}
+    assert ("Toàn Khối có 107 tổ chức cơ sở đảng báo cáo, trong đó 67 tổ chức đảng trong lĩnh "
+            "vực hành chính, sự nghiệp và 40 tổ chức đảng trong lĩnh vực doanh nghiệp (16 DN 100% "
+            "vốn Nhà nước; 15 DN trên 50% vốn Nhà nước; 1 DN dưới 50% vốn Nhà nước; 8 DN cổ phần, "
+            "DN tư nhân).") in texts
+    assert "100% (40/40) doanh nghiệp đã ký thỏa ước lao động tập thể." in texts
+    bcd = texts["Có 13/107 đơn vị (12,1%) đã thành lập Ban Chỉ đạo thực hiện QCDC ở cơ sở."]
+    names = bcd.split(": ", 1)[1].rstrip(".").split(", ")
+    assert len(names) == 13
+    assert any("Sở Công Thương" in n for n in names) and any("Sở Ngoại vụ" in n for n in names)
+    assert {e.topic for e in entries} >= {"Tình hình nộp báo cáo", "Văn bản đã ban hành",
+                                          "Giải quyết đơn thư", "Điển hình, mô hình"}

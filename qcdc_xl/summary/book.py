@@ -25,13 +25,16 @@ def yes_option(form: Form) -> str:
     return form.option_lists[YESNO_LIST][0]
 
 
-def attribute_value(form: Form, result: UnitResult, f: Field):
-    """A unit attribute field (``prefill_optional``): what the totals group the unit by (the
-    units list's value, else the return's), or the field's valid value when it is no attribute."""
-    name = f.prefill_optional
-    if name in (getattr(form, "attributes", None) or {}):
-        return summarise_attribute(form, result, name) or None
-    return valid_value(result, f)
+def attribute_value(form: Form, result: UnitResult, name: str):
+    """A unit attribute (``loai_dn``): what the totals group the unit by (the units list's
+    value, else the return's field that the list would prefill), or None."""
+    return summarise_attribute(form, result, name) or None
+
+
+def attribute_column(form: Form, name: str) -> str:
+    """The «Chi tiết đơn vị» column of an attribute: its form field when it has one (the
+    field the units list prefills), else a column of its own named after it."""
+    return next((f.id for f in form.fields.values() if f.prefill_optional == name), name)
 
 
 class Book:
@@ -50,9 +53,9 @@ class Book:
         self.listing_counts: list = []  # (listing, sheet name, (first, last, label, total col))
 
     # -- facts of the form
-    def attribute_fields(self) -> list:
-        """Fields a units list may supply (``prefill_optional``): shown beside the unit."""
-        return [f for f in self.form.fields.values() if f.prefill_optional]
+    def attributes(self) -> list:
+        """The form's unit attributes (:class:`qcdc_xl.spec.Attribute`), in spec order."""
+        return list((getattr(self.form, "attributes", None) or {}).values())
 
     def kind(self, f: Field | None) -> str:
         """The style of a field's value."""
@@ -73,9 +76,10 @@ class Book:
         values = {f.id: valid_value(r, f) for f in self.form.fields.values() if f.is_input}
         counts = {name: len(rows or ()) for name, rows in r.tables.items()}
         values.update(compute_derived(self.form, r.unit.loai_hinh, values, counts))
-        for f in self.attribute_fields():
-            if f.is_input and f.applies_to(r.unit.loai_hinh):
-                values[f.id] = attribute_value(self.form, r, f) or None  # as the totals group
+        for a in self.attributes():
+            column = attribute_column(self.form, a.name)
+            if column in self.form.fields and r.unit.loai_hinh in a.types:
+                values[column] = attribute_value(self.form, r, a.name)  # as the totals group
         return values
 
     def properties(self) -> dict:

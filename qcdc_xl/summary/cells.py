@@ -49,11 +49,14 @@ def crit(text: str) -> str:
     return quoted("=" + re.sub(r"([~*?])", r"~\1", nfc(text)))
 
 
+MAX_ROW_HEIGHT = 409  # points: Excel's limit (a longer list of unit names scrolls in its cell)
+
+
 def row_height(text: str, width_chars: float, line: float = 15.0) -> float:
     """A row height that shows wrapped text whole (Excel does not autofit on load)."""
     lines = sum(max(1, math.ceil(len(part) / max(width_chars * 1.1, 1)))  # Times is narrow
                 for part in str(text).split("\n"))
-    return max(line, lines * line)
+    return min(MAX_ROW_HEIGHT, max(line, lines * line))
 
 
 def print_scale(widths: list, height_pt: float, landscape: bool) -> int:

@@ -62,6 +62,9 @@ def detail_layout(form: Form, n_rows: int, has_khoi: bool) -> DetailLayout:
             Column("ten_don_vi", "Tên đơn vị", unit, 30), Column("loai_hinh", "Loại hình", unit, 8)]
     if has_khoi:
         cols += [Column("khoi", "Khối", unit, 16), Column("ma_khoi", "Mã khối", unit, 6)]
+    for a in (getattr(form, "attributes", None) or {}).values():  # those without a field
+        if not any(f.prefill_optional == a.name for f in form.fields.values()):
+            cols.append(Column(a.name, a.label, unit, 16))
     cols += [Column("trang_thai", "Trạng thái", unit, 17),
              Column("duoc_tinh", "Được tính (1 = cộng vào tổng)", unit, 9),
              Column("tep", "Tệp", unit, 22)]
@@ -77,6 +80,8 @@ def detail_layout(form: Form, n_rows: int, has_khoi: bool) -> DetailLayout:
 def field_label(f: Field) -> str:
     if f.period_total:
         return f"{f.label} ({PERIOD.lower()})"
+    if getattr(f, "level", None):
+        return f"{f.label} ({(f.level_label or f.level).lower()})"
     return f"{f.label} ({f.year})" if f.year else f.label
 
 
@@ -126,15 +131,19 @@ def _headers(book, ws) -> None:
 
 
 def _identity(book, number: int, r: UnitResult) -> dict:
-    from .book import STATUS_VI
-    return {"stt": number, "ma_don_vi": r.unit.ma_don_vi, "ten_don_vi": r.unit.ten_don_vi,
-            "loai_hinh": r.unit.loai_hinh, "khoi": r.unit.khoi,
-            "ma_khoi": (book.khois.index(r.unit.khoi or UNKNOWN) + 1) if book.khois else None,
-            "trang_thai": STATUS_VI.get(r.status, r.status), "duoc_tinh": 1 if r.counts else 0,
-            "tep": r.file or ""}
+    from .book import STATUS_VI, attribute_value
+    out = {"stt": number, "ma_don_vi": r.unit.ma_don_vi, "ten_don_vi": r.unit.ten_don_vi,
+           "loai_hinh": r.unit.loai_hinh, "khoi": r.unit.khoi,
+           "ma_khoi": (book.khois.index(r.unit.khoi or UNKNOWN) + 1) if book.khois else None}
+    for a in book.attributes():  # an attribute without a field has a column of its own
+        if a.name not in book.form.fields and r.unit.loai_hinh in a.types:
+            out[a.name] = attribute_value(book.form, r, a.name)
+    return {**out, "trang_thai": STATUS_VI.get(r.status, r.status),
+            "duoc_tinh": 1 if r.counts else 0, "tep": r.file or ""}
 
 
 def _row(book, ws, row: int, number: int, r: UnitResult) -> None:
+    from .book import attribute_column
     st, d = book.st, book.detail
     muted = None if r.counts else "muted"
     for key, value in _identity(book, number, r).items():
@@ -147,9 +156,10 @@ def _row(book, ws, row: int, number: int, r: UnitResult) -> None:
     values = book.unit_values(r)
     typed = {i.field: i.value for i in r.issues if i.field and i.severity == "error"}
     invalid = set(r.invalid)
-    for f in book.attribute_fields():
-        if values.get(f.id) in f.options:
-            invalid.discard(f.id)  # the units list supplied a valid value
+    for a in book.attributes():
+        column = attribute_column(book.form, a.name)
+        if values.get(column) in a.options:
+            invalid.discard(column)  # the units list supplied a valid value
     for c in d.columns:
         if c.field is not None:
             _cell(book, ws, row, d.col[c.key], c.field, r, values, typed, muted,

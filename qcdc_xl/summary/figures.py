@@ -11,6 +11,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..report_spec import ALL, KHOI, FigureSheet, group_types
 from .cells import DASH, crit, formula, nfc, page, print_scale, put, row_height, two_lines
+from .book import attribute_column
 from .detail import PERIOD
 
 LABEL_WIDTH, SERIES_WIDTH, PERIOD_WIDTH = 46, 8.5, 18  # period: 1.048.810.000.000 đồng
@@ -40,12 +41,11 @@ def blocks(book, width: int) -> list:
             for no, k in enumerate(book.khois, start=1):
                 out.append(Block(f"KHỐI: {(k or NO_KHOI).upper()}", None, (("ma_khoi", no),),
                                  t.get(KHOI, {}).get(k, {}).get("all", {})))
-        elif gid in form.fields:  # a unit attribute: a block per option, of its types
-            f = form.fields[gid]
-            types = tuple(x for x in group_types(form, ALL) if f.applies_to(x))
-            for o in f.options:
-                out.append(Block(o.upper(), types, ((f.id, crit(o)),),
-                                 (t.get(f.id) or {}).get(o, {})))
+        elif gid in (getattr(form, "attributes", None) or {}):  # a block per option
+            a, column = form.attributes[gid], attribute_column(form, gid)
+            for o in a.options:
+                out.append(Block(o.upper(), tuple(a.types), ((column, crit(o)),),
+                                 (t.get(gid) or {}).get(o, {})))
         else:
             types = None if gid == ALL else group_types(form, gid)
             out.append(Block(book.spec.titles.get(gid, gid), types, (), t.get(_totals_key(gid), {})))

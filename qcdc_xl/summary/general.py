@@ -4,7 +4,7 @@ options (e.g. enterprises by ownership) — each a live formula with its cached 
 from __future__ import annotations
 
 from ..report_spec import ALL, KHOI, group_types
-from .book import STATUS_VI, attribute_value
+from .book import STATUS_VI, attribute_column, attribute_value
 from .cells import DASH, crit, formula, page, put, quoted, row_height
 from .figures import section_band
 
@@ -14,9 +14,10 @@ LABEL_WIDTH = 50
 class GeneralSheet:
     def __init__(self, book):
         self.book, self.spec = book, book.spec.general
+        attrs = getattr(book.form, "attributes", None) or {}
         self.groups = [(g, None if g == ALL else group_types(book.form, g))
-                       for g in book.spec.columns if g != KHOI and g not in book.form.fields]
-        self.attributes = {name for name, _ in self.spec.attributes}
+                       for g in book.spec.columns if g != KHOI and g not in attrs]
+        self.attributes = {attribute_column(book.form, name) for name, _ in self.spec.attributes}
 
     def write(self, ws) -> None:
         book, st = self.book, self.book.st
@@ -52,7 +53,7 @@ class GeneralSheet:
                 ("count", "Số báo cáo còn lỗi (giá trị lỗi không được tính)", "errors")]
         for name, title in self.spec.attributes:
             plan.append(("section", title))
-            plan += [("attr", form.fields[name], o) for o in form.fields[name].options]
+            plan += [("attr", form.attributes[name], o) for o in form.attributes[name].options]
         chosen = set(self.spec.fields)
         sheets = [form.sheet(self.spec.sheet)] if self.spec.sheet else \
             (list(form.sheets) if chosen else [])
@@ -115,7 +116,8 @@ class GeneralSheet:
             ws.write_blank(row, col + 1, None, st("cell"))
             return
         f = item[1]
-        if types and not any(f.applies_to(t) for t in types):
+        applies = set(f.types) if item[0] == "attr" else f.applies
+        if types and not applies & set(types):
             put(ws, row, col, DASH, st("cell", "dash"))
             put(ws, row, col + 1, DASH, st("cell", "dash"))
             return
@@ -134,17 +136,14 @@ class GeneralSheet:
         self._share(ws, row, col, d.sum_over("COUNTIFS", f"{rng},{crit(item[2])},", types),
                     answers, n or 0, book.answered.get(key, {}).get(f.id, 0))
 
-    def _attribute_share(self, ws, row: int, col: int, f, option: str) -> None:
+    def _attribute_share(self, ws, row: int, col: int, a, option: str) -> None:
         """Share of the counted units of the attribute's types (whatever the column group)."""
-        d = self.book.detail
-        types = tuple(t for t in self._all_types() if f.applies_to(t))
+        d, column = self.book.detail, attribute_column(self.book.form, a.name)
+        types = tuple(a.types)
         members = [r for r in self.book.results if r.counts and r.unit.loai_hinh in types]
-        n = sum(1 for r in members if attribute_value(self.book.form, r, f) == option)
-        self._share(ws, row, col, d.sum_over("COUNTIFS", f"{d.rng(f.id)},{crit(option)},", types),
+        n = sum(1 for r in members if attribute_value(self.book.form, r, a.name) == option)
+        self._share(ws, row, col, d.sum_over("COUNTIFS", f"{d.rng(column)},{crit(option)},", types),
                     d.sum_over("COUNTIFS", "", types), n, len(members))
-
-    def _all_types(self) -> tuple:
-        return group_types(self.book.form, ALL)
 
     def _share(self, ws, row: int, col: int, count: str, total: str, n: int, big_n: int) -> None:
         """"n/N" (text) and n/N in % from two COUNTIFS expressions and their values."""

@@ -36,9 +36,9 @@ def write_sentences(book, ws) -> None:
 
 
 def write_returns(book, ws) -> None:
-    attrs = book.attribute_fields()
+    attrs = book.attributes()
     heads = [("STT", 5), ("Mã đơn vị", 11), ("Tên đơn vị", 34), ("Loại hình", 9), ("Khối", 16)] \
-        + [(f.label, 18) for f in attrs] \
+        + [(a.label, 18) for a in attrs] \
         + [("Trạng thái", 14), ("Tệp", 28), ("Số lỗi", 7), ("Số cảnh báo", 9),
            ("Thời điểm lưu tệp", 16)]
     s = status_counts(book.results)
@@ -52,8 +52,8 @@ def write_returns(book, ws) -> None:
     for i, r in enumerate(book.results, start=1):
         row += 1
         values = [i, r.unit.ma_don_vi, r.unit.ten_don_vi, r.unit.loai_hinh, r.unit.khoi] \
-            + [(attribute_value(book.form, r, f) or "") if f.applies_to(r.unit.loai_hinh) else ""
-               for f in attrs] \
+            + [(attribute_value(book.form, r, a.name) or "") if r.unit.loai_hinh in a.types else ""
+               for a in attrs] \
             + [STATUS_VI.get(r.status, r.status), r.file or "", r.error_count, r.warning_count,
                r.saved_at]
         muted = "muted" if not r.counts else None
