@@ -13,8 +13,9 @@ from qcdc_xl.spec import NO, YES, YESNO_LIST, load_form
 PACKAGE = Path(__file__).resolve().parent.parent / "qcdc_xl"
 MODULES = sorted(PACKAGE.rglob("*.py"))
 # The form language's own words: the units list's columns, the yes/no list and its answers,
-# and the guide sheet's name (which one form also has as a document type).
-LANGUAGE = set(UNIT_COLUMNS) | {YESNO_LIST, YES, NO, "Hướng dẫn"}
+# and the guide and check sheets' names (which forms also have as options: a document type
+# «Hướng dẫn», kl120_tk's form of inspection «Kiểm tra»).
+LANGUAGE = set(UNIT_COLUMNS) | {YESNO_LIST, YES, NO, "Hướng dẫn", "Kiểm tra"}
 
 
 def _facts() -> set:
