@@ -194,9 +194,22 @@ def guide_lines(form: Form, unit, layout, filename: str) -> list:
     return [GuideLine(g.style, nfc(g.text), g.swatch, nfc(g.sample)) for g in lines]
 
 
+_CODE = r"\S*\d\S*"  # a document code or a number: 120-KL/TW, 14-CT/TU, 2017-2022
+
+
 def sentence_case(text: str) -> str:
-    """"DANH MỤC CÁC VĂN BẢN …" → "Danh mục các văn bản …" (a title quoted inside a sentence)."""
-    return text[:1] + text[1:].lower() if text.isupper() else text
+    """"DANH MỤC CÁC VĂN BẢN …" → "Danh mục các văn bản …" (a title quoted inside a sentence).
+
+    Document codes keep their case, and a document named by its number keeps its capital:
+    "KẾT LUẬN SỐ 120-KL/TW" → "Kết luận số 120-KL/TW"."""
+    if not text.isupper():
+        return text
+    codes = {m.start(): m.group(0) for m in re.finditer(_CODE, text)}
+    out = text[:1] + text[1:].lower()
+    for start, code in codes.items():
+        out = out[:start] + code + out[start + len(code):]
+    return re.sub(r"(^|\s)(\w)(\w*\s+\w+\s+số\s+" + _CODE + ")",
+                  lambda m: m.group(1) + m.group(2).upper() + m.group(3), out)
 
 
 def _sheet_topic(sheet) -> str:

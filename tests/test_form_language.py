@@ -255,3 +255,11 @@ def test_a_table_may_name_its_json_key(form):
     assert form.tables["tbl_vb"].list_key == "vb"  # default: the name without tbl_
     renamed = load_form_text(FORM.replace("name: tbl_vb", "name: tbl_vb\n          list_key: van_ban_trien_khai"))
     assert renamed.tables["tbl_vb"].list_key == "van_ban_trien_khai"
+
+
+def test_titles_quoted_in_the_guide_keep_document_codes():
+    from qcdc_xl.guide import sentence_case
+    assert sentence_case("VĂN BẢN TRIỂN KHAI KẾT LUẬN SỐ 120-KL/TW VÀ CHỈ THỊ SỐ 14-CT/TU") == (
+        "Văn bản triển khai Kết luận số 120-KL/TW và Chỉ thị số 14-CT/TU")
+    assert sentence_case("DANH MỤC VĂN BẢN GIAI ĐOẠN 2017-2022") == "Danh mục văn bản giai đoạn 2017-2022"
+    assert sentence_case("Đã viết thường") == "Đã viết thường"
