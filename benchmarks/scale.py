@@ -64,7 +64,7 @@ def write_units(path: Path, n: int) -> None:
 def _complete(loai_hinh: str) -> dict:
     sys.path.insert(0, str(ROOT / "tests"))
     from builders import complete_values
-    from qcdc_xl.spec import load_form
+    from qcdc_xl.form.spec import load_form
 
     return complete_values(load_form(), loai_hinh)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from .spec import DEFAULT_FORM, SpecError, load_form
-from .units import UnitsError, load_units
+from qcdc_xl.form.spec import DEFAULT_FORM, SpecError, load_form
+from qcdc_xl.intake.units import UnitsError, load_units
 
 EXIT_USAGE, EXIT_FAILED = 2, 1
 
@@ -85,7 +85,7 @@ def generate(units_path, form_name, out_dir, make_zip):
     Ví dụ:
       qcdc-xl generate --units don_vi.csv --out bieu_mau --zip
     """
-    from .generate import generate_all
+    from qcdc_xl.template.generate import generate_all
 
     form, units = _load_inputs(form_name, units_path)
     try:
@@ -117,7 +117,7 @@ def aggregate(returns_dir, units_path, form_name, summary_path, json_path, feedb
     Ví dụ:
       qcdc-xl aggregate bao_cao_gui_ve --units don_vi.csv -o tong_hop.xlsx --json bao_cao.json
     """
-    from .aggregate import AggregateError, progress_bar, run_aggregate
+    from qcdc_xl.report.aggregate import AggregateError, progress_bar, run_aggregate
 
     if not returns_dir.is_dir():
         _fail(f"không tìm thấy thư mục «{returns_dir}»; hãy chỉ đúng thư mục chứa các tệp "
@@ -145,7 +145,7 @@ def check(file, units_path, form_name, json_path):
     Ví dụ:
       qcdc-xl check bao_cao_gui_ve/SNV_so_ngoai_vu.xlsx
     """
-    from .aggregate import AggregateError, run_check
+    from qcdc_xl.report.aggregate import AggregateError, run_check
 
     if not file.is_file():
         _fail(f"không tìm thấy tệp «{file}».", EXIT_USAGE)
@@ -166,7 +166,7 @@ def forms():
       qcdc-xl forms
       qcdc-xl generate --form kl120_tk
     """
-    from .spec import bundled_forms
+    from qcdc_xl.form.spec import bundled_forms
 
     for form_id, loaded in bundled_forms():
         if isinstance(loaded, SpecError):
@@ -186,7 +186,7 @@ def form_check(spec_file):
     Ví dụ:
       qcdc-xl form-check workbook_templates/bieu_mau_moi.yaml
     """
-    from .spec import describe_form
+    from qcdc_xl.form.spec import describe_form
 
     if not spec_file.is_file():
         _fail(f"không tìm thấy tệp biểu mẫu «{spec_file}».", EXIT_USAGE)

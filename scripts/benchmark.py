@@ -17,11 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from qcdc_xl.aggregate import build_report  # noqa: E402
-from qcdc_xl.generate import generate_all  # noqa: E402
-from qcdc_xl.spec import load_form  # noqa: E402
-from qcdc_xl.summary import write_summary  # noqa: E402
-from qcdc_xl.units import Unit  # noqa: E402
+from qcdc_xl.report.aggregate import build_report  # noqa: E402
+from qcdc_xl.template.generate import generate_all  # noqa: E402
+from qcdc_xl.form.spec import load_form  # noqa: E402
+from qcdc_xl.output.summary import write_summary  # noqa: E402
+from qcdc_xl.intake.units import Unit  # noqa: E402
 
 
 def synthetic_units(n: int) -> list[Unit]:

@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qcdc_xl import libreoffice  # noqa: E402
-from qcdc_xl.spec import load_form  # noqa: E402
-from qcdc_xl.units import Unit, load_units  # noqa: E402
+from qcdc_xl.form.spec import load_form  # noqa: E402
+from qcdc_xl.intake.units import Unit, load_units  # noqa: E402
 
 SEED = 20220512  # the resolution's date
 GENERATED_AT = dt.datetime(2022, 5, 20, 8, 0)
@@ -341,7 +341,7 @@ def below_table_cells(template: Path, table: str, row_values: list) -> list[dict
     """set_cells for a row typed just under a table (outside it), in its input columns."""
     from openpyxl.utils.cell import get_column_letter, range_boundaries
 
-    from qcdc_xl.read import load_quietly
+    from qcdc_xl.intake.read import load_quietly
     wb = load_quietly(template)
     for ws in wb.worksheets:
         if table in ws.tables:
@@ -372,7 +372,7 @@ def fill_with_libreoffice(plan, templates, targets) -> list[str]:
 
 
 def fill_with_generator(form, plan, targets) -> list[str]:
-    from qcdc_xl.generate import generate_workbook
+    from qcdc_xl.template.generate import generate_workbook
 
     for ret, target in zip(plan, targets):
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -433,7 +433,7 @@ def write_extras(out: Path, some_return: Path) -> list[str]:
 
 def make_templates(form, units: list[Unit], where: Path) -> dict:
     """Blank templates from the real generator: unit code -> path."""
-    from qcdc_xl.generate import generate_all
+    from qcdc_xl.template.generate import generate_all
 
     paths, _zip = generate_all(form, units, where, generated_at=GENERATED_AT)
     return {unit.ma_don_vi: path for unit, path in zip(units, paths)}

@@ -713,8 +713,8 @@ def main(argv=None) -> int:
     ap.add_argument("--check-only", action="store_true", help="chỉ kiểm tra thiết kế số liệu (R1–R21), không ghi tệp")
     args = ap.parse_args(argv)
     started = time.monotonic()
-    from qcdc_xl.spec import load_form
-    from qcdc_xl.units import load_units
+    from qcdc_xl.form.spec import load_form
+    from qcdc_xl.intake.units import load_units
     form = load_form(FORM)
     units = load_units(UNITS_CSV, form)
     plan = make_plan(units, random.Random(SEED))
@@ -725,8 +725,8 @@ def main(argv=None) -> int:
     print(f"Thiết kế số liệu: {len(plan)} báo cáo của {len(units)} đơn vị cho đúng R1–R21.")
     if args.check_only:
         return 0
-    from qcdc_xl import libreoffice
-    from qcdc_xl.generate import generate_all
+    from qcdc_xl.intake import libreoffice
+    from qcdc_xl.template.generate import generate_all
     for r in plan:
         r.rows = as_lists(form, r.rows)
     shutil.rmtree(args.out, ignore_errors=True)

@@ -1,6 +1,6 @@
 """Test data for the reader and the checks: templates, filled returns, damaged files.
 
-Templates come from the real generator (``qcdc_xl.generate.generate_workbook``) when it
+Templates come from the real generator (``qcdc_xl.template.generate.generate_workbook``) when it
 exists; until then a small xlsxwriter stand-in lays the form out the same way (defined names
 = field ids, real Excel tables with a locked TT formula column, meta sheet very hidden and in
 custom properties, protected sheets). Returns are filled with openpyxl by defined name and
@@ -19,11 +19,12 @@ import openpyxl
 from openpyxl.utils.cell import get_column_letter
 
 from fill import fill_with_openpyxl, find_table
-from qcdc_xl import formulas, metadata
+from qcdc_xl.form import formulas
+from qcdc_xl.template import metadata
 
 # The generator sets print areas openpyxl cannot represent; it says so on every load.
-from qcdc_xl.spec import Form
-from qcdc_xl.units import Unit
+from qcdc_xl.form.spec import Form
+from qcdc_xl.intake.units import Unit
 
 HCSN_UNIT = Unit("CQ01", "Đảng bộ Sở Tài chính", "HCSN", khoi="Khối Cơ quan")
 DN_UNIT = Unit("DN01", "Đảng bộ Công ty Điện lực", "DN", khoi="Khối Doanh nghiệp",
@@ -37,7 +38,7 @@ GENERATED_AT = dt.datetime(2022, 5, 1, 8, 0, 0)
 def real_generator():
     """The project's generator, or None while it does not exist yet."""
     try:
-        from qcdc_xl.generate import generate_workbook
+        from qcdc_xl.template.generate import generate_workbook
     except ImportError:
         return None
     return generate_workbook

@@ -3,9 +3,9 @@ import datetime as dt
 
 import pytest
 
-from qcdc_xl.generate import generate_all
-from qcdc_xl.spec import load_form
-from qcdc_xl.units import Unit
+from qcdc_xl.template.generate import generate_all
+from qcdc_xl.form.spec import load_form
+from qcdc_xl.intake.units import Unit
 
 GENERATED_AT = dt.datetime(2022, 6, 1, 8, 30, 0)
 HCSN_UNIT = Unit("SNV", "Sở Ngoại vụ tỉnh Hà Tĩnh", "HCSN", "Khối cơ quan")

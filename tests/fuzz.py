@@ -495,7 +495,7 @@ def mutants(seeds: list[Seed], count: int, seed: int = 0):
 
 def _summary(result) -> dict:
     """What a read+check produced, as plain JSON-able data."""
-    from qcdc_xl.records import UnitResult, json_value
+    from qcdc_xl.report.records import UnitResult, json_value
     if isinstance(result, UnitResult):
         issues, values = result.issues, {k: json_value(v) for k, v in result.values.items()}
         tables = {n: [{k: json_value(v) for k, v in row.items()} for row in rows]
@@ -513,8 +513,8 @@ def _plain(data):
 
 def read_one(form, units: dict, path: Path) -> dict:
     """read_return + check_return as aggregate does, an exception kept as a traceback."""
-    from qcdc_xl.check import check_return
-    from qcdc_xl.read import read_return
+    from qcdc_xl.validate.check import check_return
+    from qcdc_xl.intake.read import read_return
     try:
         raw = read_return(path, path.name, form)
         if any(i.code in ("unreadable_file", "encrypted_file") for i in raw.issues):
@@ -526,8 +526,8 @@ def read_one(form, units: dict, path: Path) -> dict:
 
 def _child(conn, root: str) -> None:
     sys.path[:0] = [root, str(Path(root) / "tests")]
-    from qcdc_xl.spec import load_form
-    from qcdc_xl.units import load_units
+    from qcdc_xl.form.spec import load_form
+    from qcdc_xl.intake.units import load_units
     form = load_form()
     units = {u.ma_don_vi: u for u in load_units()}
     tmp = Path(tempfile.mkdtemp(prefix="qcdc_fuzz_"))
@@ -710,7 +710,7 @@ def run(count: int, seed: int = 0, workers: int = 2, limit: float = 30.0, form=N
     """Read ``count`` mutants with ``workers`` child processes; every outcome judged."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from qcdc_xl.spec import load_form
+    from qcdc_xl.form.spec import load_form
     form = form or load_form()
     seeds = [load_seed(SAMPLES / name, form) for name in SEEDS]
     runners = [Runner(limit) for _ in range(workers)]

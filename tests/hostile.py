@@ -260,7 +260,7 @@ def crash_on_poison(found):
     """A worker function that dies like a native library aborting, on files named poison."""
     import os
 
-    from qcdc_xl import aggregate
+    from qcdc_xl.report import aggregate
     if "poison" in found.rel:
         os.abort()
     return aggregate._work(found)
@@ -270,7 +270,7 @@ def stall_on_poison(found):
     """A worker function that never returns on files named poison (a parser stuck)."""
     import time
 
-    from qcdc_xl import aggregate
+    from qcdc_xl.report import aggregate
     if "poison" in found.rel:
         time.sleep(3600)
     return aggregate._work(found)

@@ -13,9 +13,9 @@ from pathlib import Path
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from fill import name_cell  # noqa: F401 - used here and by the real-client tests
-from qcdc_xl.read import load_quietly
-from qcdc_xl.spec import Form
-from qcdc_xl.units import Unit
+from qcdc_xl.intake.read import load_quietly
+from qcdc_xl.form.spec import Form
+from qcdc_xl.intake.units import Unit
 
 # ---------------------------------------------------------------- values
 
@@ -161,7 +161,7 @@ def require_libreoffice() -> None:
     """Skip (with the reason) where LibreOffice is not usable; fail instead in CI."""
     import os
     import pytest
-    from qcdc_xl import libreoffice
+    from qcdc_xl.intake import libreoffice
     ok, reason = libreoffice.available()
     if ok:
         return

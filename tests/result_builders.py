@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from qcdc_xl.formulas import compute_derived
-from qcdc_xl.issues import issue
-from qcdc_xl.records import UnitResult
-from qcdc_xl.units import Unit
+from qcdc_xl.form.formulas import compute_derived
+from qcdc_xl.report.issues import issue
+from qcdc_xl.report.records import UnitResult
+from qcdc_xl.intake.units import Unit
 
 
 def filled_values(form, loai_hinh: str, seed: int = 1) -> dict:

@@ -1,10 +1,10 @@
 """Which return counts for which unit: newest wins, doubtful files are never attributed."""
 import datetime as dt
 
-from qcdc_xl.aggregate import attribute
-from qcdc_xl.issues import issue
-from qcdc_xl.records import UnitResult
-from qcdc_xl.units import Unit
+from qcdc_xl.report.aggregate import attribute
+from qcdc_xl.report.issues import issue
+from qcdc_xl.report.records import UnitResult
+from qcdc_xl.intake.units import Unit
 
 A = Unit("A", "Đảng bộ Sở A", "HCSN")
 B = Unit("B", "Công ty B", "DN", attributes=(("loai_dn", "DN 100% vốn Nhà nước"),))

@@ -1,9 +1,9 @@
 """The form specs and the sample units list are package data, found through the package."""
 from pathlib import Path
 
-from qcdc_xl import bundled
-from qcdc_xl.spec import form_path, load_form
-from qcdc_xl.units import load_units
+from qcdc_xl.form import bundled
+from qcdc_xl.form.spec import form_path, load_form
+from qcdc_xl.intake.units import load_units
 
 
 def test_bundled_form_is_found_by_id_whatever_the_current_folder(tmp_path, monkeypatch):

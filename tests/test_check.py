@@ -7,9 +7,9 @@ from openpyxl.utils.cell import range_boundaries
 
 import builders as b
 from fill import name_cell
-from qcdc_xl import metadata
-from qcdc_xl.check import check_return
-from qcdc_xl.read import read_return
+from qcdc_xl.template import metadata
+from qcdc_xl.validate.check import check_return
+from qcdc_xl.intake.read import read_return
 
 UNITS = {u.ma_don_vi: u for u in (b.HCSN_UNIT, b.DN_UNIT)}
 DOC = ["Kế hoạch", "11-KH/ĐUK", dt.datetime(2018, 5, 12), "Cấp ủy", "Kế hoạch thực hiện QCDC"]

@@ -5,8 +5,8 @@ import unicodedata
 
 import pytest
 
-from qcdc_xl.coerce import coerce_value
-from qcdc_xl.legacy_vn import detect_and_convert, is_vietnamese_syllable
+from qcdc_xl.validate.coerce import coerce_value
+from qcdc_xl.validate.legacy_vn import detect_and_convert, is_vietnamese_syllable
 
 D = dt.date(2018, 5, 12)
 TU_DANH_GIA = ("Tốt", "Khá", "Trung bình", "Yếu")

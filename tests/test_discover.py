@@ -1,5 +1,5 @@
 """Which files under a returns folder are read, reported or silently skipped."""
-from qcdc_xl.discover import find_returns
+from qcdc_xl.intake.discover import find_returns
 
 
 def test_finds_spreadsheets_recursively_and_skips_locks_hidden_and_others(tmp_path):

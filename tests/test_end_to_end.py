@@ -74,7 +74,7 @@ DOCS = {
 
 def fill_with_libreoffice(jobs: list[tuple[Path, Path, dict, list]]) -> None:
     """Type the values into the templates through LibreOffice Calc's UNO API and save .xlsx."""
-    from qcdc_xl.libreoffice import run_jobs
+    from qcdc_xl.intake.libreoffice import run_jobs
     lo_helpers.require_libreoffice()
     results = run_jobs([{
         "open": str(template), "save_xlsx": str(out), "recalc": True,

@@ -27,14 +27,14 @@ import lo_helpers as h
 from conftest import DN_UNIT, GENERATED_AT, HCSN_UNIT
 from fill import fill_with_openpyxl
 from ooxml import ooxml_findings, require_sdk_validator, sdk_findings_many, validator_findings
-from qcdc_xl import libreoffice
-from qcdc_xl.aggregate import build_report
-from qcdc_xl.feedback import marked_copy, write_feedback
-from qcdc_xl.generate import generate_all, generate_workbook
-from qcdc_xl.issues import Issue
-from qcdc_xl.metadata import META_SHEET
-from qcdc_xl.summary import write_summary
-from qcdc_xl.units import load_units
+from qcdc_xl.intake import libreoffice
+from qcdc_xl.report.aggregate import build_report
+from qcdc_xl.output.feedback import marked_copy, write_feedback
+from qcdc_xl.template.generate import generate_all, generate_workbook
+from qcdc_xl.report.issues import Issue
+from qcdc_xl.template.metadata import META_SHEET
+from qcdc_xl.output.summary import write_summary
+from qcdc_xl.intake.units import load_units
 from xlsx_lint import lint_xlsx
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "nq02_sk5"

@@ -7,10 +7,10 @@ import zipfile
 import pytest
 
 from conftest import GENERATED_AT
-from qcdc_xl import stamp
-from qcdc_xl.generate import generate_all, generate_workbook, template_filename
-from qcdc_xl.units import Unit
-from qcdc_xl.zipcopy import ZipCopier
+from qcdc_xl.template import stamp
+from qcdc_xl.template.generate import generate_all, generate_workbook, template_filename
+from qcdc_xl.intake.units import Unit
+from qcdc_xl.template.zipcopy import ZipCopier
 
 DN100 = "DN 100% vốn Nhà nước"
 LONG = "Đảng bộ Tổng công ty Đầu tư phát triển hạ tầng và khu công nghiệp " * 3
@@ -81,7 +81,7 @@ def test_both_cores_give_the_same_files_and_zip(form, tmp_path, monkeypatch):
 def test_a_spec_error_in_a_worker_reaches_the_caller(form, tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from qcdc_xl.spec import SpecError
+    from qcdc_xl.form.spec import SpecError
     fields = dict(form.fields)
     f = fields["so_dang_vien"]
     fields[f.id] = replace(f, help="x" * 300)  # longer than Excel's pop-up allows

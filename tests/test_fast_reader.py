@@ -1,4 +1,4 @@
-"""The fast reader (qcdc_xl.fastread) gives what the thorough one (openpyxl) gives.
+"""The fast reader (qcdc_xl.intake.fastread) gives what the thorough one (openpyxl) gives.
 
 Each file of the corpus is read both ways: the LibreOffice-made samples, the hostile corpus
 (hostile.py's builders, on a sample), a slice of the fuzzer's mutants (in a child process:
@@ -24,11 +24,11 @@ import pytest
 
 import fuzz
 import hostile as h
-from qcdc_xl import screen
-from qcdc_xl.check import check_return
-from qcdc_xl.fastread import NotFast, _unescape
-from qcdc_xl.read import read_return
-from qcdc_xl.units import load_units
+from qcdc_xl.intake import screen
+from qcdc_xl.validate.check import check_return
+from qcdc_xl.intake.fastread import NotFast, _unescape
+from qcdc_xl.intake.read import read_return
+from qcdc_xl.intake.units import load_units
 
 SAMPLES = sorted(fuzz.SAMPLES.glob("*.xlsx"))
 # the units list beside the samples (the installed package's may be another checkout's)
@@ -112,7 +112,7 @@ import json, sys, tempfile
 from pathlib import Path
 sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests"]
 import fuzz, test_fast_reader as t
-from qcdc_xl.spec import load_form
+from qcdc_xl.form.spec import load_form
 form = load_form()
 seeds = [fuzz.load_seed(fuzz.SAMPLES / n, form) for n in fuzz.SEEDS]
 tmp, out = Path(tempfile.mkdtemp(prefix="qcdc_fast_")), {"fast": 0, "failures": []}
@@ -221,9 +221,9 @@ def test_what_the_scanner_refuses_is_read_the_thorough_way(kind, form, tmp_path)
 def test_pristine_description_is_the_same_from_the_fast_reader(form):
     """pristine.describe (what a template holds, cell by cell) of a workbook read the fast
     way equals that of the workbook openpyxl loads: the pristine templates are read so."""
-    from qcdc_xl import pristine
-    from qcdc_xl.fastread import open_fast
-    from qcdc_xl.read import load_quietly
+    from qcdc_xl.intake import pristine
+    from qcdc_xl.intake.fastread import open_fast
+    from qcdc_xl.intake.read import load_quietly
 
     for path in SAMPLES[:2]:
         thorough = pristine.describe(load_quietly(path), form)

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from fill import fill_with_openpyxl
 from ooxml import ooxml_findings
 from qcdc_xl.cli import main
-from qcdc_xl.feedback import ERROR_FILL, LIST_SHEET
+from qcdc_xl.output.feedback import ERROR_FILL, LIST_SHEET
 
 UNITS = "ma_don_vi,ten_don_vi,loai_hinh\nSNV,Đảng bộ Sở Ngoại vụ,HCSN\nSTC,Đảng bộ Sở Tài chính,HCSN\n"
 
@@ -83,9 +83,9 @@ def test_feedback_copy_passes_openxml_audit(run):
 
 
 def test_a_fixed_feedback_copy_sent_back_reads_clean(run, tmp_path):
-    from qcdc_xl.aggregate import check_file
-    from qcdc_xl.spec import load_form
-    from qcdc_xl.units import load_units
+    from qcdc_xl.report.aggregate import check_file
+    from qcdc_xl.form.spec import load_form
+    from qcdc_xl.intake.units import load_units
     fixed = fill_with_openpyxl(run["fb"] / "SNV_dang_bo_so_ngoai_vu_can_sua.xlsx", tmp_path / "SNV.xlsx",
                                {"dvc_4": 3, "so_dang_vien": 20, "nguoi_lap": "Lê Thị B"})
     result, issues = check_file(load_form(), load_units(run["root"] / "dv.csv"), fixed)

@@ -9,11 +9,11 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from qcdc_xl import formulas
+from qcdc_xl.form import formulas
 from qcdc_xl.cli import main
-from qcdc_xl.layout import plan_layout
-from qcdc_xl.spec import SpecError, load_form_text
-from qcdc_xl.units import UnitsError, load_units
+from qcdc_xl.template.layout import plan_layout
+from qcdc_xl.form.spec import SpecError, load_form_text
+from qcdc_xl.intake.units import UnitsError, load_units
 
 FORM = """\
 form:
@@ -238,8 +238,8 @@ def test_ngay_lap_is_a_date(form):
 
 
 def test_a_unit_type_can_expect_a_number_of_units():
-    from qcdc_xl.aggregate import unit_count_issues
-    from qcdc_xl.units import Unit
+    from qcdc_xl.report.aggregate import unit_count_issues
+    from qcdc_xl.intake.units import Unit
     form = load_form_text(FORM.replace("TINH: Ban Chỉ đạo tỉnh",
                                        "TINH: {label: Ban Chỉ đạo tỉnh, min_units: 1, max_units: 1}"))
     one = [Unit("T1", "Ban Chỉ đạo tỉnh", "TINH"), Unit("S1", "Sở Nội vụ", "SO")]
@@ -258,7 +258,7 @@ def test_a_table_may_name_its_json_key(form):
 
 
 def test_titles_quoted_in_the_guide_keep_document_codes():
-    from qcdc_xl.guide import sentence_case
+    from qcdc_xl.template.guide import sentence_case
     assert sentence_case("VĂN BẢN TRIỂN KHAI KẾT LUẬN SỐ 120-KL/TW VÀ CHỈ THỊ SỐ 14-CT/TU") == (
         "Văn bản triển khai Kết luận số 120-KL/TW và Chỉ thị số 14-CT/TU")
     assert sentence_case("DANH MỤC VĂN BẢN GIAI ĐOẠN 2017-2022") == "Danh mục văn bản giai đoạn 2017-2022"

@@ -12,13 +12,13 @@ import json
 import pytest
 
 import lo_helpers as h
-from qcdc_xl import libreoffice
-from qcdc_xl.aggregate import build_report, write_json
-from qcdc_xl.feedback import write_feedback
-from qcdc_xl.generate import generate_workbook
-from qcdc_xl.spec import load_form_text
-from qcdc_xl.summary import write_summary
-from qcdc_xl.units import Unit
+from qcdc_xl.intake import libreoffice
+from qcdc_xl.report.aggregate import build_report, write_json
+from qcdc_xl.output.feedback import write_feedback
+from qcdc_xl.template.generate import generate_workbook
+from qcdc_xl.form.spec import load_form_text
+from qcdc_xl.output.summary import write_summary
+from qcdc_xl.intake.units import Unit
 from test_form_language import FORM
 
 GENERATED_AT = dt.datetime(2021, 3, 1, 8, 0)

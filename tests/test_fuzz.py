@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 import fuzz
-from qcdc_xl.check import check_return
-from qcdc_xl.read import read_return
-from qcdc_xl.units import load_units
+from qcdc_xl.validate.check import check_return
+from qcdc_xl.intake.read import read_return
+from qcdc_xl.intake.units import load_units
 
 FAST_MUTANTS = 240  # ~60 s on two free cores; the long run reads 10,000
 SEED = fuzz.SAMPLES / "DN002_dang_bo_vien_thong_ha_tinh.xlsx"  # Thông tin chung: C14 = 158 đảng viên

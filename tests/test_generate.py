@@ -16,13 +16,14 @@ from ooxml import ooxml_findings
 from openpyxl.utils.datetime import to_excel
 
 from conftest import GENERATED_AT
-from qcdc_xl import formulas, metadata
+from qcdc_xl.form import formulas
+from qcdc_xl.template import metadata
 from qcdc_xl.cli import main
-from qcdc_xl.generate import (GUIDE_SHEET, generate_all, generate_workbook, slugify,
+from qcdc_xl.template.generate import (GUIDE_SHEET, generate_all, generate_workbook, slugify,
                               template_filename)
-from qcdc_xl.layout import CHECK_OVERALL_ROW, CHECK_SHEET, plan_layout
-from qcdc_xl.spec import SpecError
-from qcdc_xl.units import Unit
+from qcdc_xl.template.layout import CHECK_OVERALL_ROW, CHECK_SHEET, plan_layout
+from qcdc_xl.form.spec import SpecError
+from qcdc_xl.intake.units import Unit
 
 # The formula print area of table sheets is Excel-only; openpyxl says so on every load.
 

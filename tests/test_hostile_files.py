@@ -20,11 +20,12 @@ from click.testing import CliRunner
 
 import builders as b
 import hostile as h
-from qcdc_xl import aggregate, libreoffice
+from qcdc_xl.report import aggregate
+from qcdc_xl.intake import libreoffice
 from qcdc_xl.cli import main
-from qcdc_xl.discover import find_returns
-from qcdc_xl.generate import generate_workbook
-from qcdc_xl.units import Unit
+from qcdc_xl.intake.discover import find_returns
+from qcdc_xl.template.generate import generate_workbook
+from qcdc_xl.intake.units import Unit
 
 POSIX = os.name == "posix"
 ROOT = POSIX and os.geteuid() == 0
@@ -274,7 +275,7 @@ class _Panic(BaseException):
 @pytest.mark.parametrize("error", [RuntimeError("lỗi đọc"), _Panic("rust panicked")],
                          ids=["exception", "panic"])
 def test_an_unexpected_error_reading_one_file_in_process(form, tmp_path, monkeypatch, error):
-    import qcdc_xl.read as read
+    import qcdc_xl.intake.read as read
 
     names = ["a.xlsx", "b.xlsx", "c.xlsx"]
     files, units = _folder(form, tmp_path, names)
@@ -305,7 +306,7 @@ def test_no_pool_possible_reads_in_this_process(form, tmp_path, monkeypatch):
 
 
 def test_permission_denied_is_a_plain_issue(form, tmp_path, monkeypatch):
-    import qcdc_xl.read as read
+    import qcdc_xl.intake.read as read
 
     path = _good(form, Unit("U0", "Đơn vị", "HCSN"), tmp_path / "a.xlsx")
     real_open = os.open

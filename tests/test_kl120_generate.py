@@ -18,9 +18,9 @@ import openpyxl
 import pytest
 
 from ooxml import ooxml_findings, require_sdk_validator, sdk_findings_many
-from qcdc_xl.generate import generate_all
-from qcdc_xl.spec import load_form
-from qcdc_xl.units import load_units
+from qcdc_xl.template.generate import generate_all
+from qcdc_xl.form.spec import load_form
+from qcdc_xl.intake.units import load_units
 from xlsx_lint import lint_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 
 from ooxml import find_sdk_validator, ooxml_findings, sdk_findings_many
-from qcdc_xl.aggregate import build_report
-from qcdc_xl.feedback import write_feedback
-from qcdc_xl.sentences import report_entries
-from qcdc_xl.spec import load_form
-from qcdc_xl.summary import write_summary
-from qcdc_xl.units import load_units
+from qcdc_xl.report.aggregate import build_report
+from qcdc_xl.output.feedback import write_feedback
+from qcdc_xl.output.sentences import report_entries
+from qcdc_xl.form.spec import load_form
+from qcdc_xl.output.summary import write_summary
+from qcdc_xl.intake.units import load_units
 from xlsx_lint import lint_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qcdc_xl.bundled import forms_dir
-from qcdc_xl.report_spec import UNIT_COLUMNS
-from qcdc_xl.spec import NO, YES, YESNO_LIST, load_form
+from qcdc_xl.form.bundled import forms_dir
+from qcdc_xl.form.report_spec import UNIT_COLUMNS
+from qcdc_xl.form.spec import NO, YES, YESNO_LIST, load_form
 
 PACKAGE = Path(__file__).resolve().parent.parent / "qcdc_xl"
 MODULES = sorted(PACKAGE.rglob("*.py"))

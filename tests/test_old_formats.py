@@ -22,13 +22,14 @@ import pytest
 import builders as b
 import hostile
 import lo_helpers as h
-from qcdc_xl import convert, libreoffice
-from qcdc_xl.aggregate import build_report, check_file, run_aggregate
-from qcdc_xl.discover import Found
-from qcdc_xl.generate import generate_workbook
-from qcdc_xl.metadata import FEEDBACK_SHEET
-from qcdc_xl.read import load_quietly
-from qcdc_xl.units import Unit
+from qcdc_xl.intake import convert
+from qcdc_xl.intake import libreoffice
+from qcdc_xl.report.aggregate import build_report, check_file, run_aggregate
+from qcdc_xl.intake.discover import Found
+from qcdc_xl.template.generate import generate_workbook
+from qcdc_xl.template.metadata import FEEDBACK_SHEET
+from qcdc_xl.intake.read import load_quietly
+from qcdc_xl.intake.units import Unit
 
 UNITS = {"HCSN": Unit("SNV", "Chi bộ Sở Ngoại vụ", "HCSN", "Khối cơ quan"),
          "DN": Unit("DN002", "Đảng bộ Viễn thông Hà Tĩnh", "DN", "Khối doanh nghiệp",
@@ -311,7 +312,7 @@ def test_a_wps_et_and_a_renamed_xls_are_converted_too(form, saved):
 
 
 def test_an_old_format_file_past_the_size_limit_is_refused_before_libreoffice(form, saved, monkeypatch):
-    from qcdc_xl import read
+    from qcdc_xl.intake import read
     monkeypatch.setattr(read, "MAX_FILE_BYTES", 1000)
     monkeypatch.setattr(libreoffice, "run_jobs", lambda *a, **k: pytest.fail("LibreOffice started"))
     result, issues = check_file(form, list(UNITS.values()), saved.saved / "HCSN.xls")

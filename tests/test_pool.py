@@ -9,9 +9,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # start-up. The run must still read every file (in this process), not call each one crashed.
 SCRIPT = """
 from pathlib import Path
-from qcdc_xl import aggregate
-from qcdc_xl.spec import load_form
-from qcdc_xl.units import load_units
+from qcdc_xl.report import aggregate
+from qcdc_xl.form.spec import load_form
+from qcdc_xl.intake.units import load_units
 root = Path({root!r}) / "samples" / "nq02_sk5"
 report = aggregate.build_report(load_form(), load_units(root / "don_vi.csv"), root / "returns")
 codes = sorted({{i.code for i in report.issues}})

@@ -9,7 +9,7 @@ import pytest
 from openpyxl.utils.cell import range_boundaries
 
 import builders as b
-from qcdc_xl.read import read_return
+from qcdc_xl.intake.read import read_return
 
 
 

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 import lo_helpers as h
-from qcdc_xl import libreoffice
+from qcdc_xl.intake import libreoffice
 from qcdc_xl.cli import main
-from qcdc_xl.spec import load_form
+from qcdc_xl.form.spec import load_form
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 UNITS = ("ma_don_vi,ten_don_vi,loai_hinh,vung\n"
@@ -44,7 +44,7 @@ def run(tmp_path_factory):
     checked = _cli("form-check", spec)
     generated = _cli("generate", "--form", spec, "--units", units, "--out", root / "bieu_mau")
     form = load_form(spec)
-    from qcdc_xl.units import load_units
+    from qcdc_xl.intake.units import load_units
     unit_list = load_units(units, form)
     (root / "gui_ve").mkdir()
     jobs = []

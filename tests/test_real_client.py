@@ -18,11 +18,14 @@ from pathlib import Path
 import pytest
 
 import lo_helpers as h
-from qcdc_xl import formulas, guide, libreoffice, metadata
-from qcdc_xl.generate import generate_workbook
-from qcdc_xl.layout import CHECK_COLS, CHECK_OVERALL_ROW, CHECK_SHEET, a1, check_rows, plan_layout
-from qcdc_xl.spec import load_form
-from qcdc_xl.units import Unit
+from qcdc_xl.form import formulas
+from qcdc_xl.template import guide
+from qcdc_xl.intake import libreoffice
+from qcdc_xl.template import metadata
+from qcdc_xl.template.generate import generate_workbook
+from qcdc_xl.template.layout import CHECK_COLS, CHECK_OVERALL_ROW, CHECK_SHEET, a1, check_rows, plan_layout
+from qcdc_xl.form.spec import load_form
+from qcdc_xl.intake.units import Unit
 
 GENERATED_AT = dt.datetime(2022, 5, 20, 8, 0)
 KHOI = "Đảng bộ Khối các cơ quan và doanh nghiệp tỉnh"

@@ -23,9 +23,9 @@ import pytest
 
 import lo_helpers as h
 from fill import fill_with_openpyxl
-from qcdc_xl.aggregate import check_file
-from qcdc_xl.generate import generate_workbook
-from qcdc_xl.units import Unit
+from qcdc_xl.report.aggregate import check_file
+from qcdc_xl.template.generate import generate_workbook
+from qcdc_xl.intake.units import Unit
 
 UNITS = {"HCSN": Unit("SNV", "Chi bộ Sở Ngoại vụ", "HCSN", "Khối cơ quan"),
          "DN": Unit("DN002", "Đảng bộ Viễn thông Hà Tĩnh", "DN", "Khối doanh nghiệp",

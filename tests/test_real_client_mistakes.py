@@ -23,11 +23,11 @@ from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 import lo_helpers as h
 from fill import find_table
-from qcdc_xl import libreoffice
-from qcdc_xl.aggregate import check_file
-from qcdc_xl.generate import generate_workbook
-from qcdc_xl.spec import load_form
-from qcdc_xl.units import Unit
+from qcdc_xl.intake import libreoffice
+from qcdc_xl.report.aggregate import check_file
+from qcdc_xl.template.generate import generate_workbook
+from qcdc_xl.form.spec import load_form
+from qcdc_xl.intake.units import Unit
 
 GENERATED_AT = dt.datetime(2022, 5, 20, 8, 0)
 UNITS = {

@@ -14,12 +14,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from result_builders import make_result  # noqa: E402
 
-from qcdc_xl.records import Report  # noqa: E402
-from qcdc_xl.sentences import report_entries  # noqa: E402
-from qcdc_xl.spec import SpecError, load_form_text  # noqa: E402
-from qcdc_xl.summarise import compute_totals  # noqa: E402
-from qcdc_xl.summary import sheet_names, write_summary  # noqa: E402
-from qcdc_xl.units import Unit  # noqa: E402
+from qcdc_xl.report.records import Report  # noqa: E402
+from qcdc_xl.output.sentences import report_entries  # noqa: E402
+from qcdc_xl.form.spec import SpecError, load_form_text  # noqa: E402
+from qcdc_xl.report.summarise import compute_totals  # noqa: E402
+from qcdc_xl.output.summary import sheet_names, write_summary  # noqa: E402
+from qcdc_xl.intake.units import Unit  # noqa: E402
 
 FORM = textwrap.dedent("""\
     form:
@@ -339,7 +339,7 @@ def test_mistakes_are_refused_with_their_line(old, new, words):
 def test_attribute_columns_on_the_bundled_form(tmp_path):
     """`columns` may name a unit attribute: a block per option (here enterprises by ownership)."""
     from result_builders import scenario
-    from qcdc_xl.spec import form_path
+    from qcdc_xl.form.spec import form_path
     text = form_path(None).read_text(encoding="utf-8")
     assert "  columns: [ALL, HCSN, DN, khoi]" in text
     form = load_form_text(text.replace("  columns: [ALL, HCSN, DN, khoi]",
@@ -461,7 +461,7 @@ def test_the_readme_example_makes_its_summary_and_sentence(tmp_path):
 def test_long_footnotes_keep_rows_within_excels_limit(tmp_path):
     """110 units: «Chú thích» lists dozens of names; no row may pass Excel's 409 points."""
     from result_builders import many_results
-    from qcdc_xl.spec import load_form
+    from qcdc_xl.form.spec import load_form
     form = load_form()
     results = many_results(form, 110)
     report = Report(form.id, form.version, "2022-07-01T10:00:00", results, [],

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qcdc_xl.aggregate import build_report
-from qcdc_xl.spec import load_form
-from qcdc_xl.units import load_units
+from qcdc_xl.report.aggregate import build_report
+from qcdc_xl.form.spec import load_form
+from qcdc_xl.intake.units import load_units
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "nq02_sk5"
 
@@ -56,7 +56,7 @@ def test_statuses_and_designed_figures(report):
 
 def test_feedback_on_libreoffice_made_returns_is_valid(report, tmp_path):
     from ooxml import ooxml_findings
-    from qcdc_xl.feedback import write_feedback
+    from qcdc_xl.output.feedback import write_feedback
     written = write_feedback(load_form(), report, SAMPLES / "returns", tmp_path)
     copies = sorted(tmp_path.glob("*.xlsx"))
     flagged = {u.unit.ma_don_vi for u in report.units if u.status in ("ok", "errors") and u.issues}
@@ -68,7 +68,7 @@ def test_feedback_on_libreoffice_made_returns_is_valid(report, tmp_path):
 def test_sentences_say_the_bloc_reports_figures_with_its_footnote(report):
     """The report sentences of the sample bloc: the bloc report's figures (seed 000), and the
     footnote naming the 13 units with a Ban Chỉ đạo as the seed's footnote 3 does."""
-    from qcdc_xl.sentences import report_entries
+    from qcdc_xl.output.sentences import report_entries
     entries = report_entries(load_form(), report.units, report.totals)
     texts = {e.text: e.footnote for e in entries}
     assert ("Toàn Khối có 107 tổ chức cơ sở đảng báo cáo, trong đó 67 tổ chức đảng trong lĩnh "

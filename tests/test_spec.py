@@ -3,7 +3,7 @@ import textwrap
 
 import pytest
 
-from qcdc_xl.spec import SpecError, load_form, load_form_text
+from qcdc_xl.form.spec import SpecError, load_form, load_form_text
 
 MINI = textwrap.dedent("""\
     form:

@@ -10,9 +10,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from result_builders import D1, H1, KHOI_A, make_result, make_unit, scenario  # noqa: E402
 
-from qcdc_xl.sentences import fmt_number, fmt_pct, report_sentences, yesno_sentence  # noqa: E402
-from qcdc_xl.listings import table_counts, table_grid, table_years, units_with_rows  # noqa: E402
-from qcdc_xl.summarise import answered_counts, compute_totals, status_counts  # noqa: E402
+from qcdc_xl.output.sentences import fmt_number, fmt_pct, report_sentences, yesno_sentence  # noqa: E402
+from qcdc_xl.report.listings import table_counts, table_grid, table_years, units_with_rows  # noqa: E402
+from qcdc_xl.report.summarise import answered_counts, compute_totals, status_counts  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +165,7 @@ def test_no_return_counts_when_all_missing(form):
 
 
 def test_footnotes_list_the_units_a_sentence_counts(form, results, totals):
-    from qcdc_xl.sentences import report_entries
+    from qcdc_xl.output.sentences import report_entries
     notes = {e.text: e.footnote for e in report_entries(form, results, totals)}
     bcd = notes["Có 3/5 đơn vị (60%) đã thành lập Ban Chỉ đạo thực hiện QCDC ở cơ sở."]
     # H01, H04 and D01 answered "Có"; the old D02's "Có" does not count.

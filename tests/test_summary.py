@@ -16,10 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from result_builders import D2, H2, KHOI_A, many_results, scenario  # noqa: E402
 
-from qcdc_xl.records import Report  # noqa: E402
-from qcdc_xl.summarise import compute_totals  # noqa: E402
+from qcdc_xl.report.records import Report  # noqa: E402
+from qcdc_xl.report.summarise import compute_totals  # noqa: E402
 from ooxml import ooxml_findings  # noqa: E402
-from qcdc_xl.summary import STATUS_VI, SummaryLockedError, sheet_names, write_summary  # noqa: E402
+from qcdc_xl.output.summary import STATUS_VI, SummaryLockedError, sheet_names, write_summary  # noqa: E402
 
 SHEETS = ["Tổng hợp", "Thông tin chung", "Số liệu báo cáo", "Biểu đồ", "Tình hình nộp",
           "Kiểm tra", "Chi tiết đơn vị", "Danh mục văn bản", "Điển hình, mô hình"]

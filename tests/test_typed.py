@@ -22,9 +22,9 @@ from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
 
 import builders as b
 import lo_helpers as h
-from qcdc_xl.check import check_return
-from qcdc_xl.metadata import KEYS, META_SHEET
-from qcdc_xl.read import load_quietly, read_return
+from qcdc_xl.validate.check import check_return
+from qcdc_xl.template.metadata import KEYS, META_SHEET
+from qcdc_xl.intake.read import load_quietly, read_return
 
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 UNITS = {"HCSN": b.HCSN_UNIT, "DN": b.DN_UNIT}

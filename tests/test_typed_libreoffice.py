@@ -14,12 +14,12 @@ import random
 import pytest
 
 import lo_helpers as h
-from qcdc_xl import libreoffice
-from qcdc_xl.aggregate import check_file
-from qcdc_xl.generate import generate_workbook
-from qcdc_xl.read import load_quietly, read_return
-from qcdc_xl.spec import load_form
-from qcdc_xl.units import Unit
+from qcdc_xl.intake import libreoffice
+from qcdc_xl.report.aggregate import check_file
+from qcdc_xl.template.generate import generate_workbook
+from qcdc_xl.intake.read import load_quietly, read_return
+from qcdc_xl.form.spec import load_form
+from qcdc_xl.intake.units import Unit
 from test_typed import candidate_cells, found_or_reported
 
 UNITS = {"HCSN": Unit("SNV", "Chi bộ Sở Ngoại vụ", "HCSN", "Khối cơ quan"),

@@ -1,7 +1,7 @@
 """The units list: CSV (BOM or not, ',' or ';') and .xlsx, Vietnamese headers, bad rows by number."""
 import pytest
 
-from qcdc_xl.units import UnitsError, load_units
+from qcdc_xl.intake.units import UnitsError, load_units
 
 
 def write(tmp_path, text, name="dv.csv", encoding="utf-8"):

@@ -1,0 +1,1 @@
+"""Returned files → what they hold: discovery, safety screening, conversion, reading."""

@@ -1,0 +1,783 @@
+"""The fast reading path: a return's cells without openpyxl's ``load_workbook``.
+
+openpyxl spends ~80 % of a return's reading time making a Cell object (styles, descriptors)
+for each of its few thousand cells. This module builds the same view the reader and the
+comparison use (read._Book around a workbook whose sheets have ``title``, ``_cells``,
+``merged_cells``, ``protection``, ``tables``, ``defined_names``; document properties) in a
+fraction of that time, and gives *the same* result as the thorough path, by construction:
+
+* **Everything but the cells is openpyxl's own.** The package is handed to openpyxl with each
+  sheet's ``<sheetData>`` emptied and the shared strings and document properties left out
+  (the "skeleton"): the workbook part, names, styles, tables, merges, protection, the sheet
+  parts' other elements are parsed, validated and bound by openpyxl itself, so what it
+  refuses is refused here too. The skeleton of one template, as one program saved it, is the
+  same byte for byte in every return: it is parsed once per process and remembered.
+* **The cells are scanned**, per openpyxl's own rules for turning a ``<c>`` into a value (the
+  number casts, date styles, shared and array formulas, inline and shared strings), by a
+  strict scanner of the sheet XML as Excel, LibreOffice, WPS and openpyxl write it. The
+  document properties (which differ per unit) and the shared strings that are not plain are
+  parsed by openpyxl's own functions.
+* **Anything else is refused** (:class:`NotFast`): a cell the lenient thorough reader would
+  mark unreadable, an XML construct the scanner does not know (a prefix, a comment, CDATA,
+  an odd encoding), comments bound to cells, chart sheets. The caller then reads the file
+  the thorough way, so the fast path never changes a figure; it only skips work.
+
+The values Excel cached for formula cells come from python-calamine, as on the thorough
+path (read._cached_values, the same code).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+import warnings
+import zipfile
+from collections import OrderedDict
+from operator import itemgetter
+
+from qcdc_xl.intake.screen import cell_position, lenient_cells
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_MAIN_XMLNS = f'xmlns="{_MAIN_NS}"'.encode()
+_CORE, _CUSTOM = "docProps/core.xml", "docProps/custom.xml"
+_KNOWN_TYPES = frozenset({"n", "s", "b", "str", "inlineStr", "e", "d"})
+_SKELETONS_KEPT = 32  # skeletons remembered per process (one per template and program)
+
+
+class NotFast(Exception):
+    """The fast path does not take this file; the thorough path reads it."""
+
+
+# ---------------------------------------------------------------- the view the reader uses
+
+
+class FastCell:
+    """A cell as read.py and typed.py look at it: its value and openpyxl's data type (and,
+    for a formula cell, the value Excel cached, as calamine reads it, or _ASK_CALAMINE)."""
+
+    __slots__ = ("value", "data_type", "cached")
+
+    def __init__(self, value, data_type: str, cached=None):
+        self.value, self.data_type, self.cached = value, data_type, cached
+
+
+_ASK_CALAMINE = object()  # a cached value whose reading by calamine is not worked out here
+# Number formats calamine reads a number under as a plain float (not a date): General, 0,
+# 0.00, #,##0, #,##0.00, percentages, scientific, fractions, accounting, text (openpyxl's
+# numFmtId, which names a built-in format only when the code is that format's).
+_PLAIN_FORMATS = frozenset({0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 37, 38, 39, 40, 48, 49})
+_PLAIN_NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+class _Protection:
+    __slots__ = ("sheet",)
+
+    def __init__(self, sheet: bool):
+        self.sheet = sheet
+
+
+class FastSheet:
+    """One worksheet: its cells from the scan, the rest from the skeleton (shared, read only)."""
+
+    def __init__(self, title: str, cells: dict, shape: "_SheetShape"):
+        self.title, self._cells = title, cells
+        self.merged_cells, self.tables = shape.merged_cells, shape.tables
+        self.protection, self.defined_names = shape.protection, shape.defined_names
+
+    @property
+    def max_row(self) -> int:
+        return max(self._cells)[0] if self._cells else 1  # as openpyxl's
+
+
+class FastWorkbook:
+    def __init__(self, sheets: list[FastSheet], names: dict, properties, custom):
+        self.worksheets = sheets
+        self.sheetnames = [ws.title for ws in sheets]
+        self._by_title = {ws.title: ws for ws in sheets}
+        self.defined_names, self.properties, self.custom_doc_props = names, properties, custom
+
+    def __getitem__(self, title: str) -> FastSheet:
+        return self._by_title[title]
+
+
+class _Name:
+    """A defined name with what read._destination asks of it worked out once: openpyxl's
+    tokenizer costs ~0.2 ms a name, and a template has a few hundred, the same in every
+    return of it. Raises what openpyxl raised, where it raised it."""
+
+    __slots__ = ("attr_text", "_type", "_first", "_error")
+
+    def __init__(self, dn):
+        self.attr_text = dn.attr_text
+        self._type, self._first, self._error = None, None, None
+        try:
+            self._type = dn.type
+            if self._type == "RANGE":
+                self._first = list(_first(dn.destinations))
+        except Exception as exc:  # noqa: BLE001 - re-raised where the reader asks
+            self._error = exc
+
+    @property
+    def type(self):
+        if self._error is not None and self._type is None:
+            raise self._error
+        return self._type
+
+    @property
+    def destinations(self):
+        if self._error is not None:
+            raise self._error
+        return iter(self._first or ())
+
+
+def _first(generator):
+    for item in generator:
+        yield item
+        return
+
+
+# ---------------------------------------------------------------- the skeleton
+
+
+class _SheetShape:
+    """What the skeleton says of one worksheet."""
+
+    def __init__(self, ws, part: str):
+        self.part = part
+        self.merged_cells, self.tables = ws.merged_cells, ws.tables
+        self.protection = _Protection(bool(ws.protection.sheet))
+        self.defined_names = {k: _Name(v) for k, v in ws.defined_names.items()}
+
+
+class _Skeleton:
+    def __init__(self, reader):
+        from openpyxl.xml.constants import COMMENTS_NS
+
+        wb = reader.wb
+        if wb.chartsheets or len(wb.worksheets) != len(wb._sheets):
+            raise NotFast("chart sheet")
+        parts = [rel.target for _sheet, rel in reader.parser.find_sheets()
+                 if rel.target in reader.valid_files and "chartsheet" not in rel.Type]
+        if len(parts) != len(wb.worksheets):
+            raise NotFast("sheets and parts do not pair")
+        for ws in wb.worksheets:
+            if list(ws._rels.find(COMMENTS_NS)):
+                raise NotFast("comments (openpyxl makes a cell for each)")
+        self.sheets = [(ws.title, _SheetShape(ws, part)) for ws, part in zip(wb.worksheets, parts)]
+        self.names = {k: _Name(v) for k, v in wb.defined_names.items()}
+        self.date_formats, self.timedelta_formats = wb._date_formats, wb._timedelta_formats
+        self.styles, self.epoch = len(wb._cell_styles), wb.epoch
+        self.plain_styles = {i for i, style in enumerate(wb._cell_styles) if style.numFmtId in _PLAIN_FORMATS}
+
+
+_SKELETONS: "OrderedDict[bytes, _Skeleton | NotFast]" = OrderedDict()
+_EMPTY_SST = f'<sst {_MAIN_XMLNS.decode()}/>'.encode()
+
+
+def _manifest_sst(body: bytes) -> str | None:
+    """The shared strings part the content types name (openpyxl reads that one, or none)."""
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.xml.constants import SHARED_STRINGS
+    from openpyxl.xml.functions import fromstring
+
+    ct = _memo(("manifest", body), lambda: Manifest.from_tree(fromstring(body)).find(SHARED_STRINGS))
+    return ct.PartName[1:] if ct is not None else None
+
+
+_SMALL: "OrderedDict[tuple, object]" = OrderedDict()
+
+
+def _memo(key: tuple, make):
+    """A small per-process memory of parsed parts, by their bytes (errors remembered too)."""
+    if key in _SMALL:
+        found = _SMALL[key]
+    else:
+        try:
+            found = make()
+        except Exception as exc:  # noqa: BLE001 - the caller's NotFast
+            found = NotFast(f"{key[0]}: {type(exc).__name__}")
+        _SMALL[key] = found
+        if len(_SMALL) > 256:
+            _SMALL.popitem(last=False)
+    if isinstance(found, NotFast):
+        raise found
+    return found
+
+
+def _split(parts: dict, sst: str | None) -> tuple[dict, dict]:
+    """(the skeleton's members, sheet part -> its sheetData's inner bytes)."""
+    skeleton, data = {}, {}
+    for name, body in parts.items():
+        if name in (_CORE, _CUSTOM):
+            continue
+        if name == sst:
+            skeleton[name] = _EMPTY_SST
+            continue
+        if b"sheetData" in body and name.lower().endswith(".xml"):
+            start, inner, end = _sheet_data_span(body)
+            if body[start - 1:start] == b":" or _MAIN_XMLNS not in body[:start]:
+                raise NotFast("sheet namespace")
+            data[name] = body[inner:end[0]]
+            skeleton[name] = _without_footer(body[:start] + b"<sheetData/>" + body[end[1]:])
+            continue
+        skeleton[name] = body
+    return skeleton, data
+
+
+def _sheet_data_span(body: bytes) -> tuple[int, int, tuple[int, int]]:
+    """(where <sheetData opens, where its content starts, (where it ends, where its close
+    tag ends)), found with bytes.find (a lazy regex over 60 KB of cells is slow)."""
+    start = body.find(b"<sheetData")
+    tag_end = body.find(b">", start) + 1
+    if start < 0 or tag_end <= 0 or body[start + 10:start + 11] not in (b">", b"/", b" "):
+        raise NotFast("sheetData not plain")
+    if b"xmlns" in body[start:tag_end]:
+        raise NotFast("sheetData namespace")
+    if body[tag_end - 2:tag_end] == b"/>":
+        if body.count(b"sheetData") != 1:
+            raise NotFast("sheetData not plain")
+        return start, tag_end, (tag_end, tag_end)
+    close = body.find(b"</sheetData>", tag_end)
+    if close < 0 or body.count(b"sheetData") != 2:
+        raise NotFast("sheetData not plain")
+    return start, tag_end, (close, close + len(b"</sheetData>"))
+
+
+_FOOTER = re.compile(rb"<headerFooter\b[^>]*?(?:/>|>.*?</headerFooter\s*>)", re.S)
+
+
+def _without_footer(body: bytes) -> bytes:
+    """The sheet part without its header and footer, which name the unit (so would make
+    every return's skeleton differ) and hold nothing the reader reads; checked on their own
+    by openpyxl's parser, so what it refuses there is still refused."""
+    found = list(_FOOTER.finditer(body))
+    if not found:
+        return body
+    if len(found) > 1 or body.count(b"headerFooter") != (1 if found[0].group(0).endswith(b"/>") else 2):
+        raise NotFast("headerFooter not plain")
+    element = found[0].group(0)
+    _memo(("footer", element), lambda: _parse_footer(element))
+    return body[:found[0].start()] + body[found[0].end():]
+
+
+def _parse_footer(element: bytes):
+    from openpyxl.worksheet.header_footer import HeaderFooter
+    from openpyxl.xml.functions import fromstring
+
+    if re.search(rb"<\w+:|\s(?!xml:)[\w.-]+:[\w.-]+=", element):
+        raise NotFast("prefix in the header or footer")
+    return HeaderFooter.from_tree(fromstring(b"<headerFooter " + _MAIN_XMLNS + element[len(b"<headerFooter"):]))
+
+
+def _skeleton(skeleton_parts: dict) -> _Skeleton:
+    digest = hashlib.blake2b(digest_size=20)
+    for name, body in skeleton_parts.items():
+        digest.update(name.encode("utf-8", "surrogatepass") + b"\0" + str(len(body)).encode() + b"\0")
+        digest.update(body)
+    key = digest.digest()
+    if key in _SKELETONS:
+        _SKELETONS.move_to_end(key)
+        found = _SKELETONS[key]
+    else:
+        try:
+            found = _load_skeleton(skeleton_parts)
+        except NotFast as exc:
+            found = exc
+        except Exception as exc:  # noqa: BLE001 - openpyxl refuses it: so does the thorough path
+            found = NotFast(f"skeleton: {type(exc).__name__}")
+        _SKELETONS[key] = found
+        if len(_SKELETONS) > _SKELETONS_KEPT:
+            _SKELETONS.popitem(last=False)
+    if isinstance(found, NotFast):
+        raise found
+    return found
+
+
+def _load_skeleton(parts: dict) -> _Skeleton:
+    from openpyxl.reader.excel import ExcelReader
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    out.seek(0)
+    with warnings.catch_warnings(), lenient_cells():
+        warnings.simplefilter("ignore")
+        reader = ExcelReader(out, read_only=False, keep_vba=False, data_only=False,
+                             keep_links=False, rich_text=False)
+        reader.read()
+    return _Skeleton(reader)
+
+
+# ---------------------------------------------------------------- document properties
+
+
+def _properties(parts: dict):
+    from openpyxl.packaging.core import DocumentProperties
+    from openpyxl.packaging.custom import CustomPropertyList
+    from openpyxl.xml.functions import fromstring
+
+    try:
+        props = (DocumentProperties.from_tree(fromstring(parts[_CORE])) if _CORE in parts
+                 else DocumentProperties())
+        custom = (CustomPropertyList.from_tree(fromstring(parts[_CUSTOM])) if _CUSTOM in parts
+                  else CustomPropertyList())
+    except Exception as exc:  # noqa: BLE001 - the thorough path salvages without them
+        raise NotFast(f"document properties: {type(exc).__name__}") from None
+    return props, custom
+
+
+# ---------------------------------------------------------------- XML text
+
+_ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|amp|lt|gt|quot|apos);")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _entity(m: re.Match) -> str:
+    ref = m.group(1)
+    if ref[0] != "#":
+        return _NAMED[ref]
+    code = int(ref[2:], 16) if ref[1] == "x" else int(ref[1:])
+    if not (code in (9, 10, 13) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF):
+        raise NotFast("character reference not allowed in XML")
+    return chr(code)
+
+
+_TEXT_PARSER = None
+
+
+def _unescape(text: str) -> str:
+    """XML text with its character and entity references resolved, as a parser does.
+    Many references (openpyxl writes every non-ASCII letter as one) are resolved by lxml
+    in one C call; a few by a regex."""
+    if "&" not in text:
+        return text
+    if "&" in _ENTITY.sub("", text):
+        raise NotFast("entity")
+    if text.count("&") < 4:
+        return _ENTITY.sub(_entity, text)
+    global _TEXT_PARSER
+    from lxml import etree
+
+    if _TEXT_PARSER is None:
+        _TEXT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        return etree.fromstring(f"<t>{text}</t>", _TEXT_PARSER).text or ""
+    except etree.XMLSyntaxError:
+        raise NotFast("character reference not allowed in XML") from None
+
+
+def _check_encoding(start: bytes, what: str) -> None:
+    """The part is UTF-8 (what the scanners assume), or NotFast."""
+    head = start[:100].lower()
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"encoding=" in head and b"utf-8" not in head):
+        raise NotFast(f"{what}: not UTF-8")
+
+
+def _xml_text(body: bytes, what: str) -> str:
+    """A part's bytes as the text an XML parser sees: UTF-8 only, line ends normalised."""
+    _check_encoding(body, what)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotFast(f"{what}: bad UTF-8") from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _BAD_CHARS.search(text):
+        raise NotFast(f"{what}: character not allowed in XML")
+    return text
+
+
+# ---------------------------------------------------------------- shared strings
+
+_SST_HEAD = re.compile(r'\s*(?:<\?xml[^>]*\?>)?\s*<sst\b([^>]*?)(/?)>')
+_SI = re.compile(r'\s*(?:<si>\s*<t(?: xml:space="preserve")?>([^<]*)</t>\s*</si>'
+                 r'|<si>\s*<t(?: xml:space="preserve")?\s*/>\s*</si>)')
+
+
+def _shared_strings(parts: dict, path: str | None) -> list:
+    """The shared strings, as openpyxl's read_string_table gives them (its own function
+    for any that are not plain text: rich runs, phonetic guides)."""
+    if path is None:
+        return []
+    body = parts.get(path)
+    if body is None:
+        raise NotFast("shared strings part missing")
+    strings = _plain_strings(body)
+    if strings is None:
+        from openpyxl.reader.strings import read_string_table
+        try:
+            strings = read_string_table(io.BytesIO(body))
+        except Exception as exc:  # noqa: BLE001 - openpyxl refuses it: so does the thorough path
+            raise NotFast(f"shared strings: {type(exc).__name__}") from None
+    return strings
+
+
+def _plain_strings(body: bytes) -> list | None:
+    try:
+        text = _xml_text(body, "shared strings")
+    except NotFast:
+        return None
+    head = _SST_HEAD.match(text)
+    if head is None or _MAIN_XMLNS.decode() not in head.group(1) or "xmlns:" in head.group(1):
+        return None
+    pos, out = head.end(), []
+    if head.group(2):
+        return out if not text[pos:].strip() else None
+    for m in _SI.finditer(text, pos):
+        if m.start() != pos:
+            return None
+        out.append(_unescape(m.group(1) or "").replace("x005F_", ""))
+        pos = m.end()
+    return out if re.fullmatch(r"\s*</sst>\s*", text[pos:]) else None
+
+
+# ---------------------------------------------------------------- cells
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+_ROW_ENDS = (b">", b"/", b" ", b"\t", b"\n", b"\r")
+
+
+def _rows(body: bytes):
+    """Each ``<row …>…</row>`` (or ``<row …/>``) of a sheetData's content, in order; only
+    white space may stand between them. (Cell text holds no raw '<', so a row ends at the
+    first ``</row>``; a '>' inside an attribute value makes the row's own scan refuse it.)"""
+    pos, size = 0, len(body)
+    while True:
+        start = body.find(b"<row", pos)
+        if start < 0:
+            if body[pos:].strip():
+                raise NotFast("unknown element in the cells")
+            return
+        if body[pos:start].strip() or body[start + 4:start + 5] not in _ROW_ENDS:
+            raise NotFast("unknown element in the cells")
+        tag_end = body.find(b">", start)
+        if tag_end < 0:
+            raise NotFast("row not closed")
+        if body[tag_end - 1] == 0x2F:  # "/>"
+            pos = tag_end + 1
+        else:
+            close = body.find(b"</row>", tag_end)
+            if close < 0:
+                raise NotFast("row not closed")
+            pos = close + 6
+        yield body[start:pos]
+        if pos >= size:
+            return
+_ROWS: dict = {}  # (skeleton, sheet part, a row's bytes) -> what it holds, or NotFast
+_ROWS_KEPT = 20_000  # rows remembered per process (~30 MB; a template has about a thousand)
+
+
+class _SheetScan:
+    """One sheet's ``<sheetData>`` turned into {(row, col): FastCell} per openpyxl's rules.
+
+    A return's rows are mostly its template's, byte for byte the same in every return of
+    it (titles, headers, formulas, the empty rows of the tables): each distinct row is
+    scanned once per process and remembered, with its shared strings left as indexes into
+    the file's own table. A row using shared formulas depends on the rows before it and is
+    scanned every time."""
+
+    def __init__(self, skel: _Skeleton, strings: list, head: bytes, part: str):
+        self.skel, self.strings, self.head, self.part = skel, strings, head, part
+        self._wrapper: tuple | None = None
+        self.shared: dict = {}  # si -> openpyxl Translator, per sheet as openpyxl keeps them
+
+    def cells(self, body: bytes) -> dict:
+        if b"xmlns" in body or b"<!" in body or b"<?" in body:
+            raise NotFast("namespace, comment or CDATA in the cells")
+        _check_encoding(self.head, "sheet")
+        out, strings = {}, self.strings
+        for row in _rows(body):
+            key = (self.skel, self.part, row)
+            found = _ROWS.get(key)
+            if found is None:
+                found = self._scan_row(row)
+                if found[2]:
+                    if len(_ROWS) >= _ROWS_KEPT:
+                        _ROWS.clear()
+                    _ROWS[key] = found
+            if isinstance(found[0], NotFast):
+                raise found[0]
+            static, entries, _ = found
+            if entries is None:
+                out.update(static)
+                continue
+            try:  # in the file's order, as openpyxl's cells are
+                for at, cell in entries:
+                    out[at] = FastCell(strings[cell], "s") if type(cell) is int else cell
+            except IndexError:
+                raise NotFast("shared string index out of range") from None
+        return out
+
+    def _scan_row(self, row: bytes):
+        """({at: cell}, None) or, when the row holds shared strings, (None, [(at, cell or
+        string index)] in the file's order); and whether it may be remembered. The row is
+        parsed by lxml (so entities, character references and line ends are an XML
+        parser's), inside an element declaring the sheet's namespace prefixes."""
+        from lxml import etree
+
+        try:
+            try:
+                wrapper = etree.fromstring(self.wrapper[0] + row + self.wrapper[1], _row_parser())
+            except etree.XMLSyntaxError:
+                raise NotFast("row is no well-formed XML") from None
+            if len(wrapper) != 1:
+                raise NotFast("row")
+            return self._row_cells(wrapper[0])
+        except NotFast as exc:
+            return exc, None, True  # refused: remembered too
+
+    @property
+    def wrapper(self) -> tuple[bytes, bytes]:
+        if self._wrapper is None:
+            root = re.search(rb"<(?:[\w.-]+:)?worksheet\b[^>]*>", self.head)
+            decls = re.findall(rb"""\sxmlns:[\w.-]+\s*=\s*(?:"[^"]*"|'[^']*')""", root.group(0)) if root else []
+            self._wrapper = (b"<w" + b"".join(decls) + b">", b"</w>")
+        return self._wrapper
+
+    def _row_cells(self, row):
+        if row.tag != "row":
+            raise NotFast("row")
+        self._check_row(row.attrib)
+        entries, seen, keep, has_refs = [], set(), True, False
+        for element in row:
+            if element.tag != "c":
+                raise NotFast("unknown element in a row")
+            at, cell, shared = self._cell(element)
+            if at in seen:
+                raise NotFast("cell given twice in a row")
+            seen.add(at)
+            keep = keep and not shared
+            has_refs = has_refs or type(cell) is int
+            entries.append((at, cell))
+        return (None, entries, keep) if has_refs else (dict(entries), None, keep)
+
+    def _check_row(self, attrs) -> None:
+        """What openpyxl's row dimensions would refuse (the whole workbook with them)."""
+        r = attrs.get("r")
+        if r is not None and not (_DIGITS.fullmatch(r) and 1 <= int(r) <= 1_048_576):
+            raise NotFast("row number")
+        try:
+            if "ht" in attrs:
+                float(attrs["ht"])
+            if "outlineLevel" in attrs:
+                int(attrs["outlineLevel"])
+        except ValueError:
+            raise NotFast("row attribute") from None
+        s = attrs.get("s")
+        if s is not None and not (_DIGITS.fullmatch(s) and int(s) < self.skel.styles):
+            raise NotFast("row style")
+
+    def _cell(self, element):
+        """(row, col), the cell (or, for a shared string, its index), whether it uses a
+        shared formula; per openpyxl's WorkSheetParser.parse_cell and the lenient reader."""
+        attrs = element.attrib
+        address, kind = attrs.get("r"), attrs.get("t", "n")
+        at = _position(address) if address else None
+        if at is None or kind not in _KNOWN_TYPES:
+            raise NotFast("cell address or type")
+        style = attrs.get("s") or "0"
+        if not (_DIGITS.fullmatch(style) and int(style) < self.skel.styles):
+            raise NotFast("cell style")
+        f = v = inline = None
+        for child in element:
+            tag = child.tag
+            if tag == "f" and f is None:
+                f = child
+            elif tag == "v" and v is None and not len(child) and not child.attrib:
+                v = child
+            elif tag == "is" and inline is None:
+                inline = child
+            else:
+                raise NotFast("cell content")
+        if (kind == "inlineStr" and v is not None and inline is None) or (
+                kind != "inlineStr" and inline is not None and v is None):
+            raise NotFast("type does not match content")  # the thorough reader: unreadable
+        if f is not None:
+            value, shared = self._formula(address, f)
+            return at, FastCell(value, "f", self._cached(kind, v, int(style))), shared
+        if kind == "inlineStr":
+            return at, (FastCell(_inline_text(inline), "s") if inline is not None else FastCell(None, kind)), False
+        raw = v.text if v is not None else None
+        if raw is None and v is not None:
+            raw = ""
+        if kind == "s" and raw is not None and not raw.strip().isdigit():
+            raise NotFast("shared string index")
+        if not raw:
+            return at, FastCell(None, kind), False
+        if kind == "s":
+            try:
+                return at, int(raw), False
+            except ValueError:
+                raise NotFast("shared string index") from None
+        return at, self._typed(raw, kind, int(style)), False
+
+    def _cached(self, kind: str, v, style: int):
+        """The value calamine gives for this formula cell's cached <v>, where that is plain:
+        nothing (None), a text, or a float under a number format that is no date's."""
+        text = v.text if v is not None else None
+        if not text:
+            return None
+        if kind == "str":
+            return text
+        if kind == "n" and style in self.skel.plain_styles and _PLAIN_NUMBER.fullmatch(text):
+            value = float(text)
+            return value if math.isfinite(value) else _ASK_CALAMINE
+        return _ASK_CALAMINE
+
+    def _typed(self, raw: str, kind: str, style: int) -> FastCell:
+        from openpyxl.utils.datetime import from_excel, from_ISO8601
+
+        try:
+            if kind == "n":
+                value = float(raw) if ("." in raw or "E" in raw or "e" in raw) else int(raw)
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise NotFast("number not finite")
+                if style in self.skel.date_formats:
+                    return FastCell(from_excel(value, self.skel.epoch,
+                                               timedelta=style in self.skel.timedelta_formats), "d")
+                return FastCell(value, "n")
+            if kind == "b":
+                return FastCell(bool(int(raw)), "b")
+            if kind == "str":
+                return FastCell(raw, "s")
+            if kind == "d":
+                return FastCell(from_ISO8601(raw), "d")
+            return FastCell(raw, kind)  # "e"
+        except NotFast:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the thorough reader: unreadable (or #VALUE!)
+            raise NotFast(f"cell value: {type(exc).__name__}") from None
+
+    def _formula(self, address: str, f):
+        """openpyxl's value of a formula cell; and whether it is (part of) a shared one."""
+        from openpyxl.formula.translate import Translator
+        from openpyxl.worksheet.formula import ArrayFormula
+
+        if len(f):
+            raise NotFast("formula content")
+        value = "=" + (f.text or "")
+        kind = f.get("t")
+        try:
+            if kind == "array":
+                return ArrayFormula(ref=f.get("ref"), text=value), False
+            if kind == "shared":
+                idx = f.get("si")
+                if idx in self.shared:
+                    return self.shared[idx].translate_formula(address), True
+                if value != "=":
+                    self.shared[idx] = Translator(value, address)
+                return value, True
+        except Exception as exc:  # noqa: BLE001 - the thorough reader fails the same way
+            raise NotFast(f"formula: {type(exc).__name__}") from None
+        if kind == "dataTable":
+            raise NotFast("data table formula")
+        return value, False
+
+
+def _inline_text(inline) -> str:
+    """Text.from_tree(<is>).content for the plain form: one <t>, no runs."""
+    if len(inline) != 1 or inline[0].tag != "t" or len(inline[0]):
+        raise NotFast("inline string not plain")
+    return inline[0].text or ""
+
+
+_POSITIONS: dict = {}
+
+
+def _position(address: str):
+    """screen.cell_position of a cell's own address (remembered: the same few thousand)."""
+    at = _POSITIONS.get(address)
+    if at is None:
+        at = cell_position(address, absolute=False)
+        if len(_POSITIONS) < 50_000:
+            _POSITIONS[address] = at
+    return at
+
+
+_ROW_PARSER = None
+
+
+def _row_parser():
+    global _ROW_PARSER
+    if _ROW_PARSER is None:
+        from lxml import etree
+
+        _ROW_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                      huge_tree=False, remove_blank_text=False)
+    return _ROW_PARSER
+
+
+# ---------------------------------------------------------------- the whole book
+
+
+def _members(data: bytes) -> dict:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        infos = z.infolist()
+        if len({i.filename for i in infos}) != len(infos):
+            raise NotFast("member given twice")
+        return {i.filename: z.read(i) for i in infos}
+
+
+def open_fast(data: bytes):
+    """The return as read._Book, built the fast way; NotFast when this path does not take it."""
+    from qcdc_xl.intake.read import _MODIFIED, _Book, _cached_values
+
+    parts = _members(data)
+    if "[Content_Types].xml" not in parts:
+        raise NotFast("no content types")
+    sst_path = _manifest_sst(parts["[Content_Types].xml"])
+    skeleton_parts, sheet_data = _split(parts, sst_path)
+    skel = _skeleton(skeleton_parts)
+    strings = _shared_strings(parts, sst_path)
+    properties, custom = _properties(parts)
+    if set(sheet_data) - {shape.part for _title, shape in skel.sheets}:
+        raise NotFast("a sheet part no sheet of the workbook is")  # calamine_safe looks at it
+    sheets = []
+    for title, shape in skel.sheets:
+        body = sheet_data.get(shape.part)
+        if body is None:
+            raise NotFast("sheet part without cells")
+        head = parts[shape.part][:4096]
+        sheets.append(FastSheet(title, _SheetScan(skel, strings, head, shape.part).cells(body), shape))
+    wb = FastWorkbook(sheets, skel.names, properties, custom)
+    # calamine is handed the file when every cell the sheets write lies inside a grid it can
+    # allocate: the cells just scanned are all of them (read.calamine_safe, without a rescan)
+    known = _CORE in parts and bool(_MODIFIED.search(parts[_CORE]))
+    safe = all(map(_grid_ok, sheets))
+    cached = _cached_here(sheets) if safe else None
+    if cached is None:
+        cached = _cached_values(data, wb, safe=safe)
+    return _Book(wb=wb, cached=cached, saved_time_known=known)
+
+
+def _cached_here(sheets: list[FastSheet]) -> dict | None:
+    """The cached values of the formula cells as read._cached_values gets them from
+    calamine (a dict per sheet holding formulas), when every one is plain enough to read
+    here; else None (then calamine reads them: ~4 ms a return)."""
+    from qcdc_xl.intake.read import MAX_GRID_CELLS, _grid_cells
+
+    out = {}
+    for ws in sheets:
+        found = {at: cell.cached for at, cell in ws._cells.items() if cell.data_type == "f"}
+        if not found:
+            continue
+        if _ASK_CALAMINE in found.values():
+            return None
+        if not _grid_ok(ws) and _grid_cells(ws) > MAX_GRID_CELLS:  # the bound, then the count
+            return None
+        out[ws.title] = found
+    return out
+
+
+def _grid_ok(ws: FastSheet) -> bool:
+    from qcdc_xl.intake.read import MAX_GRID_CELLS
+
+    if not ws._cells:
+        return True
+    return max(ws._cells)[0] * max(map(itemgetter(1), ws._cells)) <= MAX_GRID_CELLS

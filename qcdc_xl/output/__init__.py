@@ -1,0 +1,1 @@
+"""The report → files for people: the summary workbook, sentences, feedback copies."""

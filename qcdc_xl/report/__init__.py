@@ -1,0 +1,1 @@
+"""Checked returns → the report: issue codes, records, attribution, roll-up."""

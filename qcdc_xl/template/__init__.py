@@ -1,0 +1,1 @@
+"""Spec → workbook: where everything goes, the writer, the guide, styles, metadata."""

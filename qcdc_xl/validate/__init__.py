@@ -1,0 +1,1 @@
+"""What was read → checked values: coercion, legacy encodings, every check."""
