@@ -22,7 +22,6 @@ import tempfile
 import traceback
 import unicodedata
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 

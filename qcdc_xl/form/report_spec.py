@@ -12,7 +12,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from qcdc_xl.form.spec import YESNO_LIST, SpecError, _all_errors, _Map
+from qcdc_xl.form.spec import YESNO_LIST, SpecError, _all_errors, _Map, line_of
 
 ALL = "ALL"  # the whole: every counted unit (the totals' "all")
 KHOI = "khoi"  # the units list's own grouping column
@@ -221,12 +221,7 @@ class _Reader:
 
     # -- helpers
     def fail(self, where: Any, message: str, key: str | None = None):
-        line = None
-        if isinstance(where, _Map):
-            line = where.key_line(key) if key else where.line
-        elif isinstance(where, int):
-            line = where
-        raise SpecError(self.path, line, message)
+        raise SpecError(self.path, line_of(where, key), message)
 
     def mapping(self, value, where, key: str, what: str) -> _Map:
         if not isinstance(value, _Map):

@@ -371,6 +371,13 @@ class Form:
 # ---------------------------------------------------------------- YAML with line numbers
 
 
+def line_of(where: Any, key: str | None = None) -> int | None:
+    """The spec line a mistake is about: a mapping's (or one of its keys'), or a line number."""
+    if isinstance(where, _Map):
+        return where.key_line(key) if key else where.line
+    return where if isinstance(where, int) else None
+
+
 class _Map(dict):
     """A dict that remembers the line of itself and of each key."""
 
@@ -473,12 +480,7 @@ class _Builder:
 
     # -- small helpers
     def fail(self, where: Any, message: str, key: str | None = None):
-        line = None
-        if isinstance(where, _Map):
-            line = where.key_line(key) if key else where.line
-        elif isinstance(where, int):
-            line = where
-        raise SpecError(self.path, line, message)
+        raise SpecError(self.path, line_of(where, key), message)
 
     def need(self, m: Any, key: str, what: str, kind=str):
         if not isinstance(m, _Map):
