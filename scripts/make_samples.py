@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qcdc_xl import libreoffice  # noqa: E402
+from qcdc_xl.intake import libreoffice  # noqa: E402
 from qcdc_xl.form.spec import load_form  # noqa: E402
 from qcdc_xl.intake.units import Unit, load_units  # noqa: E402
 

@@ -484,3 +484,11 @@ def test_every_mistake_of_the_blocks_is_listed():
     assert any("'buoi_tyle'" in m for m in messages) and any("'table_count'" in m for m in messages)
     assert any("«{khh}»" in m for m in messages)
     assert "2 lỗi khác" in str(err.value)
+
+
+def test_a_rate_may_cut_its_last_digit_as_a_report_does():
+    from qcdc_xl.output.sentences import fmt_pct
+    assert (fmt_pct(54, 65, 2), fmt_pct(54, 65, 2, "down")) == ("83,08%", "83,07%")
+    assert fmt_pct(89_003, 4_300_214) == "2,1%"  # half-up: 2,07 → 2,1
+    assert fmt_pct(1, 8, 0) == "13%"  # half-up at an exact half, not to even
+    assert fmt_pct(399, 400, 0, "down") == "99%" and fmt_pct(1, 1000, 0, "down") == "1%"  # never 0% or 100% when false

@@ -206,8 +206,9 @@ _SENTENCE_KINDS = {
 _COMMON_KEYS = ("kind", "topic", "footnote")
 _VALUE_KINDS = ("sum", "units", "listed", "count", "answered", "rate", "series", "lowest_year",
                 "breakdown", "rows")
-_VALUE_OPTIONS = ("of", "equals", "above", "around", "pad", "decimals", "part", "join", "column",
-                  "total", "units_only")
+_VALUE_OPTIONS = ("of", "equals", "above", "around", "pad", "decimals", "round", "part", "join",
+                  "column", "total", "units_only")
+ROUNDINGS = ("half_up", "down")  # a rate's last digit: rounded, or cut as some reports do
 _BUILTINS = ("y0", "y1", "period", "khoi")
 _LAYOUT_KEYS = ("columns", "titles", "shorts", "figures", "general", "listings", "charts",
                 "year_fields")
@@ -665,6 +666,8 @@ class _Reader:
         for key in ("pad", "decimals", "above"):
             if key in v and (not isinstance(v[key], (int, float)) or isinstance(v[key], bool)):
                 self.fail(v, f"{where}: '{key}' phải là một số.", key)
+        if v.get("round", "half_up") not in ROUNDINGS:
+            self.fail(v, f"{where}: 'round' phải là half_up (làm tròn) hoặc down (bỏ phần lẻ).", "round")
         values[name] = v
 
     def expression(self, v: _Map, key: str, what: str, value=None) -> None:

@@ -8,6 +8,7 @@ nobody quotes a partial figure as complete.
 from __future__ import annotations
 
 import string
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from dataclasses import dataclass
 
 from qcdc_xl.form.report_spec import (ALL, KHOI, Footnote, SentenceSpec, base_fields, group_types,
@@ -80,19 +81,21 @@ def fmt_count(value, pad: int | None = None) -> str:
     return fmt_number(value)
 
 
-def fmt_pct(num, den, decimals: int = 1) -> str:
-    """Share num/den in %, decimals only when not whole ("97,9%", "83,08%" with 2); never
-    "100%" or "0%" when that would be false."""
+def fmt_pct(num, den, decimals: int = 1, rounding: str = "half_up") -> str:
+    """Share num/den in %, decimals only when not whole ("97,9%", "83,08%" with 2); half-up
+    rounding, or the last digit cut (``rounding="down"``: 83,07%) as some reports write it;
+    never "100%" or "0%" when that would be false."""
     if not den:
         return "—"
-    pct = round(100.0 * (num or 0) / den, decimals)
-    step = 10 ** -decimals
+    step = Decimal(1).scaleb(-decimals)
+    exact = Decimal(num or 0) * 100 / Decimal(den)
+    pct = exact.quantize(step, ROUND_DOWN if rounding == "down" else ROUND_HALF_UP)
     if pct >= 100 and (num or 0) < den:
         pct = 100 - step
     elif pct <= 0 and (num or 0) > 0:
         pct = step
-    if float(pct).is_integer():
-        return f"{pct:.0f}%"
+    if pct == pct.to_integral_value():
+        return f"{int(pct)}%"
     return f"{pct:.{decimals}f}".rstrip("0").replace(".", ",") + "%"
 
 
@@ -403,7 +406,7 @@ def _v_answered(c, v, scope, group):
 
 def _v_rate(c, v, scope, group):
     num, den = (_amount(c, side, group, scope) for side in v["rate"])
-    return fmt_pct(num, den, int(v.get("decimals", 1)))
+    return fmt_pct(num, den, int(v.get("decimals", 1)), v.get("round", "half_up"))
 
 
 def _series_keys(c: _Ctx, base: str) -> list:
