@@ -263,3 +263,28 @@ def test_titles_quoted_in_the_guide_keep_document_codes():
         "Văn bản triển khai Kết luận số 120-KL/TW và Chỉ thị số 14-CT/TU")
     assert sentence_case("DANH MỤC VĂN BẢN GIAI ĐOẠN 2017-2022") == "Danh mục văn bản giai đoạn 2017-2022"
     assert sentence_case("Đã viết thường") == "Đã viết thường"
+
+
+def test_a_value_the_spec_expects_empty_is_a_warning_and_kept():
+    from qcdc_xl.form import formulas as fm
+    text = FORM.replace(
+        "          - {id: co_bcd, label: Có Ban Chỉ đạo, type: yesno, required: true, from_year: 2019}",
+        "          - {id: co_bcd, label: Có Ban Chỉ đạo, type: yesno, required: true, from_year: 2019}\n"
+        "          - id: xep_loai\n"
+        "            label: Xếp loại\n"
+        "            type: int\n"
+        "            required_from: 2019\n"
+        "            expected_from: 2019\n"
+        "            only_if: {field: co_bcd_2020, equals: Có, otherwise: warning}")
+    form = load_form_text(text)
+    f18, f20 = form.fields["xep_loai_2018"], form.fields["xep_loai_2020"]
+    assert f18.early and not f20.early and f20.required_when_met and not f18.required_when_met
+    assert fm.requirement(f20, {"co_bcd_2020": "Có"}) == "missing"
+    assert fm.requirement(f18, {"co_bcd_2020": "Có"}) is None  # optional before 2019
+    assert fm.requirement(f20, {"co_bcd_2020": "Không", "xep_loai_2020": 3}) is None  # not an error…
+    assert fm.unexpected(f20, {"co_bcd_2020": "Không", "xep_loai_2020": 3}) == "condition"  # …a warning
+    assert fm.unexpected(f18, {"co_bcd_2020": "Có", "xep_loai_2018": 3}) == "early"
+    assert fm.excel_requirement_problem(f20) == 'OR(AND(co_bcd_2020="Có",LEN(xep_loai_2020)=0))'
+    assert fm.excel_requirement_problem(f18) is None
+    with pytest.raises(SpecError, match="'otherwise' phải là"):
+        load_form_text(text.replace("otherwise: warning", "otherwise: maybe"))

@@ -133,14 +133,15 @@ def requirement(field: Field, values: Mapping) -> str | None:
     """'missing' when a required value is absent, 'not_empty' when it must be empty, else None.
 
     ``values`` holds what was typed, read as far as possible (a condition is met only by the
-    canonical option text).
+    canonical option text). A value set against a warning-level ``only_if`` is not a
+    requirement problem but an :func:`unexpected` one.
     """
     value = values.get(field.id)
     if field.only_if is not None:
         met = values.get(field.only_if.field) == field.only_if.equals
-        if met and is_blank(value):
+        if met and is_blank(value) and field.required_when_met:
             return "missing"
-        if not met and not is_blank(value):
+        if not met and not is_blank(value) and field.only_if.otherwise == "error":
             return "not_empty"
         return None
     if field.required and is_blank(value):
@@ -148,12 +149,25 @@ def requirement(field: Field, values: Mapping) -> str | None:
     return None
 
 
+def unexpected(field: Field, values: Mapping) -> str | None:
+    """Why a value is worth a warning though it is kept: 'condition' (set while a
+    warning-level ``only_if`` is false) or 'early' (before the field's ``expected_from``)."""
+    if is_blank(values.get(field.id)):
+        return None
+    cond = field.only_if
+    if cond is not None and cond.otherwise == "warning" and values.get(cond.field) != cond.equals:
+        return "condition"
+    return "early" if field.early else None
+
+
 def excel_requirement_problem(field: Field) -> str | None:
     """An Excel expression TRUE when :func:`requirement` is not None; None if never."""
     blank = f"LEN({field.id})=0"
     if field.only_if is not None:
         cond = f'{field.only_if.field}="{field.only_if.equals}"'
-        return f"OR(AND({cond},{blank}),AND(NOT({cond}),NOT({blank})))"
+        parts = ([f"AND({cond},{blank})"] if field.required_when_met else []) + (
+            [f"AND(NOT({cond}),NOT({blank}))"] if field.only_if.otherwise == "error" else [])
+        return f"OR({','.join(parts)})" if parts else None
     if field.required:
         return blank
     return None

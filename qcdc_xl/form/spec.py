@@ -71,6 +71,7 @@ def _all_errors(errors: list) -> SpecError:
 class Condition:
     field: str
     equals: str
+    otherwise: str = "error"  # only_if: a value set while the condition is false is this
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,8 @@ class Field(_Applicable):
     warn_max: Any = None
     warn_min_message: str | None = None
     only_if: Condition | None = None
+    required_when_met: bool = True  # only_if: required when the condition holds (a year may not)
+    early: bool = False  # a yearly cell before the field's ``expected_from``: a value is a warning
     prefill: str | None = None  # units-list column; the cell is locked
     prefill_optional: str | None = None  # units-list column; the cell stays an input
     help: str | None = None
@@ -782,7 +785,7 @@ class _Builder:
     _FIELD_KEYS = ("id", "label", "type", "applies", "required", "options", "min", "max",
                    "warn_min", "warn_max", "warn_min_message", "only_if", "prefill",
                    "prefill_optional", "help", "pattern", "pattern_hint", "num", "den", "of",
-                   "required_from", "from_year")
+                   "required_from", "from_year", "expected_from")
 
     def parse_field(self, m: Any, ctx: dict, column: "_GridColumn | None" = None) -> Field:
         if not isinstance(m, _Map):
@@ -799,9 +802,14 @@ class _Builder:
         suffix = self.suffixer(ctx, column)
         only_if = None
         if "only_if" in m:
-            only_if = self.condition(self.need(m, "only_if", what, _Map), "'only_if'", suffix)
-        if ("required_from" in m or "from_year" in m) and column is None and "own" not in ctx:
-            self.fail(m, f"{what}: 'required_from' và 'from_year' chỉ dùng trong mục 'layout: yearly'.")
+            only_if = self.condition(self.need(m, "only_if", what, _Map), "'only_if'", suffix,
+                                     otherwise=True)
+        yearly_keys = [k for k in ("required_from", "from_year", "expected_from") if k in m]
+        if yearly_keys and column is None and "own" not in ctx:
+            self.fail(m, f"{what}: '{yearly_keys[0]}' chỉ dùng trong mục 'layout: yearly'.", yearly_keys[0])
+        for key in yearly_keys:
+            if not isinstance(m[key], int) or isinstance(m[key], bool):
+                self.fail(m, f"{what}: '{key}' phải là một năm, ví dụ 2018.", key)
         if ftype == "rate":
             num, den = suffix(self.need(m, "num", what)), suffix(self.need(m, "den", what))
         else:
@@ -832,9 +840,14 @@ class _Builder:
         own = ctx.get("own", frozenset())
         return lambda x: grid_id(x, column.suffix) if x in own else x
 
-    def condition(self, cond: _Map, what: str, suffix) -> Condition:
-        self.only_keys(cond, ("field", "equals"), what)
-        return Condition(suffix(self.need(cond, "field", what)), str(self.need(cond, "equals", what, None)))
+    def condition(self, cond: _Map, what: str, suffix, otherwise: bool = False) -> Condition:
+        self.only_keys(cond, ("field", "equals") + (("otherwise",) if otherwise else ()), what)
+        severity = cond.get("otherwise", "error")
+        if severity not in ("error", "warning"):
+            self.fail(cond, f"{what}: 'otherwise' phải là error (giá trị bị loại) hoặc warning "
+                            f"(chỉ nhắc, vẫn tính).", "otherwise")
+        return Condition(suffix(self.need(cond, "field", what)), str(self.need(cond, "equals", what, None)),
+                         severity)
 
     def options_of(self, m: _Map, ftype: str, what: str):
         if ftype == "yesno":
@@ -885,12 +898,15 @@ class _Builder:
             if column.year is not None and column.year < int(m.get("from_year") or 0):
                 continue  # the field has no cell before its first year
             f = self.parse_field(m, ctx, column)
-            required = base.required and (column.year is None
-                                          or column.year >= int(m.get("required_from") or 0))
+            # required_from alone says "required from that year"; before it, optional
+            in_time = column.year is None or column.year >= int(m.get("required_from") or 0)
+            required = (base.required or "required_from" in m) and in_time
+            early = column.year is not None and column.year < int(m.get("expected_from") or 0)
             ids.append(self.add_field(_replace(
                 f, id=grid_id(base.id, column.suffix), base_id=base.id, year=column.year,
                 level=column.level, level_label=self.levels.get(column.level),
-                applies=f.applies & column.applies, required=required)).id)
+                applies=f.applies & column.applies, required=required and f.only_if is None,
+                required_when_met=in_time, early=early)).id)
         if period:
             ids.append(self.add_field(self.period_field(base)).id)
         return base.id, ids

@@ -537,6 +537,7 @@ def _check_fields(ctx: _Ctx) -> Iterator[Issue]:
     yield from ctx.found
     for f in ctx.form.input_fields(ctx.loai_hinh):
         yield from _check_requirement(ctx, f)
+        yield from _check_unexpected(ctx, f)
 
 
 def _check_requirement(ctx: _Ctx, f: Field) -> Iterator[Issue]:
@@ -561,6 +562,25 @@ def _check_requirement(ctx: _Ctx, f: Field) -> Iterator[Issue]:
             f"{where(read, label)}: có giá trị «{typed(read)}» nhưng «{field_label(cond)}» không phải "
             f"«{f.only_if.equals}», nên ô này phải để trống; giá trị không được tổng hợp. Hãy xóa giá "
             f"trị này hoặc sửa lại ô «{field_label(cond)}»."))
+
+
+def _check_unexpected(ctx: _Ctx, f: Field) -> Iterator[Issue]:
+    """A value the spec expects to be empty, kept but pointed out (a warning)."""
+    why = formulas.unexpected(f, ctx.present)
+    if why is None:
+        return
+    read = ctx.raw.fields.get(f.id)
+    if why == "condition":
+        cond = ctx.form.fields[f.only_if.field]
+        text = (f"có giá trị «{typed(read)}» trong khi «{field_label(cond)}» không phải "
+                f"«{f.only_if.equals}»; hãy kiểm tra lại: để trống ô này, hoặc sửa ô «{field_label(cond)}».")
+    else:
+        first = next(g.year for g in ctx.form.fields.values() if g.base_id == f.base_id
+                     and g.year is not None and not g.early)
+        text = (f"có giá trị «{typed(read)}» nhưng chỉ tiêu này chỉ có từ năm {first}; hãy kiểm tra "
+                f"lại năm của số liệu, hoặc để trống ô này.")
+    yield ctx.issue("out_of_range", severity=WARNING, read=read, field_id=f.id,
+                    message=f"{where(read, field_label(f))}: {text}")
 
 
 def _check_identity_values(ctx: _Ctx) -> Iterator[Issue]:
