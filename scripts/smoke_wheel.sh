@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install qcdc-xl as users get it — a wheel, in a fresh virtual environment outside the
 # checkout — and run its three commands from an empty temporary folder. This catches what
-# an editable install hides: package data (form specs, the sample units list) left out.
+# an editable install hides: package data (form specs, the sample units lists) left out.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -22,4 +22,11 @@ count=$(find bieu_mau -name '*.xlsx' | wc -l)
 [ -s tong_hop.xlsx ] && [ -s bao_cao.json ] || { echo "aggregate wrote no summary/report" >&2; exit 1; }
 "$qcdc" check "$(find bieu_mau -name '*.xlsx' | sort | head -n 1)" --json kiem_tra.json >kiem_tra.txt
 [ -s kiem_tra.json ] || { echo "check wrote no report" >&2; exit 1; }
-echo "wheel smoke test: installed wheel ran generate, aggregate and check from $work/run"
+# the second bundled form, by id, with its own bundled units list
+"$qcdc" forms | grep -q "^kl120_tk" || { echo "forms does not list kl120_tk" >&2; exit 1; }
+"$qcdc" generate --form kl120_tk --out bieu_mau_kl120
+count=$(find bieu_mau_kl120 -name '*.xlsx' | wc -l)
+[ "$count" -eq 77 ] || { echo "generate --form kl120_tk wrote $count templates, expected 77" >&2; exit 1; }
+"$qcdc" aggregate "$repo/samples/kl120_tk/returns" --form kl120_tk -o tong_hop_kl120.xlsx --json bao_cao_kl120.json
+[ -s tong_hop_kl120.xlsx ] && [ -s bao_cao_kl120.json ] || { echo "aggregate --form kl120_tk wrote nothing" >&2; exit 1; }
+echo "wheel smoke test: installed wheel ran forms, generate, aggregate and check (both bundled forms) from $work/run"
