@@ -137,32 +137,14 @@ def _parsed(form) -> tuple:
 # ---------------------------------------------------------------- form facts (generic)
 
 
-def type_ids(form) -> tuple:
-    """The unit type ids in spec order (the lead's ``form.type_ids`` when it exists)."""
-    return tuple(getattr(form, "type_ids", None) or form.unit_types)
-
-
-def group_ids(form) -> tuple:
-    return tuple(getattr(form, "unit_groups", None) or ())
+def kind_ids(form) -> tuple:
+    """Every unit type id, then every named group id, in spec order."""
+    return form.type_ids + tuple(form.unit_groups)
 
 
 def group_types(form, gid: str) -> tuple:
     """The unit types of a column id: ALL → every type; a type → itself; a group → its types."""
-    if gid == ALL:
-        return type_ids(form)
-    if gid in type_ids(form):
-        return (gid,)
-    return tuple(form.unit_groups[gid].types)
-
-
-def type_info(form, tid: str, key: str, default=None):
-    """An attribute (title, short, subject, label) of a unit type or group, when the model has it."""
-    obj = form.unit_types.get(tid) if tid in type_ids(form) else \
-        (getattr(form, "unit_groups", None) or {}).get(tid)
-    value = getattr(obj, key, None) if obj is not None and not isinstance(obj, str) else None
-    if value is None and key == "label" and isinstance(obj, str):
-        value = obj
-    return value if value not in (None, "") else default
+    return form.type_ids if gid == ALL else form.group_types(gid)
 
 
 def terms(expr) -> list:
@@ -278,7 +260,7 @@ class _Reader:
     def group(self, m: _Map, key: str, what: str, value=None, khoi: bool = False,
               more: tuple = ()) -> str:
         gid = m.get(key, ALL) if value is None else value
-        allowed = (ALL,) + type_ids(self.form) + group_ids(self.form) + ((KHOI,) if khoi else ()) \
+        allowed = (ALL,) + kind_ids(self.form) + ((KHOI,) if khoi else ()) \
             + more
         if gid not in allowed:
             self.fail(m, f"{what}: '{gid}' không phải loại hình hay nhóm đơn vị; dùng một trong: "
@@ -344,7 +326,7 @@ class _Reader:
                           more=tuple(self.attributes()))
 
     def attributes(self) -> dict:
-        return getattr(self.form, "attributes", None) or {}
+        return self.form.attributes
 
     def labels(self, m: _Map, key: str, khoi: bool = False) -> dict:
         if key not in m:
@@ -765,14 +747,12 @@ def default_summary(form) -> SummarySpec:
                            "THÔNG TIN CHUNG VỀ CÁC ĐƠN VỊ")
     titles = {ALL: "TỔNG SỐ"}
     shorts = {ALL: "Toàn bộ"}
-    for tid in type_ids(form) + group_ids(form):
-        label = type_info(form, tid, "label", tid)
-        titles[tid] = type_info(form, tid, "title", str(label).upper())
-        shorts[tid] = type_info(form, tid, "short", tid)
+    for tid in kind_ids(form):  # the spec's own defaults: label upper-cased, the id
+        titles[tid], shorts[tid] = form.kind(tid).title, form.kind(tid).short
     listings = _unique_names([default_listing(form, t) for t in form.tables])
     charts = tuple(_section_chart(form, se) for s in figure_sheets for se in s.sections
                    if se.layout == "yearly" and _section_chart(form, se) is not None)
-    return SummarySpec((ALL,) + type_ids(form) + (KHOI,), titles, shorts, figures, general,
+    return SummarySpec((ALL,) + form.type_ids + (KHOI,), titles, shorts, figures, general,
                        listings, charts, frozenset())
 
 
@@ -814,19 +794,18 @@ def default_report(form) -> ReportSpec:
     """Without a ``report:`` block: the returns, then a share for every yes/no field and a sum
     for every single-value number of the form, in form order."""
     subjects = {ALL: "đơn vị"}
-    for tid in type_ids(form) + group_ids(form):
-        subjects[tid] = type_info(form, tid, "subject",
-                                  str(type_info(form, tid, "label", tid)).lower())
+    for tid in kind_ids(form):  # the spec's default subject: the label
+        subjects[tid] = form.kind(tid).subject
     sentences = [SentenceSpec("returns", "Tình hình nộp báo cáo", {}, None, 0)]
     levels_done = set()
     for f in form.fields.values():
         topic = form.section(f.section).title or form.sheet(f.sheet).name
-        if getattr(f, "level", None) and f.type in ("int", "money", "sum"):
+        if f.level and f.type in ("int", "money", "sum"):
             if f.base_id not in levels_done:
                 levels_done.add(f.base_id)
                 sentences.append(_levels_sentence(form, f, topic))
             continue
-        if f.is_identity or f.year is not None or f.period_total or getattr(f, "level", None):
+        if f.is_identity or f.year is not None or f.period_total or f.level:
             continue
         if f.type == "yesno":
             sentences.append(SentenceSpec("share", topic, {"field": f.id,

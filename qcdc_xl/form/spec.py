@@ -26,6 +26,11 @@ ALL = "ALL"
 PERIOD_SUFFIX, PERIOD_HEADER = "tong", "Cả giai đoạn"  # the period column of a yearly grid
 
 
+def default_list_key(table_name: str) -> str:
+    """A table's key in the JSON report when the spec names none: ``tbl_van_ban`` → ``van_ban``."""
+    return table_name[4:] if table_name.startswith("tbl_") else table_name
+
+
 def grid_id(base: str, suffix) -> str:
     """The id of one cell of a grid row: ``hnnld_da_2019``, ``hs_dung_han_tinh``, ``kn_gq_tong``."""
     return f"{base}_{suffix}"
@@ -219,9 +224,7 @@ class Table(_Applicable):
     @property
     def list_key(self) -> str:
         """The key of the unit's rows in the JSON report (default: the name without ``tbl_``)."""
-        if self.json_key:
-            return self.json_key
-        return self.name[4:] if self.name.startswith("tbl_") else self.name
+        return self.json_key or default_list_key(self.name)
 
     @property
     def input_columns(self) -> tuple:
@@ -340,6 +343,10 @@ class Form:
     def type_label(self, loai_hinh: str) -> str:
         t = self.unit_types.get(loai_hinh)
         return t.label if t else loai_hinh
+
+    def kind(self, kind_id: str):
+        """The :class:`UnitType` or :class:`UnitGroup` of an id (label, title, short, subject)."""
+        return self.unit_types.get(kind_id) or self.unit_groups[kind_id]
 
     def group_types(self, group_id: str) -> tuple:
         """The unit types of a named group, or of a single type id."""
@@ -743,7 +750,7 @@ class _Builder:
         if period_total and layout != "yearly":
             self.fail(m, f"mục '{sid}': 'period_total' chỉ dùng với 'layout: yearly'.", "period_total")
         ctx = dict(sheet=sheet_id, section=sid, applies=applies)
-        columns = self.grid_columns(m, layout, applies, period_total)
+        columns = self.grid_columns(m, layout, applies)
         if layout == "fields":
             ids = tuple(self.each(raw_fields, lambda f: self.add_field(self.parse_field(f, ctx)).id))
             bases = ()
@@ -758,7 +765,7 @@ class _Builder:
                        grid_columns=tuple((c.suffix, c.header) for c in columns)
                        + (((PERIOD_SUFFIX, PERIOD_HEADER),) if period_total else ()))
 
-    def grid_columns(self, m: _Map, layout: str, applies: frozenset, period_total: bool) -> list:
+    def grid_columns(self, m: _Map, layout: str, applies: frozenset) -> list:
         """The columns of a grid section: one per year, or one per level of the section."""
         if layout == "yearly":
             return [_GridColumn(str(y), str(y), applies, year=y) for y in self.years]
@@ -1051,10 +1058,14 @@ class _Builder:
         """Every id a formula, rule or condition names must be a field of the form."""
         self.each(list(self.fields.values()), self.check_field_references)
         self.rules = self.each(self.rules, self.check_rule_references)
+        # a grid repeats a mistake in every column: say it once (its ids without the suffix)
+        suffixes = "|".join(map(re.escape, [*map(str, self.years), *self.levels, PERIOD_SUFFIX]))
+        echo = re.compile(rf"_(?:{suffixes})'")
         seen, unique = set(), []
-        for e in self.errors:  # a grid repeats a mistake in every column: say it once
-            if (e.line, e.detail.split("'")[0]) not in seen:
-                seen.add((e.line, e.detail.split("'")[0]))
+        for e in self.errors:
+            key = (e.line, echo.sub("'", e.detail))
+            if key not in seen:
+                seen.add(key)
                 unique.append(e)
         self.errors = unique
 

@@ -134,18 +134,20 @@ def load_units(path: Path | str | None = None, form=None) -> list[Unit]:
         rows.pop(0)
     if not rows:
         raise UnitsError(f"Danh sách đơn vị «{path.name}» trống.")
-    header = [_column_of(h, _header_aliases(form)) for h in rows[0]]
+    aliases = _header_aliases(form)
+    header = [_column_of(h, aliases) for h in rows[0]]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise UnitsError(f"Danh sách đơn vị «{path.name}», dòng 1: thiếu cột {', '.join(missing)}; "
                          f"dòng tiêu đề cần có Mã đơn vị, Tên đơn vị, Loại hình "
                          f"({'/'.join(form.type_ids)}).")
+    kinds = _type_aliases(form)
     units, seen = [], {}
     for number, row in enumerate(rows[1:], start=2):
         values = {col: _clean(row[i]) if i < len(row) else "" for i, col in enumerate(header) if col}
         if not any(values.values()):
             continue
-        unit = _unit_from_row(form, values, number, path.name)
+        unit = _unit_from_row(form, kinds, values, number, path.name)
         if unit.ma_don_vi.casefold() in seen:
             raise UnitsError(f"Danh sách đơn vị «{path.name}», dòng {number}: mã đơn vị "
                              f"«{unit.ma_don_vi}» bị trùng với dòng {seen[unit.ma_don_vi.casefold()]}; "
@@ -161,7 +163,8 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(str(text).split()))
 
 
-def _unit_from_row(form, values: dict, number: int, name: str) -> Unit:
+def _unit_from_row(form, kinds: dict, values: dict, number: int, name: str) -> Unit:
+    """One unit; ``kinds`` is :func:`_type_aliases` of the form (worked out once a list)."""
     where = f"Danh sách đơn vị «{name}», dòng {number}"
     code = values.get("ma_don_vi", "")
     if not code:
@@ -171,7 +174,7 @@ def _unit_from_row(form, values: dict, number: int, name: str) -> Unit:
                          f"(tối đa 40 ký tự).")
     if not values.get("ten_don_vi"):
         raise UnitsError(f"{where}: thiếu tên đơn vị.")
-    loai = _type_aliases(form).get(_fold(values.get("loai_hinh", "")))
+    loai = kinds.get(_fold(values.get("loai_hinh", "")))
     if loai is None:
         kinds = "; ".join(f"{t.id} ({t.label})" for t in form.unit_types.values())
         raise UnitsError(f"{where}: loại hình «{values.get('loai_hinh', '')}» không hợp lệ; "

@@ -12,7 +12,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from dataclasses import dataclass
 
 from qcdc_xl.form.report_spec import (ALL, KHOI, Footnote, SentenceSpec, base_fields, group_types,
-                          report_spec, terms, type_ids)
+                          report_spec, terms)
 from qcdc_xl.form.spec import PERIOD_SUFFIX, grid_id
 from qcdc_xl.report.summarise import UNKNOWN, answered_counts, counted, status_counts, valid_value
 from qcdc_xl.report.listings import table_counts, table_rows, table_years, units_with_rows
@@ -142,11 +142,11 @@ class _Ctx:
     def group_of(self, fid: str) -> str:
         """The smallest column a field belongs to: its one type, a named group, or ALL."""
         applies = set(self.form.fields[fid].applies)
-        if applies >= set(type_ids(self.form)):
+        if applies >= set(self.form.type_ids):
             return ALL
         if len(applies) == 1:
             return next(iter(applies))
-        for gid in getattr(self.form, "unit_groups", None) or ():
+        for gid in self.form.unit_groups:
             if set(group_types(self.form, gid)) == applies:
                 return gid
         return ALL
@@ -411,12 +411,12 @@ def _v_rate(c, v, scope, group):
 
 def _series_keys(c: _Ctx, base: str) -> list:
     """(key, label, field id) of a yearly or levels row ("2017", "Cấp tỉnh"), its total left out."""
-    levels = getattr(c.form, "levels", None) or {}
+    levels = c.form.levels
     out = []
     for f in base_fields(c.form, base):
         if f.period_total:
             continue
-        key = str(f.year) if f.year is not None else (getattr(f, "level", None) or f.id)
+        key = str(f.year) if f.year is not None else (f.level or f.id)
         out.append((key, str(levels.get(key, key)), f.id))
     return out
 

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from qcdc_xl.form.spec import default_list_key
 from qcdc_xl.report.issues import Issue
 from qcdc_xl.intake.units import Unit
 
@@ -114,7 +115,7 @@ def _unit_json(u: UnitResult, list_keys: dict) -> dict:
          "status": u.status, "file": u.file,
          "values": {k: json_value(v) for k, v in u.values.items()}}
     for name, rows in u.tables.items():
-        key = list_keys.get(name) or (name[4:] if name.startswith("tbl_") else name)
+        key = list_keys.get(name) or default_list_key(name)
         d[key] = [{k: json_value(v) for k, v in row.items()} for row in rows]
     d["error_count"], d["warning_count"] = u.error_count, u.warning_count
     return d

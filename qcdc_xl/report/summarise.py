@@ -62,10 +62,7 @@ def totalled_fields(form: Form, types: Iterable[str] | None = None) -> list[Fiel
 
 def group_members(form: Form) -> dict:
     """The contract's groups: ``all``, every unit type, every named group → its unit types."""
-    out = {ALL: form.type_ids}
-    out.update({t: (t,) for t in form.type_ids})
-    out.update({g: grp.types for g, grp in form.unit_groups.items()})
-    return out
+    return {ALL: form.type_ids, **{k: form.group_types(k) for k in (*form.type_ids, *form.unit_groups)}}
 
 
 def _by_type(form: Form, results: list[UnitResult], make: Callable[[list, tuple | None], dict]) -> dict:
@@ -147,9 +144,10 @@ def compute_totals(form: Form, results: list[UnitResult]) -> dict:
     if khois:
         totals["khoi"] = {k: _by_type(form, rs, make) for k, rs in _by_khoi(members, khois).items()}
     for name, attribute in form.attributes.items():
-        having = [r for r in members if r.unit.loai_hinh in attribute.types]
-        totals[name] = {o: make([r for r in having if attribute_value(form, r, name) == o],
-                                attribute.types) for o in attribute.options}
+        value = {id(r): attribute_value(form, r, name) for r in members  # once a unit
+                 if r.unit.loai_hinh in attribute.types}
+        totals[name] = {o: make([r for r in members if value.get(id(r)) == o], attribute.types)
+                        for o in attribute.options}
     return totals
 
 

@@ -55,7 +55,7 @@ class Book:
     # -- facts of the form
     def attributes(self) -> list:
         """The form's unit attributes (:class:`qcdc_xl.form.spec.Attribute`), in spec order."""
-        return list((getattr(self.form, "attributes", None) or {}).values())
+        return list(self.form.attributes.values())
 
     def kind(self, f: Field | None) -> str:
         """The style of a field's value."""

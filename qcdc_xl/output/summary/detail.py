@@ -62,7 +62,7 @@ def detail_layout(form: Form, n_rows: int, has_khoi: bool) -> DetailLayout:
             Column("ten_don_vi", "Tên đơn vị", unit, 30), Column("loai_hinh", "Loại hình", unit, 8)]
     if has_khoi:
         cols += [Column("khoi", "Khối", unit, 16), Column("ma_khoi", "Mã khối", unit, 6)]
-    for a in (getattr(form, "attributes", None) or {}).values():  # those without a field
+    for a in form.attributes.values():  # those without a field
         if not any(f.prefill_optional == a.name for f in form.fields.values()):
             cols.append(Column(a.name, a.label, unit, 16))
     cols += [Column("trang_thai", "Trạng thái", unit, 17),
@@ -80,7 +80,7 @@ def detail_layout(form: Form, n_rows: int, has_khoi: bool) -> DetailLayout:
 def field_label(f: Field) -> str:
     if f.period_total:
         return f"{f.label} ({PERIOD.lower()})"
-    if getattr(f, "level", None):
+    if f.level:
         return f"{f.label} ({(f.level_label or f.level).lower()})"
     return f"{f.label} ({f.year})" if f.year else f.label
 

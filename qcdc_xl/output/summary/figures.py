@@ -41,7 +41,7 @@ def blocks(book, width: int) -> list:
             for no, k in enumerate(book.khois, start=1):
                 out.append(Block(f"KHỐI: {(k or NO_KHOI).upper()}", None, (("ma_khoi", no),),
                                  t.get(KHOI, {}).get(k, {}).get("all", {})))
-        elif gid in (getattr(form, "attributes", None) or {}):  # a block per option
+        elif gid in form.attributes:  # a block per option
             a, column = form.attributes[gid], attribute_column(form, gid)
             for o in a.options:
                 out.append(Block(o.upper(), tuple(a.types), ((column, crit(o)),),
@@ -68,7 +68,7 @@ class FiguresSheet:
     def _key_of(self, f):
         if f.year is not None:
             return f.year
-        if getattr(f, "level", None):
+        if f.level:
             return f.level
         return PERIOD
 
@@ -101,7 +101,7 @@ class FiguresSheet:
         """The columns of a block: years, then levels, then the period/single-value column."""
         seen = {k for item in self.plan if item[0] == "row" for k in item[3]}
         years = [y for y in self.book.form.years if y in seen]
-        levels = list(getattr(self.book.form, "levels", None) or ())
+        levels = list(self.book.form.levels)
         others = [k for k in levels if k in seen] + sorted(
             k for k in seen if k != PERIOD and k not in years and k not in levels)
         return years + others + [PERIOD]
@@ -109,7 +109,7 @@ class FiguresSheet:
     def header(self, key) -> str:
         if key == PERIOD:
             return PERIOD if len(self.keys) > 1 else "Số liệu"
-        levels = getattr(self.book.form, "levels", None) or {}
+        levels = self.book.form.levels
         return str(levels.get(key, key)) if not isinstance(key, int) else str(key)
 
     def col_of(self, block: Block, key) -> int:

@@ -14,7 +14,7 @@ LABEL_WIDTH = 50
 class GeneralSheet:
     def __init__(self, book):
         self.book, self.spec = book, book.spec.general
-        attrs = getattr(book.form, "attributes", None) or {}
+        attrs = book.form.attributes
         self.groups = [(g, None if g == ALL else group_types(book.form, g))
                        for g in book.spec.columns if g != KHOI and g not in attrs]
         self.attributes = {attribute_column(book.form, name) for name, _ in self.spec.attributes}
