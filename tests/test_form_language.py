@@ -288,3 +288,12 @@ def test_a_value_the_spec_expects_empty_is_a_warning_and_kept():
     assert fm.excel_requirement_problem(f18) is None
     with pytest.raises(SpecError, match="'otherwise' phải là"):
         load_form_text(text.replace("otherwise: warning", "otherwise: maybe"))
+
+
+def test_an_unknown_form_id_and_a_yaml_slip_are_explained_in_vietnamese():
+    from qcdc_xl.form.spec import load_form
+    with pytest.raises(SpecError, match="không có biểu mẫu «khong_co»; các biểu mẫu có sẵn: .*nq02_sk5"):
+        load_form("khong_co")
+    with pytest.raises(SpecError, match="cú pháp YAML sai; hãy kiểm tra dấu ngoặc") as err:
+        load_form_text("form: [\n")
+    assert err.value.line is not None

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from qcdc_xl.form.bundled import bundled_form_path
+from qcdc_xl.form.bundled import bundled_form_path, forms_dir
 
 DEFAULT_FORM = "nq02_sk5"
 
@@ -429,6 +429,12 @@ def _error_line(exc: yaml.MarkedYAMLError) -> int | None:
     return mark.line + 1 if mark else None
 
 
+def _syntax_message(detail) -> str:
+    """The parser's own words are English: kept as a technical detail after the advice."""
+    return (f"cú pháp YAML sai; hãy kiểm tra dấu ngoặc, dấu nháy, dấu hai chấm và thụt lề ở dòng này "
+            f"hoặc dòng ngay trên (chi tiết kỹ thuật: {detail}).")
+
+
 def _read_yaml(path: Path) -> _Map:
     try:
         text = path.read_text(encoding="utf-8")
@@ -439,9 +445,9 @@ def _read_yaml(path: Path) -> _Map:
     try:
         data = yaml.load(text, Loader=_make_loader(path))  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
-        raise SpecError(path, _error_line(exc), f"cú pháp YAML sai: {exc.problem or exc}.") from None
+        raise SpecError(path, _error_line(exc), _syntax_message(exc.problem or exc)) from None
     except yaml.YAMLError as exc:
-        raise SpecError(path, None, f"cú pháp YAML sai: {exc}.") from None
+        raise SpecError(path, None, _syntax_message(exc)) from None
     if not isinstance(data, _Map):
         raise SpecError(path, 1, "tệp biểu mẫu phải là một bảng khóa: giá trị (form, sheets, …).")
     return data
@@ -1152,7 +1158,12 @@ def form_path(form: str | Path | None) -> Path:
     p = Path(form)
     if p.suffix.lower() in (".yaml", ".yml") or p.exists():
         return p
-    return bundled_form_path(str(form))
+    path = bundled_form_path(str(form))
+    if not path.is_file():
+        known = ", ".join(sorted(f.stem for f in forms_dir().glob("*.yaml")))
+        raise SpecError(path, None, f"không có biểu mẫu «{form}»; các biểu mẫu có sẵn: {known} "
+                                    f"(xem «qcdc-xl forms»), hoặc chỉ đường dẫn một tệp .yaml.")
+    return path
 
 
 def load_form(form: str | Path | None = None) -> Form:
@@ -1174,7 +1185,7 @@ def load_form_text(text: str, name: str = "inline.yaml") -> Form:
     try:
         data = yaml.load(text, Loader=_make_loader(path))  # noqa: S506
     except yaml.MarkedYAMLError as exc:
-        raise SpecError(path, _error_line(exc), f"cú pháp YAML sai: {exc.problem}.") from None
+        raise SpecError(path, _error_line(exc), _syntax_message(exc.problem)) from None
     if not isinstance(data, _Map):
         raise SpecError(path, 1, "tệp biểu mẫu phải là một bảng khóa: giá trị.")
     return _checked(_Builder(path, data).build())
@@ -1182,7 +1193,6 @@ def load_form_text(text: str, name: str = "inline.yaml") -> Form:
 
 def bundled_forms() -> list:
     """(form id, Form or the SpecError that stops it) for every bundled spec, by id."""
-    from qcdc_xl.form.bundled import forms_dir
     out = []
     for path in sorted(forms_dir().glob("*.yaml")):
         try:
