@@ -1,9 +1,11 @@
 """Write each unit's Excel template (Hướng dẫn, Thông tin chung, Phụ lục 1, Phụ lục 2, Kiểm tra).
 
-Where things go comes from :mod:`layout`, the words from :mod:`guide`, the formats from
-:mod:`xlformats`, every formula and its Python twin from :mod:`formulas`, the hidden identity
-from :mod:`metadata`. This module only puts them together, so a template is deterministic:
-the same form, unit and ``generated_at`` give the same bytes.
+What every cell holds (text, number or formula, merged or not) comes from the content model
+:mod:`content` (itself built from :mod:`layout`, :mod:`guide`, :mod:`formulas` and
+:mod:`metadata`): this module writes each cell of that model and only adds the formats of
+:mod:`xlformats`, validation, conditional colours, row heights and page setup. The reader
+knows a pristine template from the same model, so the two cannot drift. A template is
+deterministic: the same form, unit and ``generated_at`` give the same bytes.
 """
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ import math
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import xlsxwriter
@@ -24,15 +25,16 @@ from qcdc_xl.form import formulas
 from qcdc_xl.template import guide
 
 from qcdc_xl.template import metadata
+from qcdc_xl.template.content import (GUIDE_SHEET, GUIDE_WIDTHS, LIST_NAME_PREFIX,  # noqa: F401 (kept names)
+                                      Cell, SheetContent, State, TableContent, block_rules, check_title,
+                                      check_total_row, field_label, guide_rows, initial_state, overall_ref,  # noqa: F401
+                                      row_filled, template_content, unit_line)
 from qcdc_xl.template.layout import (CHECK_COLS, CHECK_HEADER_ROW, CHECK_OVERALL_ROW, CHECK_SHEET, CHECK_WIDTHS,
                      FieldRow, Layout, SectionBlock, SheetLayout, TableBlock, a1, check_rows,
                      plan_layout, quote_sheet)
 from qcdc_xl.form.spec import EXCEL_SHEET_NAME_MAX, Form, SpecError
-from qcdc_xl.intake.units import Unit, canonical_option
+from qcdc_xl.intake.units import Unit
 from qcdc_xl.template.xlformats import WORKBOOK_OPTIONS, Formats
-
-GUIDE_SHEET = "Hướng dẫn"
-LIST_NAME_PREFIX = "ds_"  # defined names of option lists: ds_<list id>
 SLUG_MAX = 60
 TEXT_MAX_FIELD, TEXT_MAX_TABLE = 255, 1000
 PROTECT_OPTIONS = {"format_columns": True, "format_rows": True, "autofilter": True,
@@ -130,108 +132,26 @@ def _write_zip(zip_path: Path, paths: list, generated_at: dt.datetime) -> Path:
     return zip_path
 
 
-# ---------------------------------------------------------------- what the cells hold
-
-
-@dataclass
-class _State:
-    """The values a workbook starts with, and what every formula shows for them."""
-
-    values: dict  # field id -> typed value (identity included)
-    table_rows: dict  # table -> list of rows (column id -> value)
-    row_counts: dict  # table -> number of filled rows
-    derived: dict  # formula field id -> value
-    checks: dict  # section id -> counts dict (missing, not_empty, errors, warnings)
-
-
-def _initial_state(form: Form, unit: Unit, layout: Layout, values: dict, table_rows: dict) -> _State:
-    _check_prefill(form, layout, values, table_rows)
-    typed = {f.id: unit.attr(f.prefill) or None
-             for f in form.fields_for(unit.loai_hinh) if f.prefill}
-    for f in form.input_fields(unit.loai_hinh):
-        if f.prefill_optional and unit.attr(f.prefill_optional):
-            typed[f.id] = canonical_option(unit.attr(f.prefill_optional), f.options)
-    typed.update(values)
-    rows = {t.name: list(table_rows.get(t.name, [])) for t in form.tables_for(unit.loai_hinh)}
-    counts = {name: sum(1 for r in rs if _row_filled(form.tables[name], r)) for name, rs in rows.items()}
-    derived = formulas.compute_derived(form, unit.loai_hinh, typed, counts)
-    state = _State(typed, rows, counts, derived, {})
-    everything = {**typed, **derived}
-    for s in layout.sheets:
-        for block in s.blocks:
-            state.checks[block.section.id] = _block_counts(form, layout, block, everything, rows)
-    return state
-
-
-def _check_prefill(form: Form, layout: Layout, values: dict, table_rows: dict) -> None:
-    for fid in values:
-        f = form.fields.get(fid)
-        if f is None or fid not in layout.field_cells or not f.is_input:
-            raise ValueError(f"values: '{fid}' is not an input field of this unit's template")
-    for name, rows in table_rows.items():
-        if name not in layout.table_refs:
-            raise ValueError(f"table_rows: '{name}' is not a table of this unit's template")
-        if len(rows) > form.tables[name].ready_rows:
-            raise ValueError(f"table_rows: {len(rows)} rows for '{name}' exceed its ready rows")
-
-
-def _row_filled(table, row: dict) -> bool:
-    return any(not formulas.is_blank(row.get(c.id)) for c in table.input_columns)
-
-
-def _block_fields(form: Form, block: SectionBlock) -> list:
-    return [form.fields[fid] for r in block.rows for fid, _ in r.cells]
-
-
-def _block_rules(form: Form, layout: Layout, block: SectionBlock) -> list:
-    ids = set(block.section.rule_ids)
-    return [r for r in form.rules if r.id in ids
-            and r.left in layout.field_cells and r.right in layout.field_cells]
-
-
-def _block_counts(form, layout, block, values: dict, rows: dict) -> dict:
-    """Python twin of the check formulas of one section."""
-    problems = [formulas.requirement(f, values) for f in _block_fields(form, block) if f.is_input]
-    rules = _block_rules(form, layout, block)
-    violated = [r for r in rules if formulas.rule_violated(r, values)]
-    missing = problems.count("missing")
-    if block.table is not None:
-        table = block.table.table
-        missing += sum(1 for r in rows[table.name] if _row_filled(table, r)
-                       for c in table.input_columns if c.required and formulas.is_blank(r.get(c.id)))
-    return {"missing": missing, "not_empty": problems.count("not_empty"),
-            "errors": sum(r.severity == "error" for r in violated),
-            "warnings": sum(r.severity == "warning" for r in violated)}
-
-
-def _total_counts(state: _State) -> dict:
-    keys = ("missing", "not_empty", "errors", "warnings")
-    return {k: sum(c[k] for c in state.checks.values()) for k in keys}
-
-
 # ---------------------------------------------------------------- the workbook
 
 
 def _write(form: Form, unit: Unit, layout: Layout, path: Path, generated_at: dt.datetime,
            values: dict, table_rows: dict) -> None:
     _check_names(form, layout)
-    state = _initial_state(form, unit, layout, values, table_rows)
+    state = initial_state(form, unit, layout, values, table_rows)
+    content = template_content(form, unit, layout, path.name, generated_at, state)
     wb = _Workbook(str(path), WORKBOOK_OPTIONS)
     fm = Formats(wb)
-    meta = metadata.build_meta(form.id, form.version, unit.ma_don_vi, unit.loai_hinh,
-                               generated_at.isoformat(timespec="seconds"))
-    _set_properties(wb, form, unit, meta, generated_at)
-    sheets = {GUIDE_SHEET: wb.add_worksheet(GUIDE_SHEET)}
+    _set_properties(wb, form, unit, content.meta, generated_at)
+    sheets = {name: wb.add_worksheet(name) for name in content.sheets}  # the workbook's order
+    _write_lists(sheets[metadata.LISTS_SHEET], form, fm, content.sheets[metadata.LISTS_SHEET])
+    _write_meta(sheets[metadata.META_SHEET], fm, content.sheets[metadata.META_SHEET])
+    for name, formula in content.names.items():
+        _define_name(wb, name, formula)
     for s in layout.sheets:
-        sheets[s.name] = wb.add_worksheet(s.name)
-    sheets[CHECK_SHEET] = wb.add_worksheet(CHECK_SHEET)
-    _write_lists(wb, wb.add_worksheet(metadata.LISTS_SHEET), form, fm)
-    _write_meta(wb.add_worksheet(metadata.META_SHEET), meta, fm)
-    _define_field_names(wb, layout)
-    for s in layout.sheets:
-        _SheetWriter(wb, form, unit, layout, s, sheets[s.name], fm, state).write()
-    _write_check_sheet(sheets[CHECK_SHEET], form, unit, layout, fm, state)
-    _write_guide(sheets[GUIDE_SHEET], form, unit, layout, fm, state, path.name)
+        _SheetWriter(wb, form, unit, layout, s, sheets[s.name], fm, state, content.sheets[s.name]).write()
+    _write_check_sheet(sheets[CHECK_SHEET], form, unit, layout, fm, state, content.sheets[CHECK_SHEET])
+    _write_guide(sheets[GUIDE_SHEET], form, unit, layout, fm, state, path.name, content.sheets[GUIDE_SHEET])
     sheets[GUIDE_SHEET].activate()
     wb.close()
 
@@ -265,38 +185,82 @@ def _set_properties(wb, form: Form, unit: Unit, meta: dict, generated_at: dt.dat
         wb.set_custom_property(metadata.PROP_PREFIX + key, str(meta[key]), "text")
 
 
-def _write_lists(wb, ws, form: Form, fm: Formats) -> None:
-    """Every option list in its own column, named ds_<list>: validation sources that may
-    hold commas (a literal list would split "DN cổ phần, DN tư nhân")."""
-    for col, (name, options) in enumerate(form.option_lists.items()):
-        ws.write_string(0, col, name, fm["meta"])
-        for i, option in enumerate(options, start=1):
-            ws.write_string(i, col, guide.nfc(option), fm["meta"])
-        letter = xl_col_to_name(col)
-        _define_name(wb, LIST_NAME_PREFIX + name,
-                       f"={quote_sheet(metadata.LISTS_SHEET)}!${letter}$2:${letter}${len(options) + 1}")
+def _write_lists(ws, form: Form, fm: Formats, sc: SheetContent) -> None:
+    """The option lists (their names ds_<list> are among the content's defined names)."""
+    _write_cells(ws, fm, sc)
+    for col in range(len(form.option_lists)):
         ws.set_column(col, col, 36)
     ws.hide()
-    ws.protect("", PROTECT_OPTIONS)
+    _protect(ws, sc)
 
 
-def _write_meta(ws, meta: dict, fm: Formats) -> None:
-    for row, key in enumerate(metadata.KEYS):
-        ws.write_string(row, 0, key, fm["meta"])
-        ws.write_string(row, 1, str(meta[key]), fm["meta"])
+def _write_meta(ws, fm: Formats, sc: SheetContent) -> None:
+    _write_cells(ws, fm, sc)
     ws.set_column(0, 1, 30)
     ws.very_hidden()
-    ws.protect("", PROTECT_OPTIONS)
+    _protect(ws, sc)
+
+
+# ---------------------------------------------------------------- the model's cells
+
+
+def _format(fm: Formats, style: str):
+    kind, _, ftype = style.partition(":")
+    if kind == "input" and ftype:
+        return fm.input(ftype)
+    if kind == "formula" and ftype:
+        return fm.formula(ftype)
+    return fm[style]
+
+
+def _write_cells(ws, fm: Formats, sc: SheetContent) -> None:
+    """Every cell of the sheet's content, in the model's order (the order of the shared
+    strings); a table's header cells are written by its table object, made where they come."""
+    tables = {t.name: t for t in sc.tables}
+    for cell in sc.cells:
+        if cell.table is not None:
+            if cell.col == tables[cell.table].first_col:
+                _add_table(ws, fm, tables[cell.table])
+            continue
+        _write_cell(ws, fm, cell)
+
+
+def _write_cell(ws, fm: Formats, cell: Cell) -> None:
+    fmt, r, c = _format(fm, cell.style), cell.row, cell.col
+    value = cell.value
+    if cell.formula is not None:
+        if cell.last is not None:
+            ws.merge_range(r, c, cell.last[0], cell.last[1], "", fmt)
+        ws.write_formula(r, c, cell.formula, fmt, cell.cached)
+    elif cell.last is not None:
+        ws.merge_range(r, c, cell.last[0], cell.last[1], value, fmt)
+    elif cell.generic:
+        ws.write(r, c, value, fmt)
+    elif value is None:
+        ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, str):
+        ws.write_string(r, c, value, fmt)
+    elif isinstance(value, (dt.date, dt.datetime)):
+        ws.write_datetime(r, c, value, fmt)
+    else:
+        ws.write_number(r, c, value, fmt)
+
+
+def _add_table(ws, fm: Formats, t: TableContent) -> None:
+    last_col = t.first_col + len(t.headers) - 1
+    ws.add_table(t.header_row, t.first_col, t.last_row, last_col, {
+        "name": t.name, "style": "Table Style Light 1", "autofilter": True,
+        "columns": [{"header": h, "header_format": fm["col_header"]} for h in t.headers]})
+
+
+def _protect(ws, sc: SheetContent) -> None:
+    if sc.protected:
+        ws.protect("", PROTECT_OPTIONS)
 
 
 def _define_name(wb, name: str, formula: str) -> None:
     if wb.define_name(name, formula) != 0:  # xlsxwriter only warns
         raise ValueError(f"Excel refuses the defined name {name!r}")
-
-
-def _define_field_names(wb, layout: Layout) -> None:
-    for fid, (sheet, row, col) in layout.positions.items():
-        _define_name(wb, fid, f"={quote_sheet(sheet)}!{xl_rowcol_to_cell(row, col, True, True)}")
 
 
 def _height(text: str, width: float, size: float = 12, bold: bool = False) -> float | None:
@@ -356,69 +320,47 @@ def _keep_together(ws, spans: list, last_row: int, capacity: float, repeat_pt: f
         ws.set_h_pagebreaks(breaks)
 
 
-def _cached(value):
-    # xlsxwriter writes None literally; a blank result is an empty cached value.
-    return "" if value is None else value
-
-
 # ---------------------------------------------------------------- a data sheet
 
 
 class _SheetWriter:
-    """Writes one laid-out sheet: titles, sections, fields, tables, checks, print setup."""
+    """Writes one laid-out sheet: its content's cells, then heights, validation, colours of
+    its sections, fields and tables, and print setup."""
 
-    def __init__(self, wb, form, unit, layout, sl: SheetLayout, ws, fm: Formats, state: _State):
+    def __init__(self, wb, form, unit, layout, sl: SheetLayout, ws, fm: Formats, state: State,
+                 sc: SheetContent):
         self.wb, self.form, self.unit, self.layout, self.sl, self.ws = wb, form, unit, layout, sl, ws
-        self.fm, self.state = fm, state
-        self.check_row = {c.block.section.id: c.row for c in check_rows(layout)}
+        self.fm, self.state, self.sc = fm, state, sc
 
     def write(self) -> None:
         for col, width in enumerate(self.sl.widths):
             self.ws.set_column(col, col, width)
+        _write_cells(self.ws, self.fm, self.sc)
         self._titles()
-        if self.sl.column_header_row is not None:
-            self._column_headers()
         for block in self.sl.blocks:
             self._block(block)
         self._page_setup()
-        self.ws.protect("", PROTECT_OPTIONS)
+        _protect(self.ws, self.sc)
 
     # -- top of the sheet
-    def _merged(self, row: int, first: int, last: int, text, fmt) -> None:
-        if first == last:
-            self.ws.write(row, first, text, fmt)
-        else:
-            self.ws.merge_range(row, first, row, last, text, fmt)
-
     def _span_width(self, first: int, last: int) -> float:
         return sum(self.sl.widths[first:last + 1])
 
     def _titles(self) -> None:
         last = self.sl.last_col
         for row, text, style in self.sl.title_lines:
-            self._merged(row, 0, last, guide.nfc(text), self.fm[style])
             size = 14 if style == "title" else 13 if style == "heading" else 12
             self.ws.set_row(row, _height(text, self._span_width(0, last), size, True) or size * 1.6)
-        unit_text = guide.nfc(f"Đơn vị: {self.unit.ten_don_vi}")
-        self._merged(self.sl.unit_row, 0, last, unit_text, self.fm["unit"])
+        unit_text = unit_line(self.unit)
         self.ws.set_row(self.sl.unit_row, _height(unit_text, self._span_width(0, last), 13, True) or 21)
-
-    def _column_headers(self) -> None:
-        row = self.sl.column_header_row
-        texts = ["STT", "Nội dung", "Số liệu, thông tin", "Ghi chú"]
-        for col in range(self.sl.last_col + 1):
-            self.ws.write_string(row, col, texts[col] if col < len(texts) else "", self.fm["col_header"])
 
     # -- one section
     def _block(self, block: SectionBlock) -> None:
         if block.title_row is not None:
             first, _ = block.status_cols
             title = guide.nfc(block.section.title)
-            self._merged(block.title_row, 0, first - 1, title, self.fm["section"])
             self.ws.set_row(block.title_row,
                             max(_height(title, self._span_width(0, first - 1), 12, True) or 0, 2 * LINE_PT + 3))
-        if block.header_row is not None:
-            self._grid_header(block)
         for row in block.rows:
             self._field_row(row)
         if block.table is not None:
@@ -427,29 +369,14 @@ class _SheetWriter:
         self._rule_marks(block)
 
     def _status(self, block: SectionBlock) -> None:
-        first, last = block.status_cols
-        ref = f"={quote_sheet(CHECK_SHEET)}!${xl_col_to_name(CHECK_COLS['status'])}${self.check_row[block.section.id] + 1}"
-        text = guide.status_text(self.state.checks[block.section.id])
-        if first != last:
-            self.ws.merge_range(block.status_row, first, block.status_row, last, "", self.fm["status"])
-        self.ws.write_formula(block.status_row, first, ref, self.fm["status"], text)
+        first, _ = block.status_cols
         if block.title_row is None:
             self.ws.set_row(block.status_row, 2 * LINE_PT + 3)
         _status_colours(self.ws, self.fm, xl_rowcol_to_cell(block.status_row, first))
 
-    def _grid_header(self, block: SectionBlock) -> None:
-        row, fmt = block.header_row, self.fm["col_header"]
-        self.ws.write_string(row, 0, "TT", fmt)
-        self.ws.write_string(row, 1, "Chỉ tiêu", fmt)
-        for i, text in enumerate(block.grid_headers):
-            self.ws.write_string(row, 2 + i, text, fmt)
-
     def _field_row(self, fr: FieldRow) -> None:
-        ws, fm = self.ws, self.fm
-        label = guide.nfc(fr.label + (" *" if fr.required else ""))
-        if fr.label_cols[0] > 0:
-            ws.write_string(fr.row, 0, fr.mark, fm["mark"])
-        self._merged(fr.row, fr.label_cols[0], fr.label_cols[1], label, fm["label"])
+        ws = self.ws
+        label = field_label(fr)
         for fid, col in fr.cells:
             self._field_cell(self.form.fields[fid], fr.row, col)
         heights = [_height(label, self._span_width(*fr.label_cols))]
@@ -458,19 +385,12 @@ class _SheetWriter:
                 heights.append(_height(str(self.state.values.get(fid) or ""), self._span_width(col, col)))
         if fr.hint_cols is not None:
             text = guide.nfc(guide.hint(self.form.fields[fr.cells[0][0]]))
-            self._merged(fr.row, fr.hint_cols[0], fr.hint_cols[1], text, fm["hint"])
             heights.append(_height(text, self._span_width(*fr.hint_cols), 11))
         _set_height(ws, fr.row, max(h or 0 for h in heights))
 
     def _field_cell(self, field, row: int, col: int) -> None:
-        ws, fm, state = self.ws, self.fm, self.state
-        if field.is_formula:
-            formula = formulas.excel_formula(field, self.layout.count_range)
-            ws.write_formula(row, col, formula, fm.formula(field.type), _cached(state.derived[field.id]))
-        elif field.is_identity:
-            ws.write_string(row, col, guide.nfc(str(state.values.get(field.id) or "")), fm["identity"])
-        else:
-            _write_input(ws, row, col, state.values.get(field.id), fm.input(field.type))
+        ws, fm = self.ws, self.fm
+        if field.is_input:
             _validate(ws, row, col, row, col, field.type, field.min, field.max, field.options_name,
                       guide.field_prompt(self.form, field, TEXT_MAX_FIELD), TEXT_MAX_FIELD, self.form)
             problem = formulas.excel_requirement_problem(field)
@@ -480,7 +400,7 @@ class _SheetWriter:
 
     def _rule_marks(self, block: SectionBlock) -> None:
         """Colour the left cell of a broken rule (red for an error, amber for a warning)."""
-        for rule in _block_rules(self.form, self.layout, block):
+        for rule in block_rules(self.form, self.layout, block):
             sheet, row, col = self.layout.positions[rule.left]
             if sheet != self.sl.name:
                 continue
@@ -546,17 +466,6 @@ def _status_colours(ws, fm: Formats, cell: str) -> None:
                                      "format": fm.cf(style)})
 
 
-def _write_input(ws, row: int, col: int, value, fmt) -> None:
-    if value is None or value == "":
-        ws.write_blank(row, col, None, fmt)
-    elif isinstance(value, (dt.date, dt.datetime)):
-        ws.write_datetime(row, col, value, fmt)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        ws.write_number(row, col, value, fmt)
-    else:
-        ws.write_string(row, col, guide.nfc(str(value)), fmt)
-
-
 def _validate(ws, r0, c0, r1, c1, ftype, lo, hi, options_name, prompt, max_len, form) -> None:
     """One data validation over a range (LibreOffice keeps only one per cell)."""
     opts = {"input_title": prompt.input_title, "input_message": prompt.input_message,
@@ -589,11 +498,7 @@ class _TableWriter:
         self.rows = sheet.state.table_rows.get(self.table.name, [])
 
     def write(self) -> None:
-        b, ws, fm = self.block, self.sw.ws, self.sw.fm
-        ws.add_table(b.header_row, b.first_col, b.last_row, b.last_col, {
-            "name": self.table.name, "style": "Table Style Light 1", "autofilter": True,
-            "columns": [{"header": guide.nfc(c.header), "header_format": fm["col_header"]}
-                        for c in self.table.columns]})
+        b, ws = self.block, self.sw.ws
         header_height = max(_height(c.header, self.sw.sl.widths[b.first_col + i], 12, True) or 0
                             for i, c in enumerate(self.table.columns))
         _set_height(ws, b.header_row, header_height)
@@ -604,27 +509,12 @@ class _TableWriter:
                 self._column_checks(j, column)
 
     def _row(self, i: int) -> None:
-        b, ws, fm = self.block, self.sw.ws, self.sw.fm
+        b, ws = self.block, self.sw.ws
         row = b.first_row + i
         data = self.rows[i] if i < len(self.rows) else {}
-        filled = _row_filled(self.table, data)
-        if filled:  # pre-filled rows (samples): tall enough for wrapped text
+        if row_filled(self.table, data):  # pre-filled rows (samples): tall enough for wrapped text
             _set_height(ws, row, max(_height(str(data.get(c.id) or ""), self.sw.sl.widths[b.first_col + j]) or 0
                                      for j, c in enumerate(self.table.columns)))
-        for j, column in enumerate(self.table.columns):
-            col = b.first_col + j
-            if column.is_input:
-                _write_input(ws, row, col, data.get(column.id), fm.input(column.type))
-            else:
-                ws.write_formula(row, col, self._tt_formula(row), fm["row_number"], i + 1 if filled else "")
-
-    def _tt_formula(self, row: int) -> str:
-        # Plain A1 references (no structured refs): LibreOffice reads them the same way.
-        b = self.block
-        first = xl_rowcol_to_cell(row, b.first_col + 1, False, True)
-        last = xl_rowcol_to_cell(row, b.last_col, False, True)
-        header = xl_rowcol_to_cell(b.header_row, b.first_col, True, True)
-        return f'=IF(COUNTA({first}:{last})=0,"",ROW()-ROW({header}))'
 
     def _column_checks(self, j: int, column) -> None:
         b, ws, fm, form = self.block, self.sw.ws, self.sw.fm, self.sw.form
@@ -643,95 +533,24 @@ class _TableWriter:
 # ---------------------------------------------------------------- the "Kiểm tra" sheet
 
 
-def _check_formulas(form: Form, layout: Layout, block: SectionBlock) -> dict:
-    """Excel formulas counting a section's problems, twins of :func:`_block_counts`."""
-    fields = [f for f in _block_fields(form, block) if f.is_input]
-    problems = [(f, formulas.excel_requirement_problem(f)) for f in fields]
-    problems = [(f, p) for f, p in problems if p]
-    rules = _block_rules(form, layout, block)
-    missing = formulas.excel_count_true(f"AND({p},LEN({f.id})=0)" for f, p in problems)
-    if block.table is not None:
-        table = block.table.table
-        tt = layout.count_range(table.name)
-        missing += "".join(f'+COUNTIFS({tt},">0",{layout.column_range(table.name, c.id)},"")'
-                           for c in table.input_columns if c.required)
-    return {
-        "missing": missing,
-        "not_empty": formulas.excel_count_true(f"AND({p},LEN({f.id})>0)" for f, p in problems),
-        "errors": formulas.excel_count_true(formulas.excel_rule_violation(r)
-                                            for r in rules if r.severity == "error"),
-        "warnings": formulas.excel_count_true(formulas.excel_rule_violation(r)
-                                              for r in rules if r.severity == "warning"),
-    }
-
-
-_CHECK_HEADERS = {"stt": "STT", "section": "Mục", "sheet": "Trang", "missing": "Ô bắt buộc còn trống",
-                  "not_empty": "Ô phải để trống", "errors": "Số liệu mâu thuẫn",
-                  "warnings": "Số liệu cần xem lại", "status": "Tình trạng"}
-_COUNT_KEYS = ("missing", "not_empty", "errors", "warnings")
-
-
-def _write_check_sheet(ws, form: Form, unit: Unit, layout: Layout, fm: Formats, state: _State) -> None:
+def _write_check_sheet(ws, form: Form, unit: Unit, layout: Layout, fm: Formats, state: State,
+                       sc: SheetContent) -> None:
     last = len(CHECK_WIDTHS) - 1
     for col, width in enumerate(CHECK_WIDTHS):
         ws.set_column(col, col, width)
-    ws.merge_range(0, 0, 0, last, "KIỂM TRA TRƯỚC KHI GỬI", fm["title"])
+    _write_cells(ws, fm, sc)
     ws.set_row(0, 22)
-    ws.merge_range(1, 0, 1, last, guide.nfc(f"Đơn vị: {unit.ten_don_vi}"), fm["unit"])
-    ws.merge_range(4, 0, 4, last, "Bảng tự cập nhật khi điền. Mọi mục phải màu xanh trước khi gửi; "
-                                  "mục màu đỏ: sửa các ô được tô màu ở trang tương ứng.", fm["subtitle"])
-    for key, col in CHECK_COLS.items():
-        ws.write_string(CHECK_HEADER_ROW, col, _CHECK_HEADERS[key], fm["col_header"])
     ws.set_row(CHECK_HEADER_ROW, 2 * LINE_PT + 3)
-    rows = check_rows(layout)
-    for i, cr in enumerate(rows, start=1):
-        _check_row(ws, form, layout, fm, state, cr, i)
-    total_row = rows[-1].row + 1 if rows else CHECK_HEADER_ROW + 1
-    _check_total(ws, fm, state, rows, total_row)
-    _check_page_setup(ws, unit, total_row, last)
-    ws.protect("", PROTECT_OPTIONS)
-
-
-def _check_row(ws, form, layout, fm, state, cr, number: int) -> None:
-    block, row = cr.block, cr.row
-    title = block.section.title or cr.sheet.sheet.heading or cr.sheet.name
-    ws.write_number(row, CHECK_COLS["stt"], number, fm["mark"])
-    ws.write_string(row, CHECK_COLS["section"], guide.nfc(title), fm["label"])
-    ws.write_string(row, CHECK_COLS["sheet"], cr.sheet.name, fm["mark"])
-    counts = state.checks[block.section.id]
-    for key, formula in _check_formulas(form, layout, block).items():
-        ws.write_formula(row, CHECK_COLS[key], formula, fm["count"], counts[key])
-    refs = {k: a1(row, CHECK_COLS[k]) for k in _COUNT_KEYS}
-    ws.write_formula(row, CHECK_COLS["status"], guide.status_formula(refs), fm["status"],
-                     guide.status_text(counts))
-    _status_colours(ws, fm, a1(row, CHECK_COLS["status"]))
-    ws.set_row(row, _height(title, CHECK_WIDTHS[CHECK_COLS["section"]]) or 2 * LINE_PT + 3)
-
-
-def _check_total(ws, fm, state, rows, total_row: int) -> None:
-    ws.merge_range(total_row, 0, total_row, CHECK_COLS["sheet"], "Cả biểu mẫu", fm["col_header"])
-    totals = _total_counts(state)
-    for key in _COUNT_KEYS:
-        col = CHECK_COLS[key]
-        rng = f"{a1(rows[0].row, col)}:{a1(rows[-1].row, col)}" if rows else "0"
-        ws.write_formula(total_row, col, f"=SUM({rng})", fm["count"], totals[key])
-    refs = {k: a1(total_row, CHECK_COLS[k]) for k in _COUNT_KEYS}
-    ws.write_formula(total_row, CHECK_COLS["status"], guide.status_formula(refs), fm["status"],
-                     guide.status_text(totals))
+    for cr in check_rows(layout):
+        _status_colours(ws, fm, a1(cr.row, CHECK_COLS["status"]))
+        ws.set_row(cr.row, _height(check_title(cr), CHECK_WIDTHS[CHECK_COLS["section"]]) or 2 * LINE_PT + 3)
+    total_row = check_total_row(layout)
     _status_colours(ws, fm, a1(total_row, CHECK_COLS["status"]))
     ws.set_row(total_row, 2 * LINE_PT + 3)
-    # The headline: the same totals, worded for the whole form.
-    last = len(CHECK_WIDTHS) - 1
-    ws.merge_range(CHECK_OVERALL_ROW, 0, CHECK_OVERALL_ROW, last, "", fm["overall"])
-    ws.write_formula(CHECK_OVERALL_ROW, 0, guide.status_formula(refs, overall=True), fm["overall"],
-                     guide.status_text(totals, overall=True))
-    ws.set_row(CHECK_OVERALL_ROW, 2 * LINE_PT + 5)
+    ws.set_row(CHECK_OVERALL_ROW, 2 * LINE_PT + 5)  # the headline: the totals, worded for the whole form
     _status_colours(ws, fm, a1(CHECK_OVERALL_ROW, 0))
-
-
-def overall_ref() -> str:
-    """The cell holding the whole form's status (for the guide and for other modules)."""
-    return f"{quote_sheet(CHECK_SHEET)}!{xl_rowcol_to_cell(CHECK_OVERALL_ROW, 0, True, True)}"
+    _check_page_setup(ws, unit, total_row, last)
+    _protect(ws, sc)
 
 
 def _check_page_setup(ws, unit: Unit, last_row: int, last_col: int) -> None:
@@ -749,19 +568,18 @@ def _check_page_setup(ws, unit: Unit, last_row: int, last_col: int) -> None:
 
 # ---------------------------------------------------------------- the "Hướng dẫn" sheet
 
-GUIDE_WIDTHS = (8, 96)
 
-
-def _write_guide(ws, form, unit, layout, fm: Formats, state: _State, filename: str) -> None:
+def _write_guide(ws, form, unit, layout, fm: Formats, state: State, filename: str, sc: SheetContent) -> None:
     for col, width in enumerate(GUIDE_WIDTHS):
         ws.set_column(col, col, width)
+    _write_cells(ws, fm, sc)
     row, parts = 0, []  # parts: (heading row, last row of its part) kept on one page
-    for line in guide.guide_lines(form, unit, layout, filename):
+    for row, line in guide_rows(form, unit, layout, filename):
         if line.style == "heading":
             parts.append([row, row])
         elif line.style != "blank" and parts:
             parts[-1][1] = row
-        row = _guide_line(ws, fm, state, line, row)
+        row = _guide_line(ws, fm, line, row)
     ws.set_paper(9)
     ws.set_portrait()
     ws.fit_to_pages(1, 0)
@@ -771,36 +589,24 @@ def _write_guide(ws, form, unit, layout, fm: Formats, state: _State, filename: s
     ws.set_footer(_footer(unit))
     capacity, _ = _printable(GUIDE_WIDTHS, False, (0.6, 0.5, 0.6, 0.7))
     _keep_together(ws, [tuple(p) for p in parts], row - 1, capacity)
-    ws.protect("", PROTECT_OPTIONS)
+    _protect(ws, sc)
 
 
-def _guide_line(ws, fm: Formats, state: _State, line, row: int) -> int:
-    """Write one guide line at ``row``; return the next free row."""
+def _guide_line(ws, fm: Formats, line, row: int) -> int:
+    """Heights and colours of one guide line at ``row``; return the next free row."""
     width = GUIDE_WIDTHS[1]
     if line.style == "title":
-        ws.merge_range(row, 0, row, 1, line.text, fm["guide_title"])
         ws.set_row(row, 24)
     elif line.style == "subtitle":
-        ws.merge_range(row, 0, row, 1, line.text, fm["subtitle"])
         _set_height(ws, row, _height(line.text, sum(GUIDE_WIDTHS)))
     elif line.style == "heading":
-        ws.write_string(row, 0, line.text, fm["guide_heading"])
         ws.set_row(row, 22)
     elif line.style == "status":
-        ws.write_string(row, 0, line.text, fm["guide_heading"])
         row += 1
-        ws.merge_range(row, 0, row, 1, "", fm["overall"])
-        ws.write_formula(row, 0, "=" + overall_ref(), fm["overall"],
-                         guide.status_text(_total_counts(state), overall=True))
         _status_colours(ws, fm, a1(row, 0))
         ws.set_row(row, 2 * LINE_PT + 5)
     elif line.style == "legend":
-        ws.write_string(row, 0, line.sample, fm[line.swatch])
-        ws.write_string(row, 1, line.text, fm["guide_text"])
         ws.set_row(row, _height(line.text, width) or 20)
     elif line.style in ("text", "bullet"):
-        if line.style == "bullet":
-            ws.write_string(row, 0, "•", fm["guide_bullet"])
-        ws.write_string(row, 1, line.text, fm["guide_text"])
         _set_height(ws, row, _height(line.text, width))
     return row + 1
