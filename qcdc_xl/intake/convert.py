@@ -418,25 +418,18 @@ _GEOMETRY: dict[tuple, dict] = {}
 
 def _template_tables(form: Form, loai_hinh: str) -> dict:
     """Table name -> (sheet title, header row, first column, headers, data rows) in the
-    template the generator makes for this unit type (cached)."""
+    template of this unit type, from its content model (cached; no template is made)."""
     key = (str(form.path), form.id, form.version, loai_hinh)
     if key not in _GEOMETRY:
-        from openpyxl.utils.cell import range_boundaries
-
-        from qcdc_xl.template.generate import generate_workbook
-        from qcdc_xl.intake.read import load_quietly
         from qcdc_xl.intake.units import Unit
+        from qcdc_xl.template.content import template_content
+        from qcdc_xl.template.layout import plan_layout
 
-        with tempfile.TemporaryDirectory() as tmp:
-            path = generate_workbook(form, Unit("QCDC_MAU", "Đơn vị mẫu", loai_hinh), Path(tmp) / "m.xlsx")
-            wb = load_quietly(path)
-        geometry = {}
-        for ws in wb.worksheets:
-            for t in ws.tables.values():
-                min_col, min_row, _max_col, max_row = range_boundaries(t.ref)
-                geometry[t.name] = (ws.title, min_row, min_col, [c.name for c in t.tableColumns],
-                                    max_row - min_row)
-        _GEOMETRY[key] = geometry
+        content = template_content(form, Unit("QCDC_MAU", "Đơn vị mẫu", loai_hinh), plan_layout(form, loai_hinh),
+                                   "m.xlsx", dt.datetime(2000, 1, 1))
+        _GEOMETRY[key] = {t.name: (sc.name, t.header_row + 1, t.first_col + 1, list(t.headers),
+                                   t.last_row - t.header_row)
+                          for sc in content.sheets.values() for t in sc.tables}
     return _GEOMETRY[key]
 
 

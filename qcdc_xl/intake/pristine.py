@@ -2,21 +2,22 @@
 compared with, so that anything a unit typed outside the input cells is found wherever it is.
 
 Computed once per (form file, form id, form version, unit type) and cached for the process;
-never per file. Today the description comes from generating a template for a stand-in unit
-(the reader does not yet know the layout from the spec alone); the stand-in's code, name and
-file name are sentinels, so every text that names the unit (titles «Đơn vị: …», the guide)
-is kept as a pattern and compared, for each return, with that return's own identity put in.
+never per file. The description comes from the template's content model
+(:mod:`qcdc_xl.template.content`, the same model the generator writes every cell from), made
+for a stand-in unit: no template is generated, written or read. The stand-in's code, name and
+file name are sentinels, so every text that names the unit (titles «Đơn vị: …», the guide) is
+kept as a pattern and compared, for each return, with that return's own identity put in.
+
+:func:`describe` gives the same description of a real workbook (openpyxl or the fast reader);
+the tests use it as the oracle the model is compared with (``tests/test_pristine_model.py``).
 """
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from qcdc_xl.form.formulas import is_blank
@@ -27,6 +28,7 @@ from qcdc_xl.template.metadata import KEYS, META_SHEET
 SENTINEL_CODE = "QCDCMAU9Z"
 SENTINEL_NAME = "Đơn vị mẫu QCDC9Z"
 SENTINEL_FILE = "QCDC9Z_tep_mau.xlsx"
+STAND_IN_TIME = dt.datetime(2000, 1, 1)  # the meta sheet's time: a value cell, never compared
 _SENTINELS = {SENTINEL_NAME: "ten_don_vi", SENTINEL_CODE: "ma_don_vi", SENTINEL_FILE: "file"}
 _SENTINEL_RE = re.compile("|".join(re.escape(s) for s in sorted(_SENTINELS, key=len, reverse=True)))
 
@@ -150,27 +152,91 @@ def pristine(form, loai_hinh: str) -> Pristine | None:
 
 
 def _build(form, loai_hinh: str) -> Pristine:
-    from qcdc_xl.template.generate import generate_workbook
-    from qcdc_xl.intake.read import load_quietly
     from qcdc_xl.intake.units import Unit
+    from qcdc_xl.template.content import check_names, template_content
+    from qcdc_xl.template.layout import plan_layout
 
+    layout = plan_layout(form, loai_hinh)
+    check_names(form, layout)  # a template the generator refuses has no description
     unit = Unit(SENTINEL_CODE, SENTINEL_NAME, loai_hinh)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / SENTINEL_FILE
-        generate_workbook(form, unit, path)
-        data = path.read_bytes()
-    return describe(_workbook(data, load_quietly), form)
+    return from_content(template_content(form, unit, layout, SENTINEL_FILE, STAND_IN_TIME), form)
 
 
-def _workbook(data: bytes, load_quietly):
-    """The template as the fast reader sees it (the same description: test_fast_reader),
-    else as openpyxl loads it."""
-    from qcdc_xl.intake.fastread import NotFast, open_fast
+_NAME_TARGET = re.compile(r"^=?((?:'(?:[^']|'')+')|[^!]+)!\$?([A-Z]{1,3})\$?(\d+)")
 
-    try:
-        return open_fast(data).wb
-    except NotFast:
-        return load_quietly(io.BytesIO(data))
+
+def _name_target(formula: str) -> tuple | None:
+    """(sheet, row, col), 0-based, of the top-left cell a defined name points at."""
+    m = _NAME_TARGET.match(formula)
+    if not m:
+        return None
+    sheet = m.group(1)
+    if sheet.startswith("'"):
+        sheet = sheet[1:-1].replace("''", "'")
+    col = 0
+    for ch in m.group(2):
+        col = col * 26 + ord(ch) - 64
+    return sheet, int(m.group(3)) - 1, col - 1
+
+
+def _shown(cell) -> tuple:
+    """(value, formula) of a content cell as a reader of the file sees it: a text written the
+    way xlsxwriter's write() writes it is a formula when it starts with '='."""
+    value, formula = cell.value, cell.formula
+    if formula is None and cell.generic and isinstance(value, str) and value.startswith("=") and len(value) > 1:
+        formula, value = value, None
+    return value, formula
+
+
+def from_content(content, form) -> Pristine:
+    """The description of the template whose content model is ``content``: what
+    :func:`describe` says of that template written and read back (1-based rows and columns,
+    as the readers give them)."""
+    from qcdc_xl.intake.read import formula_shape
+
+    grids = {name: {(r + 1, c + 1): _shown(cell) for (r, c), cell in sc.grid().items()}
+             for name, sc in content.sheets.items()}
+    out = Pristine(protected={name: sc.protected for name, sc in content.sheets.items()})
+    sheets = {name: PristineSheet(name) for name in content.sheets}
+    names = {name.casefold(): formula for name, formula in content.names.items()}
+    for fid in form.fields:  # as read_fields finds them: by name, case folded
+        where = _name_target(names[fid.casefold()]) if fid.casefold() in names else None
+        if where is None or where[0] not in sheets:
+            continue
+        sheet, row, col = where[0], where[1] + 1, where[2] + 1
+        sheets[sheet].inputs.add((row, col))
+        sheets[sheet].anchors[fid] = row
+        out.field_sheets[fid] = sheet
+        formula = grids[sheet].get((row, col), (None, None))[1]
+        if formula:
+            out.formulas[fid] = formula_shape(formula)
+    tables = {t.name.casefold(): (sc.name, t) for sc in content.sheets.values() for t in sc.tables}
+    for spec in form.tables.values():
+        hit = tables.get(spec.name.casefold())
+        if hit is not None:
+            _describe_table(out, sheets[hit[0]], grids[hit[0]], hit[1], spec)
+    for name, page in sheets.items():
+        _describe_cells(grids[name].items(), page, name == META_SHEET)
+    out.sheets = sheets
+    return out
+
+
+def _describe_table(out: Pristine, page: PristineSheet, grid: dict, table, spec) -> None:
+    from qcdc_xl.intake.read import formula_shape
+
+    columns = {cid: table.first_col + 1 + i for i, cid in enumerate(table.column_ids)}
+    first, last = table.first_row + 1, table.last_row + 1
+    out.table_sheets[spec.name] = page.name
+    page.anchors[f"table:{spec.name}:top"] = table.header_row + 1
+    page.anchors[f"table:{spec.name}:bottom"] = last
+    inputs = {columns[c.id] for c in spec.input_columns if columns.get(c.id)}
+    page.inputs |= {(r, c) for r in range(first, last + 1) for c in inputs}
+    col = columns.get(spec.row_number_column) if spec.row_number_column else None
+    if col:
+        page.tt_cells.update({(r, col): spec.name for r in range(first, last + 1)})
+    out.tt_formulas[spec.name] = {
+        formula_shape(f, r, col) for r in range(first, last + 1)
+        if (f := grid.get((r, col), (None, None))[1] if col else None)}
 
 
 def describe(wb, form) -> Pristine:
@@ -214,14 +280,21 @@ def describe(wb, form) -> Pristine:
 def _describe_sheet(ws, page: PristineSheet) -> None:
     from qcdc_xl.intake.read import _formula_text
 
-    meta_values = _meta_value_cells(ws) if ws.title == META_SHEET else set()
-    page.inputs |= meta_values
+    cells = (((row, col), (cell.value, _formula_text(cell))) for (row, col), cell in ws._cells.items())
+    _describe_cells(cells, page, ws.title == META_SHEET)
+
+
+def _describe_cells(cells, page: PristineSheet, meta: bool) -> None:
+    """Fill ``page`` from its ((row, col), (value, formula)) cells, 1-based: what is compared,
+    what is a pattern, the formulas and each row's signature; inputs left out."""
+    cells = list(cells)
+    if meta:
+        page.inputs |= _meta_value_cells(cells)
     rows: dict[int, dict] = {}
-    for (row, col), cell in ws._cells.items():
+    for (row, col), (value, formula) in cells:
         if (row, col) in page.inputs:
             continue
-        formula = _formula_text(cell)
-        key = cell_key(cell.value, formula)
+        key = cell_key(value, formula)
         if key is None:
             continue
         if key[0] == "s" and _SENTINEL_RE.search(key[1]):
@@ -235,10 +308,10 @@ def _describe_sheet(ws, page: PristineSheet) -> None:
     page.signatures = [(row, signature(cells)) for row, cells in sorted(rows.items())]
 
 
-def _meta_value_cells(ws) -> set:
+def _meta_value_cells(cells: list) -> set:
     """The value cells of the meta sheet (read as the file's identity, not compared)."""
     out = set()
-    for (row, col), cell in ws._cells.items():
-        if col == 1 and isinstance(cell.value, str) and cell.value.strip() in KEYS:
+    for (row, col), (value, _formula) in cells:
+        if col == 1 and isinstance(value, str) and value.strip() in KEYS:
             out.add((row, 2))
     return out

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field as dc_field
 from typing import Any
 
 from qcdc_xl.form import formulas
-from qcdc_xl.form.spec import Form
+from qcdc_xl.form.spec import EXCEL_SHEET_NAME_MAX, Form, SpecError
 from qcdc_xl.intake.units import Unit, canonical_option
 from qcdc_xl.template import guide, metadata
 from qcdc_xl.template.layout import (CHECK_COLS, CHECK_HEADER_ROW, CHECK_OVERALL_ROW, CHECK_SHEET, CHECK_WIDTHS,
@@ -218,6 +218,22 @@ def input_value(value):
 
 
 # ---------------------------------------------------------------- the whole template
+
+
+def check_names(form: Form, layout: Layout) -> None:
+    """Excel limits and clashes, checked before anything is written."""
+    names = [GUIDE_SHEET, *(s.name for s in layout.sheets), CHECK_SHEET,
+             metadata.LISTS_SHEET, metadata.META_SHEET]
+    folded = [n.casefold() for n in names]
+    for n in names:
+        if len(n) > EXCEL_SHEET_NAME_MAX or folded.count(n.casefold()) > 1:
+            raise SpecError(form.path or "biểu mẫu", None,
+                            f"tên trang '{n}' dài quá {EXCEL_SHEET_NAME_MAX} ký tự hoặc trùng với "
+                            f"trang khác của biểu mẫu.")
+    for name in form.option_lists:
+        if LIST_NAME_PREFIX + name in form.fields:
+            raise SpecError(form.path or "biểu mẫu", form.fields[LIST_NAME_PREFIX + name].line,
+                            f"mã trường '{LIST_NAME_PREFIX + name}' trùng tên danh sách lựa chọn.")
 
 
 def template_content(form: Form, unit: Unit, layout: Layout, filename: str, generated_at: dt.datetime,

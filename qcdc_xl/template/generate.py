@@ -25,14 +25,14 @@ from qcdc_xl.form import formulas
 from qcdc_xl.template import guide
 
 from qcdc_xl.template import metadata
-from qcdc_xl.template.content import (GUIDE_SHEET, GUIDE_WIDTHS, LIST_NAME_PREFIX,  # noqa: F401 (kept names)
-                                      Cell, SheetContent, State, TableContent, block_rules, check_title,
-                                      check_total_row, field_label, guide_rows, initial_state, overall_ref,  # noqa: F401
-                                      row_filled, template_content, unit_line)
+from qcdc_xl.template.content import (GUIDE_SHEET, GUIDE_WIDTHS, LIST_NAME_PREFIX, Cell, SheetContent, State,
+                                      TableContent, block_rules, check_title, check_total_row, field_label,
+                                      guide_rows, initial_state, row_filled, template_content, unit_line)
+from qcdc_xl.template.content import check_names as _check_names
 from qcdc_xl.template.layout import (CHECK_COLS, CHECK_HEADER_ROW, CHECK_OVERALL_ROW, CHECK_SHEET, CHECK_WIDTHS,
                      FieldRow, Layout, SectionBlock, SheetLayout, TableBlock, a1, check_rows,
                      plan_layout, quote_sheet)
-from qcdc_xl.form.spec import EXCEL_SHEET_NAME_MAX, Form, SpecError
+from qcdc_xl.form.spec import Form
 from qcdc_xl.intake.units import Unit
 from qcdc_xl.template.xlformats import WORKBOOK_OPTIONS, Formats
 SLUG_MAX = 60
@@ -154,22 +154,6 @@ def _write(form: Form, unit: Unit, layout: Layout, path: Path, generated_at: dt.
     _write_guide(sheets[GUIDE_SHEET], form, unit, layout, fm, state, path.name, content.sheets[GUIDE_SHEET])
     sheets[GUIDE_SHEET].activate()
     wb.close()
-
-
-def _check_names(form: Form, layout: Layout) -> None:
-    """Excel limits and clashes, checked before anything is written."""
-    names = [GUIDE_SHEET, *(s.name for s in layout.sheets), CHECK_SHEET,
-             metadata.LISTS_SHEET, metadata.META_SHEET]
-    folded = [n.casefold() for n in names]
-    for n in names:
-        if len(n) > EXCEL_SHEET_NAME_MAX or folded.count(n.casefold()) > 1:
-            raise SpecError(form.path or "biểu mẫu", None,
-                            f"tên trang '{n}' dài quá {EXCEL_SHEET_NAME_MAX} ký tự hoặc trùng với "
-                            f"trang khác của biểu mẫu.")
-    for name in form.option_lists:
-        if LIST_NAME_PREFIX + name in form.fields:
-            raise SpecError(form.path or "biểu mẫu", form.fields[LIST_NAME_PREFIX + name].line,
-                            f"mã trường '{LIST_NAME_PREFIX + name}' trùng tên danh sách lựa chọn.")
 
 
 def _set_properties(wb, form: Form, unit: Unit, meta: dict, generated_at: dt.datetime) -> None:
