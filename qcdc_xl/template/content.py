@@ -89,15 +89,10 @@ class SheetContent:
             out[(cell.row, cell.col)] = cell
         return out
 
-    def at(self, row: int, col: int) -> Cell | None:
-        """The last cell written at (row, col)."""
-        return next((c for c in reversed(self.cells) if c.row == row and c.col == col), None)
-
 
 @dataclass
 class TemplateContent:
     sheets: dict  # sheet name -> SheetContent, in the workbook's order of sheets
-    write_order: tuple  # sheet names in the order their cells are written (shared strings)
     names: dict  # defined name -> formula ("='Sheet'!$C$9"), in the order they are defined
     fields: dict  # field id -> (sheet name, row, col)
     meta: dict  # the hidden identity (metadata.build_meta)
@@ -252,10 +247,9 @@ def template_content(form: Form, unit: Unit, layout: Layout, filename: str, gene
     data = [_data_sheet(form, unit, layout, sl, state, check_row) for sl in layout.sheets]
     check = _check_sheet(form, unit, layout, state)
     guide_sheet = _guide_sheet(form, unit, layout, state, filename)
-    in_book = [guide_sheet, *data, check, lists, meta_sheet]
-    written = [lists, meta_sheet, *data, check, guide_sheet]
-    return TemplateContent(sheets={s.name: s for s in in_book}, write_order=tuple(s.name for s in written),
-                           names=names, fields=dict(layout.positions), meta=meta)
+    in_book = [guide_sheet, *data, check, lists, meta_sheet]  # (the generator writes the lists first)
+    return TemplateContent(sheets={s.name: s for s in in_book}, names=names, fields=dict(layout.positions),
+                           meta=meta)
 
 
 def _lists_sheet(form: Form, names: dict) -> SheetContent:
