@@ -12,7 +12,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from qcdc_xl.form.spec import YESNO_LIST, SpecError, _all_errors, _Map, line_of
+from qcdc_xl.form.spec import YESNO_LIST, SpecError, _all_errors, _Map, line_of, unknown_key_hint
 
 ALL = "ALL"  # the whole: every counted unit (the totals' "all")
 KHOI = "khoi"  # the units list's own grouping column
@@ -216,7 +216,7 @@ class _Reader:
         for key in m:
             if key not in allowed:
                 self.fail(m, f"{what}: khóa '{key}' không được hỗ trợ; dùng một trong: "
-                             f"{', '.join(allowed)}.", key)
+                             f"{', '.join(allowed)}.{unknown_key_hint(key, m[key])}", key)
 
     def text(self, m: _Map, key: str, what: str, default=None) -> str:
         value = m.get(key, default)
@@ -398,7 +398,8 @@ class _Reader:
         year_of = self.column(m, "year_of", name, what) if "year_of" in m else base.year_of
         counts, labels = self.counts(m, name, what)
         if counts and not year_of:
-            self.fail(m, f"{what}: 'counts' cần 'year_of' (cột ngày để đếm theo năm).", "counts")
+            self.fail(m, f"{what}: 'counts' đếm theo lựa chọn × năm nên cần 'year_of' (một cột "
+                         f"kiểu date của bảng); thêm 'year_of: <mã cột ngày>' hoặc bỏ 'counts'.", "counts")
         chart = m.get("chart")
         if isinstance(chart, str):
             chart = _Map({"title": chart})
@@ -501,7 +502,8 @@ class _Reader:
         self.only(m, _COMMON_KEYS + required + optional, what.capitalize())
         for key in required:
             if key not in m:
-                self.fail(m, f"{what} thiếu khóa '{key}'.")
+                self.fail(m, f"{what} thiếu khóa '{key}'; câu kiểu này cần đủ các khóa "
+                             f"{', '.join(required)} (xem docs/form-language.md, mục «Kinds»).")
         topic = self.text(m, "topic", what)
         params = {k: m[k] for k in required + optional if k in m}
         getattr(self, f"check_{kind}")(m, what)
