@@ -12,7 +12,8 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from qcdc_xl.form.spec import YESNO_LIST, SpecError, _all_errors, _Map, line_of, unknown_key_hint
+from qcdc_xl.form.spec import (YESNO_LIST, SpecError, _all_errors, _Map, did_you_mean, line_of,
+                               unknown_key_hint)
 
 ALL = "ALL"  # the whole: every counted unit (the totals' "all")
 KHOI = "khoi"  # the units list's own grouping column
@@ -238,8 +239,9 @@ class _Reader:
         fid = m.get(key) if value is None else value
         known = base_fields(self.form, fid) if base and isinstance(fid, str) else None
         if not isinstance(fid, str) or (fid not in self.form.fields and not known):
-            self.fail(m, f"{what}: '{key}' ghi mã trường '{fid}' không có trong biểu mẫu; hãy "
-                         f"dùng mã một trường đã khai báo ở 'sheets'.", key)
+            ids = {*self.form.fields, *(f.base_id for f in self.form.fields.values())}
+            self.fail(m, f"{what}: '{key}' ghi mã trường '{fid}' không có trong biểu mẫu"
+                         f"{did_you_mean(fid, ids)}; hãy dùng mã một trường đã khai báo ở 'sheets'.", key)
         return fid
 
     def table(self, m: _Map, key: str, what: str) -> str:
@@ -495,7 +497,7 @@ class _Reader:
         m = self.mapping(x, parent, "sentences", "Mỗi câu của 'report.sentences'")
         kind = m.get("kind", "text")
         if kind not in _SENTENCE_KINDS:
-            self.fail(m, f"câu: 'kind' '{kind}' không có; dùng một trong: "
+            self.fail(m, f"câu: 'kind' '{kind}' không có{did_you_mean(kind, _SENTENCE_KINDS)}; dùng một trong: "
                          f"{', '.join(_SENTENCE_KINDS)}.", "kind")
         required, optional = _SENTENCE_KINDS[kind]
         what = f"câu kiểu '{kind}'"
