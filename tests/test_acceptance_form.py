@@ -307,3 +307,13 @@ def test_date_bounds_follow_the_readme():
     assert (report_date.min, report_date.warn_min, report_date.warn_max) == (None, D(2025, 1, 1), D(2025, 6, 30))
     issued = form.tables["tbl_vb"].columns[1]  # a document of the period, not of the window
     assert (issued.id, issued.min, issued.max) == ("ngay", D(2022, 1, 1), D(2025, 6, 30))
+
+
+def test_a_file_name_with_xa_survives_libreoffice(run):
+    # "_xa_" (every «xã») is an escaped line break to LibreOffice unless its underscore is escaped
+    saved = h.load(next((run["root"] / "gui_ve").glob("X01_*.xlsx")))
+    guide = [c.value for row in saved["Hướng dẫn"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert any("«X01_ubnd_xa_tan_lap.xlsx»" in text for text in guide)
+    summary = h.load(run["root"] / "tong_hop.xlsx")
+    files = [c.value for row in summary["Tình hình nộp"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert "X01_ubnd_xa_tan_lap.xlsx" in files
