@@ -38,7 +38,7 @@ class GeneralSheet:
     sheet: str | None
     name: str
     title: str
-    attributes: tuple = ()  # ((attribute name, section title), …): shares of its options
+    attributes: tuple = ()  # ((attribute name, section title, row label), …): shares of its options
     fields: tuple = ()  # when given: only these fields (of any sheet), else the sheet's
 
 
@@ -191,6 +191,7 @@ _VALUE_KINDS = ("sum", "units", "listed", "count", "answered", "rate", "series",
                 "breakdown", "rows")
 _VALUE_OPTIONS = ("of", "equals", "above", "around", "pad", "decimals", "round", "part", "join",
                   "column", "total", "units_only")
+ATTRIBUTE_ROW = "Số {option}"  # a row of «Thông tin chung» per option of a unit attribute
 ROUNDINGS = ("half_up", "down")  # a rate's last digit: rounded, or cut as some reports do
 _BUILTINS = ("y0", "y1", "period", "khoi")
 _LAYOUT_KEYS = ("columns", "titles", "shorts", "figures", "general", "listings", "charts",
@@ -359,15 +360,19 @@ class _Reader:
         attributes = []
         for a in (m.get("attributes") or []):
             a = self.mapping(a, m, "attributes", "Mỗi mục của 'summary.general.attributes'")
-            self.only(a, ("attribute", "title"), "'summary.general.attributes'")
+            self.only(a, ("attribute", "title", "label"), "'summary.general.attributes'")
             name = a.get("attribute")
             if name not in self.attributes():
                 self.fail(a, f"'summary.general.attributes': '{name}' không phải thuộc tính đơn vị "
                              f"nào (khai báo ở 'attributes' của một loại hình trong 'unit_types'); "
                              f"các thuộc tính: {', '.join(self.attributes()) or '(không có)'}.",
                           "attribute")
+            label = self.text(a, "label", "'summary.general.attributes'", ATTRIBUTE_ROW)
+            if "{option}" not in label:
+                self.fail(a, "'summary.general.attributes': 'label' phải có «{option}» (chỗ ghi "
+                             "tên lựa chọn), ví dụ «Xã {option}».", "label")
             attributes.append((name, self.text(a, "title", "'summary.general.attributes'",
-                                               self.attributes()[name].label)))
+                                               self.attributes()[name].label), label))
         return GeneralSheet(sid, self.text(m, "name", "'summary.general'", "Thông tin chung"),
                             self.text(m, "title", "'summary.general'",
                                       "THÔNG TIN CHUNG VỀ CÁC ĐƠN VỊ"), tuple(attributes), fields)
