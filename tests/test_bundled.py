@@ -34,3 +34,16 @@ def test_package_data_is_declared_for_the_wheel():
     assert "qcdc_xl.workbook_templates = workbook_templates" in cfg
     assert "qcdc_xl.samples = samples" in cfg
     assert "qcdc_xl.workbook_templates = *.yaml" in cfg
+
+
+def test_a_checkout_that_is_not_installed_finds_its_own_folders(monkeypatch):
+    # PYTHONPATH=. on a checkout whose editable install is missing or points at another copy:
+    # the mapped data packages cannot be imported, so the checkout's folders are used.
+    def not_importable(package):
+        raise ModuleNotFoundError(package)
+
+    monkeypatch.setattr(bundled.resources, "files", not_importable)
+    root = Path(__file__).resolve().parent.parent
+    assert bundled.forms_dir() == root / "workbook_templates"
+    assert bundled.bundled_form_path("nq02_sk5").is_file()
+    assert bundled.default_units_path("nq02_sk5") == root / "samples" / "nq02_sk5" / "don_vi.csv"

@@ -102,7 +102,7 @@ def test_the_rules_the_spec_declares(run):
     assert not any(code == "constraint_violated" for code, _, _ in _issues(run, "H1"))
     message = next(i["message"] for i in run["json"]["issues"]
                    if i["ma_don_vi"] == "H2" and i["field"] == "xa_nay")
-    assert "«Xã hiện nay» (5)" in message and "3 × «Thành» (2)" in message and "«Có»" in message
+    assert "«Xã hiện nay» (5)" in message and "3 × «Thành» (3 × 2 = 6)" in message and "«Có»" in message
 
 
 def test_an_error_leaves_its_numbers_out_of_the_totals(run):

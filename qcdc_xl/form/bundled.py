@@ -10,11 +10,20 @@ from pathlib import Path
 
 FORMS_PACKAGE = "qcdc_xl.workbook_templates"
 SAMPLES_PACKAGE = "qcdc_xl.samples"
+# The checkout's folders that setup.cfg maps to those packages.
+CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
+CHECKOUT_FOLDERS = {FORMS_PACKAGE: "workbook_templates", SAMPLES_PACKAGE: "samples"}
 
 
 def _package_dir(package: str) -> Path:
     # A wheel installs plain files, so the resource is a real path (never a zip member).
-    return Path(str(resources.files(package)))
+    try:
+        return Path(str(resources.files(package)))
+    except ModuleNotFoundError:
+        # Run from a checkout that is not installed (or whose editable install points at another
+        # copy, e.g. PYTHONPATH=.): the data packages exist only through setup.cfg's mapping, so
+        # use the checkout's own top-level folder.
+        return CHECKOUT_ROOT / CHECKOUT_FOLDERS[package]
 
 
 def forms_dir() -> Path:

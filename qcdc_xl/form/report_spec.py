@@ -12,7 +12,8 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from qcdc_xl.form.spec import YESNO_LIST, SpecError, _all_errors, _Map, line_of
+from qcdc_xl.form.spec import (YESNO_LIST, SpecError, _all_errors, _Map, did_you_mean, line_of,
+                               unknown_key_hint)
 
 ALL = "ALL"  # the whole: every counted unit (the totals' "all")
 KHOI = "khoi"  # the units list's own grouping column
@@ -37,7 +38,7 @@ class GeneralSheet:
     sheet: str | None
     name: str
     title: str
-    attributes: tuple = ()  # ((attribute name, section title), …): shares of its options
+    attributes: tuple = ()  # ((attribute name, section title, row label), …): shares of its options
     fields: tuple = ()  # when given: only these fields (of any sheet), else the sheet's
 
 
@@ -190,6 +191,7 @@ _VALUE_KINDS = ("sum", "units", "listed", "count", "answered", "rate", "series",
                 "breakdown", "rows")
 _VALUE_OPTIONS = ("of", "equals", "above", "around", "pad", "decimals", "round", "part", "join",
                   "column", "total", "units_only")
+ATTRIBUTE_ROW = "Số {option}"  # a row of «Thông tin chung» per option of a unit attribute
 ROUNDINGS = ("half_up", "down")  # a rate's last digit: rounded, or cut as some reports do
 _BUILTINS = ("y0", "y1", "period", "khoi")
 _LAYOUT_KEYS = ("columns", "titles", "shorts", "figures", "general", "listings", "charts",
@@ -216,7 +218,7 @@ class _Reader:
         for key in m:
             if key not in allowed:
                 self.fail(m, f"{what}: khóa '{key}' không được hỗ trợ; dùng một trong: "
-                             f"{', '.join(allowed)}.", key)
+                             f"{', '.join(allowed)}.{unknown_key_hint(key, m[key])}", key)
 
     def text(self, m: _Map, key: str, what: str, default=None) -> str:
         value = m.get(key, default)
@@ -238,8 +240,9 @@ class _Reader:
         fid = m.get(key) if value is None else value
         known = base_fields(self.form, fid) if base and isinstance(fid, str) else None
         if not isinstance(fid, str) or (fid not in self.form.fields and not known):
-            self.fail(m, f"{what}: '{key}' ghi mã trường '{fid}' không có trong biểu mẫu; hãy "
-                         f"dùng mã một trường đã khai báo ở 'sheets'.", key)
+            ids = {*self.form.fields, *(f.base_id for f in self.form.fields.values())}
+            self.fail(m, f"{what}: '{key}' ghi mã trường '{fid}' không có trong biểu mẫu"
+                         f"{did_you_mean(fid, ids)}; hãy dùng mã một trường đã khai báo ở 'sheets'.", key)
         return fid
 
     def table(self, m: _Map, key: str, what: str) -> str:
@@ -357,15 +360,19 @@ class _Reader:
         attributes = []
         for a in (m.get("attributes") or []):
             a = self.mapping(a, m, "attributes", "Mỗi mục của 'summary.general.attributes'")
-            self.only(a, ("attribute", "title"), "'summary.general.attributes'")
+            self.only(a, ("attribute", "title", "label"), "'summary.general.attributes'")
             name = a.get("attribute")
             if name not in self.attributes():
                 self.fail(a, f"'summary.general.attributes': '{name}' không phải thuộc tính đơn vị "
                              f"nào (khai báo ở 'attributes' của một loại hình trong 'unit_types'); "
                              f"các thuộc tính: {', '.join(self.attributes()) or '(không có)'}.",
                           "attribute")
+            label = self.text(a, "label", "'summary.general.attributes'", ATTRIBUTE_ROW)
+            if "{option}" not in label:
+                self.fail(a, "'summary.general.attributes': 'label' phải có «{option}» (chỗ ghi "
+                             "tên lựa chọn), ví dụ «Xã {option}».", "label")
             attributes.append((name, self.text(a, "title", "'summary.general.attributes'",
-                                               self.attributes()[name].label)))
+                                               self.attributes()[name].label), label))
         return GeneralSheet(sid, self.text(m, "name", "'summary.general'", "Thông tin chung"),
                             self.text(m, "title", "'summary.general'",
                                       "THÔNG TIN CHUNG VỀ CÁC ĐƠN VỊ"), tuple(attributes), fields)
@@ -398,7 +405,8 @@ class _Reader:
         year_of = self.column(m, "year_of", name, what) if "year_of" in m else base.year_of
         counts, labels = self.counts(m, name, what)
         if counts and not year_of:
-            self.fail(m, f"{what}: 'counts' cần 'year_of' (cột ngày để đếm theo năm).", "counts")
+            self.fail(m, f"{what}: 'counts' đếm theo lựa chọn × năm nên cần 'year_of' (một cột "
+                         f"kiểu date của bảng); thêm 'year_of: <mã cột ngày>' hoặc bỏ 'counts'.", "counts")
         chart = m.get("chart")
         if isinstance(chart, str):
             chart = _Map({"title": chart})
@@ -494,14 +502,15 @@ class _Reader:
         m = self.mapping(x, parent, "sentences", "Mỗi câu của 'report.sentences'")
         kind = m.get("kind", "text")
         if kind not in _SENTENCE_KINDS:
-            self.fail(m, f"câu: 'kind' '{kind}' không có; dùng một trong: "
+            self.fail(m, f"câu: 'kind' '{kind}' không có{did_you_mean(kind, _SENTENCE_KINDS)}; dùng một trong: "
                          f"{', '.join(_SENTENCE_KINDS)}.", "kind")
         required, optional = _SENTENCE_KINDS[kind]
         what = f"câu kiểu '{kind}'"
         self.only(m, _COMMON_KEYS + required + optional, what.capitalize())
         for key in required:
             if key not in m:
-                self.fail(m, f"{what} thiếu khóa '{key}'.")
+                self.fail(m, f"{what} thiếu khóa '{key}'; câu kiểu này cần đủ các khóa "
+                             f"{', '.join(required)} (xem docs/form-language.md, mục «Kinds»).")
         topic = self.text(m, "topic", what)
         params = {k: m[k] for k in required + optional if k in m}
         getattr(self, f"check_{kind}")(m, what)

@@ -6,6 +6,7 @@ the summary rolls it up. Every error in a spec names the file and the line it co
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
@@ -388,6 +389,25 @@ def line_of(where: Any, key: str | None = None) -> int | None:
     return where if isinstance(where, int) else None
 
 
+def did_you_mean(name: Any, known: Iterable[str]) -> str:
+    """" (có phải 'required'?)" for a slip of the pen, or nothing when no name is close."""
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+    return f" (có phải '{close[0]}'?)" if close else ""
+
+
+def unknown_key_hint(key: Any, value: Any) -> str:
+    """A key with no value that no one would write as a key (spaces, accents, capitals) is
+    nearly always the tail of a text cut at a comma inside {…}: `{label: Số cán bộ, công chức}`
+    reads as label «Số cán bộ» plus a key «công chức». Say so, with the fix."""
+    if value is not None or not isinstance(key, str) or _ID_RE.match(key):
+        return ""
+    return (f" Nếu «{key}» là phần sau dấu phẩy của một chữ viết trong {{…}} hay […] (ví dụ "
+            f"label: Số cán bộ, công chức), hãy đặt cả chữ đó trong ngoặc kép: "
+            f"label: \"Số cán bộ, công chức\".")
+
+
 class _Map(dict):
     """A dict that remembers the line of itself and of each key."""
 
@@ -466,6 +486,7 @@ class _Builder:
         self.rules: list = []
         self.option_lists: dict = {}
         self.years: tuple = ()
+        self.window: tuple = ()
         self.sheet_names: set = set()
         self.unit_types: dict = {}
         self.groups: dict = {}
@@ -511,8 +532,8 @@ class _Builder:
     def only_keys(self, m: _Map, allowed: Iterable[str], what: str):
         for key in m:
             if key not in allowed:
-                self.fail(m, f"{what}: khóa '{key}' không được hỗ trợ "
-                             f"(dùng: {', '.join(sorted(allowed))}).", key)
+                self.fail(m, f"{what}: khóa '{key}' không được hỗ trợ{did_you_mean(key, allowed)} "
+                             f"(dùng: {', '.join(sorted(allowed))}).{unknown_key_hint(key, m[key])}", key)
 
     def check_id(self, m: _Map, key: str, value: str, what: str):
         if not isinstance(value, str) or not _ID_RE.match(value):
@@ -537,9 +558,11 @@ class _Builder:
             elif item in self.groups:
                 out |= set(self.groups[item].types)
             else:
-                known = ", ".join([ALL, *self.type_ids, *self.groups])
+                if item in self.broken_ids:
+                    continue  # a type or group whose own mistake is already reported
+                known = [ALL, *self.type_ids, *self.groups]
                 self.fail(m, f"'{key}': '{item}' không phải loại hình hay nhóm loại hình của biểu "
-                             f"mẫu; dùng một trong: {known}.", key)
+                             f"mẫu{did_you_mean(item, known)}; dùng một trong: {', '.join(known)}.", key)
         return frozenset(out)
 
     # -- top level
@@ -565,6 +588,7 @@ class _Builder:
         w1 = self.need(window, "to", "'reporting_window'", dt.date)
         if w0 > w1:
             self.fail(window, "'reporting_window': ngày bắt đầu sau ngày kết thúc.")
+        self.window = (w0, w1)
         self.build_option_lists(self.need(raw, "option_lists", "Tệp biểu mẫu", _Map))
         self.build_unit_types(self.need(raw, "unit_types", "Tệp biểu mẫu", _Map))
         self.each([raw.get("unit_groups")], self.build_groups)
@@ -594,7 +618,18 @@ class _Builder:
     def build_unit_types(self, types: _Map):
         if not types:
             self.fail(types, "'unit_types' cần ít nhất một loại hình đơn vị.")
-        self.each(list(types.items()), lambda item: self.build_unit_type(types, *item))
+        self.each(list(types.items()), lambda item: self.remembering_broken(
+            item[0], self.build_unit_type, types, *item))
+
+    def remembering_broken(self, tid: Any, build, *args):
+        """``build(*args)``; when it fails, ``tid`` (a type or group) is marked broken so that its
+        uses are not reported again as unknown ids."""
+        try:
+            return build(*args)
+        except SpecError:
+            if isinstance(tid, str):
+                self.broken_ids.add(tid)
+            raise
 
     def build_unit_type(self, types: _Map, tid: Any, value: Any):
         self.check_type_id(types, tid, "Loại hình")
@@ -669,20 +704,24 @@ class _Builder:
             return
         if not isinstance(groups, _Map):
             self.fail(None, "'unit_groups' phải là một bảng khóa: MÃ_NHÓM: {label, types}.")
-        for gid, m in groups.items():
-            self.check_type_id(groups, gid, "Nhóm loại hình")
-            if not isinstance(m, _Map):
-                self.fail(groups, f"nhóm '{gid}' phải là một bảng khóa (label, types).", gid)
-            self.only_keys(m, ("label", "types", "short", "title", "subject"), f"Nhóm '{gid}'")
-            label = self.need(m, "label", f"Nhóm '{gid}'")
-            types = self.need(m, "types", f"Nhóm '{gid}'", list)
-            for t in types:
-                if t not in self.unit_types:
-                    self.fail(m, f"nhóm '{gid}': '{t}' không phải loại hình của biểu mẫu (có: "
-                                 f"{', '.join(self.type_ids)}).", "types")
-            self.groups[gid] = UnitGroup(gid, label, tuple(dict.fromkeys(types)),
-                                         str(m.get("short", gid)), str(m.get("title", label.upper())),
-                                         str(m.get("subject", label)), m.line)
+        self.each(list(groups.items()),
+                  lambda item: self.remembering_broken(item[0], self.build_group, groups, *item))
+
+    def build_group(self, groups: _Map, gid: Any, m: Any):
+        self.check_type_id(groups, gid, "Nhóm loại hình")
+        if not isinstance(m, _Map):
+            self.fail(groups, f"nhóm '{gid}' phải là một bảng khóa (label, types).", gid)
+        self.only_keys(m, ("label", "types", "short", "title", "subject"), f"Nhóm '{gid}'")
+        label = self.need(m, "label", f"Nhóm '{gid}'")
+        types = self.need(m, "types", f"Nhóm '{gid}'", list)
+        for t in types:
+            if t not in self.unit_types and t not in self.broken_ids:
+                self.fail(m, f"nhóm '{gid}': '{t}' không phải loại hình của biểu mẫu (có: "
+                             f"{', '.join(self.type_ids)}).", "types")
+        types = [t for t in types if t in self.unit_types]  # a broken type is reported already
+        self.groups[gid] = UnitGroup(gid, label, tuple(dict.fromkeys(types)),
+                                     str(m.get("short", gid)), str(m.get("title", label.upper())),
+                                     str(m.get("subject", label)), m.line)
 
     def build_levels(self, levels: Any):
         if levels is None:
@@ -789,7 +828,8 @@ class _Builder:
         for lid, who in wanted.items():
             if lid not in self.levels:
                 self.fail(m, f"cấp '{lid}' không có trong 'levels' của biểu mẫu (có: "
-                             f"{', '.join(self.levels)}).", "levels")
+                             f"{', '.join(self.levels)}){did_you_mean(lid, self.levels)}; hãy sửa mã "
+                             f"cấp, hoặc khai báo cấp này trong 'levels' ở đầu tệp.", "levels")
             level_applies = applies if who is None else self.applies(_one(wanted, lid), applies)
             out.append(_GridColumn(lid, self.levels[lid], level_applies & applies, level=lid))
         return out
@@ -823,6 +863,10 @@ class _Builder:
         for key in yearly_keys:
             if not isinstance(m[key], int) or isinstance(m[key], bool):
                 self.fail(m, f"{what}: '{key}' phải là một năm, ví dụ 2018.", key)
+            if not self.years[0] <= m[key] <= self.years[-1]:
+                self.fail(m, f"{what}: '{key}: {m[key]}' nằm ngoài các năm của biểu mẫu "
+                             f"({self.years[0]}–{self.years[-1]}, khóa 'form.years'); hãy ghi một "
+                             f"năm trong khoảng này.", key)
         if ftype == "rate":
             num, den = suffix(self.need(m, "num", what)), suffix(self.need(m, "den", what))
         else:
@@ -840,8 +884,8 @@ class _Builder:
             id=fid, label=self.need(m, "label", what), type=ftype, base_id=fid,
             sheet=ctx["sheet"], section=ctx["section"], applies=self.applies(m, ctx["applies"]),
             line=m.line, required=bool(m.get("required", False)), options_name=options_name,
-            options=options, min=m.get("min"), max=m.get("max"), warn_min=m.get("warn_min"),
-            warn_max=m.get("warn_max"), warn_min_message=m.get("warn_min_message"),
+            options=options, min=m.get("min"), max=m.get("max"),
+            **self.field_warn_bounds(m, ftype), warn_min_message=m.get("warn_min_message"),
             only_if=only_if, prefill=m.get("prefill"), prefill_optional=m.get("prefill_optional"),
             help=m.get("help"), pattern=m.get("pattern"), pattern_hint=m.get("pattern_hint"),
             num=num, den=den, of=of)
@@ -873,6 +917,25 @@ class _Builder:
         if name not in self.option_lists:
             self.fail(m, f"{what}: danh sách lựa chọn '{name}' không có trong 'option_lists'.", "options")
         return name, self.option_lists[name]
+
+    _BOUND_KEYS = ("min", "max", "warn_min", "warn_max")
+
+    def field_warn_bounds(self, m: _Map, ftype: str) -> dict:
+        """A date field with no bounds of its own is the report's date (README: "ngày lập hợp lệ
+        (ngoài khoảng: nhắc)"): a date outside the reporting window is a warning, kept."""
+        if ftype == "date" and not any(k in m for k in self._BOUND_KEYS):
+            return {"warn_min": self.window[0], "warn_max": self.window[1]}
+        return {"warn_min": m.get("warn_min"), "warn_max": m.get("warn_max")}
+
+    def column_bounds(self, m: _Map, ctype: str) -> dict:
+        """A table's date column with no min/max takes the campaign's dates (1 January of the
+        first year to the end of the reporting window), never the window alone: a document of
+        the period is dated before the report."""
+        lo, hi = m.get("min"), m.get("max")
+        if ctype == "date":
+            lo = dt.date(self.years[0], 1, 1) if lo is None else lo
+            hi = self.window[1] if hi is None else hi
+        return {"min": lo, "max": hi}
 
     def check_bounds(self, m: _Map, ftype: str, what: str):
         kinds = {"int": int, "money": (int, float), "date": dt.date}
@@ -1012,7 +1075,7 @@ class _Builder:
             self.fail(m, f"{what}: 'unique' phải là error hoặc warning.", "unique")
         return Column(id=cid, header=self.need(m, "header", what), type=ctype, line=m.line,
                       required=bool(m.get("required", False)), options_name=options_name,
-                      options=options, min=m.get("min"), max=m.get("max"),
+                      options=options, **self.column_bounds(m, ctype),
                       warn_min=m.get("warn_min"), warn_max=m.get("warn_max"),
                       warn_min_message=m.get("warn_min_message"), unique=unique,
                       width=float(m.get("width", 14)), help=m.get("help"))
@@ -1079,7 +1142,9 @@ class _Builder:
         if fid not in self.fields:
             if self.broken_ids.intersection({fid, fid.rsplit("_", 1)[0]}):
                 raise _Echo(fid)  # that field's own mistake is already reported
-            self.fail(line, f"{what} nhắc tới trường '{fid}' nhưng biểu mẫu không có trường này.")
+            self.fail(line, f"{what} nhắc tới trường '{fid}' nhưng biểu mẫu không có trường này"
+                            f"{did_you_mean(fid, {*self.fields, *(f.base_id for f in self.fields.values())})}; "
+                            f"hãy sửa mã cho đúng mã một trường.")
         return self.fields[fid]
 
     def check_condition(self, cond: Condition, line: int, what: str):

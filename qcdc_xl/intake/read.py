@@ -533,7 +533,8 @@ def _below_rows(book: _Book, area: _TableArea, spec: Table, is_template, rel: st
 def table_label(form: Form, spec: Table) -> str:
     sheet = form.sheet(spec.sheet)
     section = form.section(spec.section)
-    title = section.title or sheet.heading or spec.name
+    # What the unit sees above the table; the Excel table name only as a last resort.
+    title = section.title or sheet.heading or sheet.title or spec.name
     return f"bảng «{title}»"
 
 

@@ -6,6 +6,7 @@ messages are Vietnamese for people, shaped *where → what is wrong → how to f
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
 
 ERROR, WARNING = "error", "warning"
@@ -97,5 +98,7 @@ def shown_value(value) -> str | None:
     """The value as typed, as a short string for the report (None stays None)."""
     if value is None:
         return None
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        value = value.date()  # a typed date has no time of day: 2024-12-20, as in the values
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     return text if len(text) <= 200 else text[:197] + "…"

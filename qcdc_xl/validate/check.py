@@ -637,8 +637,12 @@ def _rule_statement(ctx: _Ctx, rule, read) -> str:
         out = []
         for i, (k, fid) in enumerate(terms):
             sign = "− " if k < 0 else ("+ " if i else "")
-            coef = f"{abs(k)} × " if abs(k) != 1 else ""
-            out.append(f"{sign}{coef}«{field_label(fields[fid])}» ({show(values[fid])})")
+            label, value = f"«{field_label(fields[fid])}»", values[fid]
+            if abs(k) == 1:
+                out.append(f"{sign}{label} ({show(value)})")
+            else:  # the product spelled out: "3 × «Số tổ» (3 × 3 = 9)", not a bare "(3)"
+                out.append(f"{sign}{show(abs(k))} × {label} ({show(abs(k))} × {show(value)} = "
+                           f"{show(abs(k) * value)})")
         return " ".join(out)
     when = (f" (khi «{field_label(fields[rule.when.field])}» là «{rule.when.equals}»)"
             if rule.when else "")

@@ -17,7 +17,7 @@ class GeneralSheet:
         attrs = book.form.attributes
         self.groups = [(g, None if g == ALL else group_types(book.form, g))
                        for g in book.spec.columns if g != KHOI and g not in attrs]
-        self.attributes = {attribute_column(book.form, name) for name, _ in self.spec.attributes}
+        self.attributes = {attribute_column(book.form, name) for name, *_ in self.spec.attributes}
 
     def write(self, ws) -> None:
         book, st = self.book, self.book.st
@@ -44,16 +44,16 @@ class GeneralSheet:
 
     # -- what goes where
     def plan(self) -> list:
-        """("section", title) | ("count", label, status-or-None) | ("attr", field, option) |
+        """("section", title) | ("count", label, status-or-None) | ("attr", attribute, option, label) |
         ("sum", field) | ("caption", field) | ("share", field, option)."""
         form = self.book.form
         plan = [("section", "I. ĐƠN VỊ BÁO CÁO"), ("count", "Số đơn vị trong danh sách", None),
                 ("count", "Số đơn vị đã nộp, được tính", "duoc_tinh"),
                 ("count", "Số đơn vị chưa nộp báo cáo", "missing"),
                 ("count", "Số báo cáo còn lỗi (giá trị lỗi không được tính)", "errors")]
-        for name, title in self.spec.attributes:
+        for name, title, label in self.spec.attributes:
             plan.append(("section", title))
-            plan += [("attr", form.attributes[name], o) for o in form.attributes[name].options]
+            plan += [("attr", form.attributes[name], o, label) for o in form.attributes[name].options]
         chosen = set(self.spec.fields)
         sheets = [form.sheet(self.spec.sheet)] if self.spec.sheet else \
             (list(form.sheets) if chosen else [])
@@ -81,7 +81,7 @@ class GeneralSheet:
         if item[0] == "count":
             return item[1]
         if item[0] == "attr":
-            return f"Số {item[2]}"
+            return item[3].format(option=item[2])  # "Số {option}" unless the spec says
         if item[0] == "sum":
             return f"Tổng {item[1].label[:1].lower()}{item[1].label[1:]}"
         if item[0] == "caption":

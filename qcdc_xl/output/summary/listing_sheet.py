@@ -42,6 +42,8 @@ class ListingSheet:
             return ("center",)
         if column is not None and column.type == "date":
             return ("date",)
+        if column is not None and column.type == "money":
+            return ("int",)  # 20.000.000, not 20000000 (an int column may hold a year: left as is)
         return ("wrap",)
 
     def _values(self, number: int, r, row: dict) -> list:
