@@ -66,3 +66,26 @@ def test_bundled_sample_list_loads():
     units = load_units()
     assert len(units) >= 20
     assert {u.loai_hinh for u in units} == {"HCSN", "DN"}
+
+
+def test_every_bad_row_is_named_at_once(tmp_path):
+    body = "A,Một,HCSN\nB,,HCSN\nC,Ba,XYZ\nA,Bốn,DN\nD,Năm,DN\n"
+    p = write(tmp_path, "ma_don_vi,ten_don_vi,loai_hinh\n" + body)
+    with pytest.raises(UnitsError) as err:
+        load_units(p)
+    message = str(err.value)
+    assert message.splitlines()[0] == "Danh sách đơn vị «dv.csv» có 3 dòng cần sửa:"
+    assert [e.split(":")[0].split(", ")[-1] for e in err.value.errors] == ["dòng 3", "dòng 4", "dòng 5"]
+    assert "thiếu tên" in message and "XYZ" in message and "bị trùng với dòng 2" in message
+    assert "dòng 6" not in message  # D is a good row
+
+
+def test_a_long_list_of_bad_rows_says_how_many_more(tmp_path):
+    from qcdc_xl.intake.units import UNITS_ERRORS_SHOWN
+    body = "".join(f"U{i},Đơn vị {i},XYZ\n" for i in range(UNITS_ERRORS_SHOWN + 5))
+    p = write(tmp_path, "ma_don_vi,ten_don_vi,loai_hinh\n" + body)
+    with pytest.raises(UnitsError) as err:
+        load_units(p)
+    lines = str(err.value).splitlines()
+    assert len(err.value.errors) == UNITS_ERRORS_SHOWN + 5
+    assert len(lines) == 1 + UNITS_ERRORS_SHOWN + 1 and lines[-1].startswith("- … và 5 dòng khác")

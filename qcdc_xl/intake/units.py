@@ -26,7 +26,15 @@ _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 
 class UnitsError(ValueError):
-    """A units list that cannot be used; the message is Vietnamese and names the row."""
+    """A units list that cannot be used; the message is Vietnamese and names the row(s)."""
+
+    def __init__(self, message: str, errors: tuple = ()):
+        super().__init__(message)
+        self.errors = tuple(errors) or (message,)
+
+
+# A list with many bad rows says this many of them, then how many more.
+UNITS_ERRORS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ def _cell_text(value) -> str:
 
 def load_units(path: Path | str | None = None, form=None) -> list[Unit]:
     """Read and check a units list against a form's unit types and attributes (the default
-    form when none is given); raise :class:`UnitsError` naming the first bad row."""
+    form when none is given); raise :class:`UnitsError` naming every bad row."""
     if form is None:
         from qcdc_xl.form.spec import load_form
         form = load_form()
@@ -141,22 +149,48 @@ def load_units(path: Path | str | None = None, form=None) -> list[Unit]:
         raise UnitsError(f"Danh sách đơn vị «{path.name}», dòng 1: thiếu cột {', '.join(missing)}; "
                          f"dòng tiêu đề cần có Mã đơn vị, Tên đơn vị, Loại hình "
                          f"({'/'.join(form.type_ids)}).")
-    kinds = _type_aliases(form)
-    units, seen = [], {}
-    for number, row in enumerate(rows[1:], start=2):
-        values = {col: _clean(row[i]) if i < len(row) else "" for i, col in enumerate(header) if col}
-        if not any(values.values()):
-            continue
-        unit = _unit_from_row(form, kinds, values, number, path.name)
-        if unit.ma_don_vi.casefold() in seen:
-            raise UnitsError(f"Danh sách đơn vị «{path.name}», dòng {number}: mã đơn vị "
-                             f"«{unit.ma_don_vi}» bị trùng với dòng {seen[unit.ma_don_vi.casefold()]}; "
-                             f"mỗi đơn vị cần một mã riêng.")
-        seen[unit.ma_don_vi.casefold()] = number
-        units.append(unit)
+    units, errors = _units_of_rows(form, header, rows[1:], path.name)
+    if errors:
+        raise _list_error(path.name, errors)
     if not units:
         raise UnitsError(f"Danh sách đơn vị «{path.name}» không có đơn vị nào.")
     return units
+
+
+def _units_of_rows(form, header: list, rows: list, name: str) -> tuple:
+    """Every unit of the list and every bad row's message (all of them: a staff member fixes
+    the list once, not once a row)."""
+    kinds = _type_aliases(form)
+    units, seen, errors = [], {}, []
+    for number, row in enumerate(rows, start=2):
+        values = {col: _clean(row[i]) if i < len(row) else "" for i, col in enumerate(header) if col}
+        if not any(values.values()):
+            continue
+        try:
+            unit = _unit_from_row(form, kinds, values, number, name)
+        except UnitsError as exc:
+            errors.append(str(exc))
+            continue
+        if unit.ma_don_vi.casefold() in seen:
+            errors.append(f"Danh sách đơn vị «{name}», dòng {number}: mã đơn vị "
+                          f"«{unit.ma_don_vi}» bị trùng với dòng {seen[unit.ma_don_vi.casefold()]}; "
+                          f"mỗi đơn vị cần một mã riêng.")
+            continue
+        seen[unit.ma_don_vi.casefold()] = number
+        units.append(unit)
+    return units, errors
+
+
+def _list_error(name: str, errors: list) -> UnitsError:
+    """One error as it is; several as a count and one line each (the first ones)."""
+    if len(errors) == 1:
+        return UnitsError(errors[0], errors)
+    shown = errors[:UNITS_ERRORS_SHOWN]
+    more = len(errors) - len(shown)
+    lines = [f"Danh sách đơn vị «{name}» có {len(errors)} dòng cần sửa:"] + [f"- {e}" for e in shown]
+    if more:
+        lines.append(f"- … và {more} dòng khác; sửa các dòng trên rồi chạy lại để xem tiếp.")
+    return UnitsError("\n".join(lines), errors)
 
 
 def _clean(text: str) -> str:
