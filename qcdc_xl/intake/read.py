@@ -35,7 +35,8 @@ from qcdc_xl.form.formulas import is_blank
 from qcdc_xl.report.issues import Issue, issue, shown_value
 from qcdc_xl.template.metadata import KEYS, META_SHEET, PROP_PREFIX
 from qcdc_xl.report.records import CellRead, RawReturn
-from qcdc_xl.intake.screen import Dropped, Unreadable, calamine_safe, lenient_cells, screen_package, sheet_names
+from qcdc_xl.intake.screen import (Dropped, Package, Unreadable, calamine_safe, lenient_cells, package,
+                                   screen_package, sheet_names)
 from qcdc_xl.form.spec import Form, Table
 
 # Limits on what a return may hold (docs/decisions.md, "Limits"). A filled template is about
@@ -120,11 +121,11 @@ def _foreign_kind(data: bytes) -> str:
 
 def _zip_problem(data: bytes, rel: str) -> Issue | None:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            infos = z.infolist()
-            names = {i.filename for i in infos}
-            problem = _size_problem(infos, rel) or _package_kind_problem(names, data, rel)
-            return problem or _xml_problem(z, infos, rel)
+        z = package(data)  # unpacked once for sniffing, screening and reading
+        infos = z.infos
+        names = {i.filename for i in infos}
+        problem = _size_problem(infos, rel) or _package_kind_problem(names, data, rel)
+        return problem or _xml_problem(z, infos, rel)
     except Exception:  # BadZipFile, bad CRC, zlib.error, encrypted member, odd compression…
         return _bad_file(rel, "tệp bị hỏng hoặc chưa tải về đủ (không giải nén được); "
                               f"{_save_as_hint()}; nếu Excel cũng không mở được, đề nghị đơn vị gửi lại.")
@@ -160,7 +161,7 @@ _DTD_MARKS = tuple(mark.encode(enc) for mark in ("<!DOCTYPE", "<!ENTITY")
                    for enc in ("utf-8", "utf-16-le", "utf-16-be"))
 
 
-def _xml_problem(z: zipfile.ZipFile, infos: list, rel: str) -> Issue | None:
+def _xml_problem(z: Package, infos: list, rel: str) -> Issue | None:
     """Excel, LibreOffice and WPS never write a DTD in a workbook; one there is an entity
     expansion ("billion laughs") or an external entity (XXE) waiting for a parser that
     honours it. Such a file is refused before any parser sees it."""
@@ -695,11 +696,28 @@ _SHEET_QUALIFIER = re.compile(r"(?:'(?:[^']|'')+'|[^\W\d][\w.]*)!")
 _A1_REF = re.compile(r"(?<![\w.])([a-z]{1,3})(\d+)(?![\w(])")
 
 
+_SHAPES: dict = {}  # (text, row, col) -> formula_shape, per process: the same template
+_SHAPES_KEPT = 20_000  # formulas are in every return
+
+
 def formula_shape(text: str | None, row: int | None = None, col: int | None = None) -> str:
     """A formula with what a row insert or a sheet rename changes taken out, for comparing
     a returned formula with the template's: sheet names dropped, and each A1 reference
     reduced to its column (``a#``), or, given the cell's own position, to its column offset
     and whether it is on the same row (``c1r=``), for formulas written row by row."""
+    if type(text) is not str and text is not None:
+        return _formula_shape(text, row, col)
+    key = (text, row, col)
+    found = _SHAPES.get(key)
+    if found is None:
+        found = _formula_shape(text, row, col)
+        if len(_SHAPES) >= _SHAPES_KEPT:
+            _SHAPES.clear()
+        _SHAPES[key] = found
+    return found
+
+
+def _formula_shape(text, row: int | None, col: int | None) -> str:
     s = _SHEET_QUALIFIER.sub("", normalise_formula(text))
 
     def ref(m):
