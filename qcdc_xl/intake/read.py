@@ -573,8 +573,9 @@ def read_tables(book: _Book, form: Form, is_template, rel: str, areas: dict | No
         if odd:
             issues.append(_odd_table_issue(area, spec, label, odd, rel))
         rows, filled = [], set()
+        typed = _rows_typed_in(area, spec)
         for row in _rows_with_cells(area, area.first, area.last):
-            if _row_filled(book, area, row, spec):
+            if row in typed and _row_filled(book, area, row, spec):
                 rows.append(_row_reads(book, area, row))
                 filled.add(row)
         covered |= _area_cells(area, filled)
@@ -602,6 +603,16 @@ def _odd_table_issue(area: _TableArea, spec: Table, label: str, odd: list[str], 
         f"{'; '.join(odd)}. Các dòng được đọc theo cấu trúc của biểu mẫu (dòng {area.header_row} "
         f"là tiêu đề, dữ liệu từ dòng {area.first}); hãy kiểm tra lại số liệu, lần sau không sửa "
         f"thuộc tính của bảng."))
+
+
+def _rows_typed_in(area: _TableArea, spec: Table) -> set:
+    """The rows of the table whose input cells hold a value or a formula at all: only they
+    can be filled (one pass over the sheet's cells instead of a look at each input cell of
+    each of a table's two hundred rows, mostly empty)."""
+    cols = {area.columns[c.id] for c in spec.input_columns if c.id in area.columns}
+    first, last = area.first, area.last
+    return {r for (r, c), cell in area.ws._cells.items()
+            if first <= r <= last and c in cols and (cell.value is not None or cell.data_type == "f")}
 
 
 def _rows_with_cells(area: _TableArea, first: int, last: int) -> list[int]:
