@@ -36,7 +36,7 @@ import zipfile
 from collections import OrderedDict
 from operator import itemgetter
 
-from qcdc_xl.intake.screen import cell_position, lenient_cells
+from qcdc_xl.intake.screen import cell_position, lenient_cells, package
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _MAIN_XMLNS = f'xmlns="{_MAIN_NS}"'.encode()
@@ -717,11 +717,11 @@ def _row_parser():
 
 
 def _members(data: bytes) -> dict:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        infos = z.infolist()
-        if len({i.filename for i in infos}) != len(infos):
-            raise NotFast("member given twice")
-        return {i.filename: z.read(i) for i in infos}
+    z = package(data)  # the members sniffing and screening unpacked already
+    infos = z.infos
+    if len({i.filename for i in infos}) != len(infos):
+        raise NotFast("member given twice")
+    return {i.filename: z.read(i) for i in infos}
 
 
 def open_fast(data: bytes):

@@ -35,7 +35,8 @@ from qcdc_xl.form.formulas import is_blank
 from qcdc_xl.report.issues import Issue, issue, shown_value
 from qcdc_xl.template.metadata import KEYS, META_SHEET, PROP_PREFIX
 from qcdc_xl.report.records import CellRead, RawReturn
-from qcdc_xl.intake.screen import Dropped, Unreadable, calamine_safe, lenient_cells, screen_package, sheet_names
+from qcdc_xl.intake.screen import (Dropped, Package, Unreadable, calamine_safe, lenient_cells, package,
+                                   screen_package, sheet_names)
 from qcdc_xl.form.spec import Form, Table
 
 # Limits on what a return may hold (docs/decisions.md, "Limits"). A filled template is about
@@ -120,11 +121,11 @@ def _foreign_kind(data: bytes) -> str:
 
 def _zip_problem(data: bytes, rel: str) -> Issue | None:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            infos = z.infolist()
-            names = {i.filename for i in infos}
-            problem = _size_problem(infos, rel) or _package_kind_problem(names, data, rel)
-            return problem or _xml_problem(z, infos, rel)
+        z = package(data)  # unpacked once for sniffing, screening and reading
+        infos = z.infos
+        names = {i.filename for i in infos}
+        problem = _size_problem(infos, rel) or _package_kind_problem(names, data, rel)
+        return problem or _xml_problem(z, infos, rel)
     except Exception:  # BadZipFile, bad CRC, zlib.error, encrypted member, odd compression…
         return _bad_file(rel, "tệp bị hỏng hoặc chưa tải về đủ (không giải nén được); "
                               f"{_save_as_hint()}; nếu Excel cũng không mở được, đề nghị đơn vị gửi lại.")
@@ -160,7 +161,7 @@ _DTD_MARKS = tuple(mark.encode(enc) for mark in ("<!DOCTYPE", "<!ENTITY")
                    for enc in ("utf-8", "utf-16-le", "utf-16-be"))
 
 
-def _xml_problem(z: zipfile.ZipFile, infos: list, rel: str) -> Issue | None:
+def _xml_problem(z: Package, infos: list, rel: str) -> Issue | None:
     """Excel, LibreOffice and WPS never write a DTD in a workbook; one there is an entity
     expansion ("billion laughs") or an external entity (XXE) waiting for a parser that
     honours it. Such a file is refused before any parser sees it."""
@@ -573,8 +574,9 @@ def read_tables(book: _Book, form: Form, is_template, rel: str, areas: dict | No
         if odd:
             issues.append(_odd_table_issue(area, spec, label, odd, rel))
         rows, filled = [], set()
+        typed = _rows_typed_in(area, spec)
         for row in _rows_with_cells(area, area.first, area.last):
-            if _row_filled(book, area, row, spec):
+            if row in typed and _row_filled(book, area, row, spec):
                 rows.append(_row_reads(book, area, row))
                 filled.add(row)
         covered |= _area_cells(area, filled)
@@ -602,6 +604,16 @@ def _odd_table_issue(area: _TableArea, spec: Table, label: str, odd: list[str], 
         f"{'; '.join(odd)}. Các dòng được đọc theo cấu trúc của biểu mẫu (dòng {area.header_row} "
         f"là tiêu đề, dữ liệu từ dòng {area.first}); hãy kiểm tra lại số liệu, lần sau không sửa "
         f"thuộc tính của bảng."))
+
+
+def _rows_typed_in(area: _TableArea, spec: Table) -> set:
+    """The rows of the table whose input cells hold a value or a formula at all: only they
+    can be filled (one pass over the sheet's cells instead of a look at each input cell of
+    each of a table's two hundred rows, mostly empty)."""
+    cols = {area.columns[c.id] for c in spec.input_columns if c.id in area.columns}
+    first, last = area.first, area.last
+    return {r for (r, c), cell in area.ws._cells.items()
+            if first <= r <= last and c in cols and (cell.value is not None or cell.data_type == "f")}
 
 
 def _rows_with_cells(area: _TableArea, first: int, last: int) -> list[int]:
@@ -696,11 +708,28 @@ _SHEET_QUALIFIER = re.compile(r"(?:'(?:[^']|'')+'|[^\W\d][\w.]*)!")
 _A1_REF = re.compile(r"(?<![\w.])([a-z]{1,3})(\d+)(?![\w(])")
 
 
+_SHAPES: dict = {}  # (text, row, col) -> formula_shape, per process: the same template
+_SHAPES_KEPT = 20_000  # formulas are in every return
+
+
 def formula_shape(text: str | None, row: int | None = None, col: int | None = None) -> str:
     """A formula with what a row insert or a sheet rename changes taken out, for comparing
     a returned formula with the template's: sheet names dropped, and each A1 reference
     reduced to its column (``a#``), or, given the cell's own position, to its column offset
     and whether it is on the same row (``c1r=``), for formulas written row by row."""
+    if type(text) is not str and text is not None:
+        return _formula_shape(text, row, col)
+    key = (text, row, col)
+    found = _SHAPES.get(key)
+    if found is None:
+        found = _formula_shape(text, row, col)
+        if len(_SHAPES) >= _SHAPES_KEPT:
+            _SHAPES.clear()
+        _SHAPES[key] = found
+    return found
+
+
+def _formula_shape(text, row: int | None, col: int | None) -> str:
     s = _SHEET_QUALIFIER.sub("", normalise_formula(text))
 
     def ref(m):

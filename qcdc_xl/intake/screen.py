@@ -83,34 +83,107 @@ def range_cells(ref: str) -> int | None:
 # ---------------------------------------------------------------- the package
 
 
+class Package:
+    """A zip package read from bytes: its directory parsed once and each member unpacked at
+    most once. Sniffing, screening and the fast reader all look at the same members of the
+    same bytes; unpacking them once each saves a few milliseconds per return. A member that
+    cannot be unpacked raises, each time it is asked for, what zipfile raised."""
+
+    def __init__(self, data: bytes):
+        self._zip = zipfile.ZipFile(io.BytesIO(data))
+        self.infos = self._zip.infolist()
+        self._bodies: dict = {}
+
+    def read(self, info: zipfile.ZipInfo) -> bytes:
+        found = self._bodies.get(id(info))
+        if found is None:
+            try:
+                found = self._zip.read(info)
+            except Exception as exc:  # noqa: BLE001 - raised again below, to every caller
+                found = exc
+            self._bodies[id(info)] = found
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def read_name(self, name: str) -> bytes:
+        return self.read(self._zip.getinfo(name))
+
+    def namelist(self) -> list[str]:
+        return [i.filename for i in self.infos]
+
+
+_LAST_PACKAGE: list = [None, None]  # (the bytes, their Package): one return at a time
+
+
+def package(data: bytes) -> Package:
+    """The Package of ``data``, made once for the bytes object being read (the same object
+    goes from sniffing to screening to reading); raises what zipfile raises."""
+    if _LAST_PACKAGE[0] is data:
+        return _LAST_PACKAGE[1]
+    found = Package(data)
+    _LAST_PACKAGE[:] = [data, found]
+    return found
+
+
 def screen_package(data: bytes) -> tuple[bytes, list[Dropped]]:
     """The package with absurd ranges and lying counts taken out (the same bytes when there
     were none), and what was dropped from which part."""
     dropped: list[Dropped] = []
     changed: dict[str, bytes] = {}
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        infos = z.infolist()
-        for info in infos:
-            name = info.filename
-            if not name.lower().endswith(".xml"):
-                continue
-            body = z.read(info)
-            if b"mergeCell" in body or b"hyperlink" in body or b"sqref" in body:
-                new, found = _screen_ranges(name, body)
-                dropped += found
-                if new != body:
-                    changed[name] = body = new
-            if b"uniqueCount" in body or (b"<sst" in body or b":sst" in body):
-                new = _screen_sst(body)
-                if new is not body:
-                    changed[name] = new
-        if not changed:
-            return data, []
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
-            for info in infos:
-                dst.writestr(info.filename, changed.get(info.filename) or z.read(info))
+    z = package(data)
+    for info in z.infos:
+        name = info.filename
+        if not name.lower().endswith(".xml"):
+            continue
+        body = z.read(info)
+        if b"mergeCell" in body or b"hyperlink" in body or b"sqref" in body:
+            new, found = _screen_sheet_ranges(name, body)
+            dropped += found
+            if new != body:
+                changed[name] = body = new
+        if b"uniqueCount" in body or (b"<sst" in body or b":sst" in body):
+            new = _screen_sst(body)
+            if new is not body:
+                changed[name] = new
+    if not changed:
+        return data, []
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in z.infos:
+            dst.writestr(info.filename, changed.get(info.filename) or z.read(info))
     return out.getvalue(), dropped
+
+
+_RANGE_ELEMENTS = (b"mergeCell", b"hyperlink", b"dataValidation", b"conditionalFormatting")
+_SCREENED: dict = {}  # (part, the elements after the cells) -> _screen_ranges of them
+_SCREENED_KEPT = 256
+
+
+def _screen_sheet_ranges(part: str, body: bytes) -> tuple[bytes, list[Dropped]]:
+    """_screen_ranges of a sheet part, worked out once per process for the stretch after
+    its cells (merges, validations, links: the template's, the same in every return of it)
+    when every element it screens lies in that stretch: up to the header and footer,
+    which name the unit. A part where any of them stands elsewhere is screened whole."""
+    close = body.find(b"</sheetData>")
+    if close < 0:
+        return _screen_ranges(part, body)
+    start = close + len(b"</sheetData>")
+    end = body.find(b"<headerFooter", start)
+    end = len(body) if end < 0 else end
+    head, stretch, rest = body[:start], body[start:end], body[end:]
+    if any(k in head or k in rest for k in _RANGE_ELEMENTS) or (
+            b"sqref" not in stretch and (b"sqref" in head or b"sqref" in rest)):
+        return _screen_ranges(part, body)  # (a selection's sqref, before the cells, is fine)
+    key = (part, stretch)
+    found = _SCREENED.get(key)
+    if found is None:
+        found = _screen_ranges(part, stretch)
+        if len(_SCREENED) >= _SCREENED_KEPT:
+            _SCREENED.clear()
+        _SCREENED[key] = found
+    new, dropped = found
+    return (body if new == stretch else head + new + rest), list(dropped)
 
 
 def _screen_ranges(part: str, body: bytes) -> tuple[bytes, list[Dropped]]:
@@ -407,12 +480,12 @@ def calamine_safe(data: bytes, max_cells: int) -> bool:
     the process when it cannot (a cell at ZZZ99999999 asks for 1.8 trillion cells). Judged
     on the raw XML, since calamine reads the raw XML, not what openpyxl made of it."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            for info in z.infolist():
-                if info.filename.lower().endswith(".xml"):
-                    body = z.read(info)
-                    if b"sheetData" in body and not _extent_ok(body, max_cells):
-                        return False
+        z = package(data)
+        for info in z.infos:
+            if info.filename.lower().endswith(".xml"):
+                body = z.read(info)
+                if b"sheetData" in body and not _extent_ok(body, max_cells):
+                    return False
     except Exception:  # noqa: BLE001 - what cannot be checked is not handed to calamine
         return False
     return True
@@ -438,9 +511,9 @@ def sheet_names(data: bytes) -> dict[str, str]:
     """Worksheet part name -> sheet name, as far as workbook.xml and its rels tell."""
     import html
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            wb = z.read("xl/workbook.xml").decode("utf-8", "replace")
-            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+        z = package(data)
+        wb = z.read_name("xl/workbook.xml").decode("utf-8", "replace")
+        rels = z.read_name("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
     except Exception:  # noqa: BLE001 - the part name is shown instead
         return {}
     targets = {}

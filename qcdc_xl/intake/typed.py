@@ -15,7 +15,7 @@ every cell below into a report.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
@@ -225,15 +225,42 @@ def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+def _between(rows: list, keys: list | None, low: int, high: int | None) -> list:
+    """The (row, signature) of ``rows`` with low < row < high (high None: no bound), in
+    their order; by bisection when ``keys`` (the rows, sorted) is given."""
+    if keys is None:
+        return [(r, s) for r, s in rows if r > low and (high is None or r < high)]
+    return rows[bisect_right(keys, low):(len(rows) if high is None else bisect_left(keys, high))]
+
+
+def _sorted_rows(rows: list) -> list | None:
+    """The rows of (row, signature) pairs when they are in increasing order, else None."""
+    keys = [r for r, _ in rows]
+    return keys if all(a < b for a, b in zip(keys, keys[1:])) else None
+
+
+_PAGE_ROWS: dict = {}  # id(page) -> (page, its signature rows sorted or None)
+
+
+def _page_rows(page: PristineSheet) -> list | None:
+    found = _PAGE_ROWS.get(id(page))
+    if found is None or found[0] is not page:
+        if len(_PAGE_ROWS) > 64:
+            _PAGE_ROWS.clear()
+        found = _PAGE_ROWS[id(page)] = (page, _sorted_rows(page.signatures))
+    return found[1]
+
+
 def _align(sheet: _Sheet, anchors: list[tuple[int, int]], signatures: list) -> _RowMap:
     """Anchor rows, then rows between them matched by content."""
     page = sheet.page
     hard = [(0, 0)] + _increasing(anchors)
     found = list(hard)
     ends = hard[1:] + [(None, None)]
+    tpl_keys, ret_keys = _page_rows(page), _sorted_rows(signatures)
     for (r0, t0), (r1, t1) in zip(hard, ends):
-        tpl = [(t, s) for t, s in page.signatures if t > t0 and (t1 is None or t < t1)]
-        ret = [(r, s) for r, s in signatures if r > r0 and (r1 is None or r < r1)]
+        tpl = _between(page.signatures, tpl_keys, t0, t1)
+        ret = _between(signatures, ret_keys, r0, r1)
         if r1 is None or len(ret) > len(tpl) + _ALIGN_SLACK:  # bound the work on odd files
             ret = ret[:len(tpl) + _ALIGN_SLACK]
         if tpl and ret:
@@ -303,6 +330,22 @@ def _rows_agree(sheet: _Sheet, row: int, tpl_row: int) -> bool:
 # ---------------------------------------------------------------- comparing
 
 
+_BY_COL: dict = {}  # id(page) -> (page, {col: [pattern texts]})
+
+
+def _patterns_by_col(page: PristineSheet) -> dict:
+    """The template's texts naming the unit, by column (worked out once per template sheet)."""
+    found = _BY_COL.get(id(page))
+    if found is None or found[0] is not page:
+        by_col: dict[int, list] = {}
+        for (r, c), text in page.patterns.items():
+            by_col.setdefault(c, []).append(text)
+        if len(_BY_COL) > 64:
+            _BY_COL.clear()
+        found = _BY_COL[id(page)] = (page, by_col)
+    return found[1]
+
+
 @dataclass
 class Comparison:
     """One return compared with its pristine template."""
@@ -315,6 +358,7 @@ class Comparison:
     sheets: dict = field(default_factory=dict)  # return sheet title -> _Sheet
     gone: list = field(default_factory=list)  # template sheets of formulas the file lacks
     _patterns: dict = field(default_factory=dict)
+    _by_sheet: dict | None = None
 
     @classmethod
     def of(cls, book, static: Pristine, identity: dict, fields: dict,
@@ -359,12 +403,12 @@ class Comparison:
         """(row, signature) of the return rows holding template-like content: inputs, read
         identity and texts naming the unit left out (they differ from file to file)."""
         page, taken = sheet.page, {(r, c) for fid, r, c in self._field_cells(sheet)}
-        by_col: dict[int, list] = {}
-        for (r, c), text in page.patterns.items():
-            by_col.setdefault(c, []).append(text)
+        by_col = _patterns_by_col(page)
+        input_cols = {c for _first, _last, cols in sheet.input_areas for c in cols}
         rows: dict[int, dict] = {}
         for (r, c) in sheet.content:
-            if (r, c) in taken or (r, c) in sheet.excluded or self._in_input_area(sheet, r, c):
+            if (r, c) in taken or (r, c) in sheet.excluded or (
+                    c in input_cols and self._in_input_area(sheet, r, c)):
                 continue
             key = sheet.key((r, c))
             if key[0] == "s":  # a title naming the unit: the template's pattern for it
@@ -374,9 +418,12 @@ class Comparison:
         return [(r, signature(cells)) for r, cells in sorted(rows.items())]
 
     def _field_cells(self, sheet: _Sheet):
-        for fid, read in self.fields.items():
-            if read.sheet == sheet.ws.title:
-                yield fid, _row_of_cell(read.cell), _col_of_cell(read.cell)
+        if self._by_sheet is None:  # the fields' cells by sheet, parsed once per return
+            self._by_sheet = {}
+            for fid, read in self.fields.items():
+                self._by_sheet.setdefault(read.sheet, []).append(
+                    (fid, _row_of_cell(read.cell), _col_of_cell(read.cell)))
+        yield from self._by_sheet.get(sheet.ws.title, ())
 
     def is_template(self, title: str, row: int, col: int) -> bool:
         """The cell holds what the template holds at its place (for the rows below tables)."""

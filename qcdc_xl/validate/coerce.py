@@ -345,8 +345,33 @@ def coerce_text(raw) -> Coerced:
 # ---------------------------------------------------------------- dispatch
 
 
+_COERCED: dict = {}  # (type, raw's type, raw, options) -> Coerced, per process
+_COERCED_KEPT = 50_000
+
+
 def coerce_value(ftype: str, raw, options: Iterable[str] = ()) -> Coerced:
-    """Read ``raw`` as a value of the field type (int, money, yesno, list, date, text)."""
+    """Read ``raw`` as a value of the field type (int, money, yesno, list, date, text).
+
+    Remembered per process: a thousand returns hold the same few thousand values (the
+    options picked, the document kinds, the counts), and reading a text costs its legacy
+    encoding test. The key holds the raw value's type, as 1, 1.0 and True are equal keys."""
+    if type(raw) not in _REMEMBERED:
+        return _coerce_value(ftype, raw, options)
+    options = tuple(options)
+    key = (ftype, type(raw), raw, options)
+    found = _COERCED.get(key)
+    if found is None:
+        found = _coerce_value(ftype, raw, options)
+        if len(_COERCED) >= _COERCED_KEPT:
+            _COERCED.clear()
+        _COERCED[key] = found
+    return found
+
+
+_REMEMBERED = frozenset({str, int, float, bool, type(None), dt.date, dt.datetime})
+
+
+def _coerce_value(ftype: str, raw, options: Iterable[str] = ()) -> Coerced:
     if isinstance(raw, str) and not clean_text(raw):
         return None, None  # only invisible characters: nothing was typed
     if ftype == "int":

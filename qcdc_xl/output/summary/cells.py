@@ -52,8 +52,23 @@ def crit(text: str) -> str:
 MAX_ROW_HEIGHT = 409  # points: Excel's limit (a longer list of unit names scrolls in its cell)
 
 
+_HEIGHTS: dict = {}  # (text, width, line) -> row_height: lists repeat their texts
+
+
 def row_height(text: str, width_chars: float, line: float = 15.0) -> float:
     """A row height that shows wrapped text whole (Excel does not autofit on load)."""
+    if type(text) is not str:
+        return _row_height(text, width_chars, line)
+    key = (text, width_chars, line)
+    found = _HEIGHTS.get(key)
+    if found is None:
+        if len(_HEIGHTS) >= 100_000:
+            _HEIGHTS.clear()
+        found = _HEIGHTS[key] = _row_height(text, width_chars, line)
+    return found
+
+
+def _row_height(text, width_chars: float, line: float) -> float:
     lines = sum(max(1, math.ceil(len(part) / max(width_chars * 1.1, 1)))  # Times is narrow
                 for part in str(text).split("\n"))
     return min(MAX_ROW_HEIGHT, max(line, lines * line))
@@ -138,12 +153,17 @@ class Styles:
 
     def __init__(self, wb):
         self.wb, self.cache = wb, {}
+        self.asked: dict = {}  # the names as asked (Nones included) -> format: ~500,000 asks
 
     def __call__(self, *names: str):
+        found = self.asked.get(names)
+        if found is not None:
+            return found
         key = tuple(n for n in names if n)
         if key not in self.cache:
             props = {}
             for n in key:
                 props.update(STYLE[n])
             self.cache[key] = self.wb.add_format(props)
+        self.asked[names] = self.cache[key]
         return self.cache[key]
