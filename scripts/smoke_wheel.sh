@@ -23,7 +23,9 @@ count=$(find bieu_mau -name '*.xlsx' | wc -l)
 "$qcdc" check "$(find bieu_mau -name '*.xlsx' | sort | head -n 1)" --json kiem_tra.json >kiem_tra.txt
 [ -s kiem_tra.json ] || { echo "check wrote no report" >&2; exit 1; }
 # the second bundled form, by id, with its own bundled units list
-"$qcdc" forms | grep -q "^kl120_tk" || { echo "forms does not list kl120_tk" >&2; exit 1; }
+# (output kept first: "forms | grep -q" under pipefail fails whenever grep stops reading early)
+forms=$("$qcdc" forms)
+grep -q "^kl120_tk" <<<"$forms" || { echo "forms does not list kl120_tk" >&2; exit 1; }
 "$qcdc" generate --form kl120_tk --out bieu_mau_kl120
 count=$(find bieu_mau_kl120 -name '*.xlsx' | wc -l)
 [ "$count" -eq 77 ] || { echo "generate --form kl120_tk wrote $count templates, expected 77" >&2; exit 1; }
