@@ -98,3 +98,23 @@ def test_every_template_passes_excel_s_own_validator(templates, sdk, sdk_2007, l
 def test_every_template_passes_openxml_audit_and_our_lint(templates, loai):
     assert ooxml_findings(templates[loai]) == []
     assert lint_xlsx(templates[loai]) == []
+
+
+def _label_of(wb, name: str) -> str:
+    sheet, ref = next(iter(wb.defined_names[name].destinations))
+    ws = wb[sheet]
+    return ws.cell(row=ws[ref.replace("$", "")].row, column=2).value
+
+
+def test_a_row_required_only_from_a_year_says_so(templates):
+    """kl120's «Bí thư … tiếp công dân» rows are required from 2019 (Quy định 11-QĐi/TW): the label
+    says «* (từ 2019)», the guide explains it, and a template without such a row does not."""
+    wb = openpyxl.load_workbook(templates["HUYEN"])
+    assert _label_of(wb, "tcd_bt_huyen_2019").endswith(" * (từ 2019)")
+    guide = [v for row in wb["Hướng dẫn"].iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert any(v.startswith("Dấu * (từ 2019) sau tên chỉ tiêu") for v in guide)
+    other = openpyxl.load_workbook(templates["DANG_UY"])
+    assert not any("Dấu * (từ" in v for row in other["Hướng dẫn"].iter_rows(values_only=True)
+                   for v in row if isinstance(v, str))
+    required_every_year = [n for n in other.defined_names if n.startswith("xl_bcd_")]
+    assert required_every_year and not _label_of(other, required_every_year[0]).endswith(")")

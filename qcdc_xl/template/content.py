@@ -287,7 +287,7 @@ def unit_line(unit: Unit) -> str:
 
 
 def field_label(fr: FieldRow) -> str:
-    return guide.nfc(fr.label + (" *" if fr.required else ""))
+    return guide.nfc(fr.label + guide.required_mark(fr.required, fr.required_from))
 
 
 # -- a data sheet

@@ -256,7 +256,25 @@ def _part_colours(form, unit, layout, filename):
         GuideLine("legend", "Mục có số liệu bất thường: xem lại; nếu đúng thì giữ nguyên.",
                   "swatch_warn", "⚠"),
         GuideLine("text", "Dấu * sau tên chỉ tiêu: bắt buộc phải điền (không có thì ghi 0)."),
-    ]
+    ] + _partly_required_line(layout)
+
+
+def required_mark(required: bool, required_from: int | None = None) -> str:
+    """The mark after a row's label: « *» required, « * (từ 2018)» required from that year."""
+    if not required:
+        return ""
+    return f" * (từ {required_from})" if required_from else " *"
+
+
+def _partly_required_line(layout) -> list:
+    """A guide line for «* (từ …)», only in a template that has such a row."""
+    years = sorted({fr.required_from for s in layout.sheets for b in s.blocks for fr in b.rows
+                    if fr.required_from})
+    if not years:
+        return []
+    year = years[0] if len(years) == 1 else "năm …"
+    return [GuideLine("text", f"Dấu * (từ {year}) sau tên chỉ tiêu: bắt buộc điền từ năm ghi trong "
+                              f"ngoặc; các năm trước không bắt buộc (không có số liệu thì để trống).")]
 
 
 def _part_filling(form, unit, layout, filename):

@@ -43,6 +43,7 @@ class FieldRow:
     mark: str = ""
     hint_cols: tuple | None = None  # (first, last) or None
     base_id: str = ""  # the spec field id the row shows (yearly: the base id)
+    required_from: int | None = None  # a yearly row required only from this year on
 
 
 @dataclass(frozen=True)
@@ -294,9 +295,19 @@ def _grid_rows(ctx: _Ctx, section: Section, loai_hinh: str, row: int, suffixes: 
         fields = [form.fields[fid] for fid, _ in cells]
         out.append(FieldRow(row=row, label=fields[0].label, required=any(f.required for f in fields),
                             cells=tuple(cells), label_cols=(1, 1),
-                            mark=MARKS[len(out) % len(MARKS)], base_id=base))
+                            mark=MARKS[len(out) % len(MARKS)], base_id=base,
+                            required_from=_required_from(fields)))
         row += 1
     return out
+
+
+def _required_from(fields: list) -> int | None:
+    """The first required year of a yearly row whose earlier years are optional, else None
+    (its label says so: «* (từ 2018)», not the plain «*» of a row required every year)."""
+    required = [f.year for f in fields if f.required and f.year is not None]
+    if not required or all(f.required for f in fields):
+        return None
+    return min(required)
 
 
 def _plan_table_section(ctx: _Ctx, section: Section, title_row, row: int) -> SectionBlock:
