@@ -98,6 +98,8 @@ def under_merges(ws, content: dict) -> set:
     if not ws.merged_cells.ranges:
         return set()
     index = _MergeIndex(ws.merged_cells.ranges)
+    if not index.tall:  # only the rows a merge spans need a look
+        return {at for at in content if at[0] in index.by_row and index.hides(*at)}
     return {at for at in content if index.hides(*at)}
 
 
