@@ -84,10 +84,18 @@ class FastSheet:
         self.title, self._cells = title, cells
         self.merged_cells, self.tables = shape.merged_cells, shape.tables
         self.protection, self.defined_names = shape.protection, shape.defined_names
+        self._sorted: list | None = None
 
     @property
     def max_row(self) -> int:
-        return max(self._cells)[0] if self._cells else 1  # as openpyxl's
+        return self.sorted_keys()[-1][0] if self._cells else 1  # as openpyxl's
+
+    def sorted_keys(self) -> list:
+        """The (row, col) of its cells in order, worked out once (the cells never change
+        after the scan): the table readers look at a few rows by bisection."""
+        if self._sorted is None:
+            self._sorted = sorted(self._cells)
+        return self._sorted
 
 
 class FastWorkbook:

@@ -23,6 +23,7 @@ import stat
 import unicodedata
 import warnings
 import zipfile
+from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
@@ -611,16 +612,27 @@ def _rows_typed_in(area: _TableArea, spec: Table) -> set:
     can be filled (one pass over the sheet's cells instead of a look at each input cell of
     each of a table's two hundred rows, mostly empty)."""
     cols = {area.columns[c.id] for c in spec.input_columns if c.id in area.columns}
-    first, last = area.first, area.last
-    return {r for (r, c), cell in area.ws._cells.items()
-            if first <= r <= last and c in cols and (cell.value is not None or cell.data_type == "f")}
+    cells = area.ws._cells
+    return {r for r, c in _keys_in_rows(area.ws, area.first, area.last)
+            if c in cols and ((cell := cells[r, c]).value is not None or cell.data_type == "f")}
+
+
+def _keys_in_rows(ws, first: int, last: int):
+    """The (row, col) of the sheet's cells with first <= row <= last: by bisection over the
+    fast reader's sorted cells (a sheet holds thousands of formatted cells, a table's rows
+    a few hundred), else by a look at every cell."""
+    sorted_keys = getattr(ws, "sorted_keys", None)
+    if sorted_keys is None:
+        return [(r, c) for r, c in ws._cells if first <= r <= last]
+    keys = sorted_keys()
+    return keys[bisect_left(keys, (first, 0)):bisect_left(keys, (last + 1, 0))]
 
 
 def _rows_with_cells(area: _TableArea, first: int, last: int) -> list[int]:
     """The rows from ``first`` to ``last`` holding a cell in the table's columns. A table's
     ref may claim a million rows; only what the sheet holds is looked at."""
     lo, hi = _column_span(area)
-    return sorted({r for r, c in area.ws._cells if first <= r <= last and lo <= c <= hi})
+    return sorted({r for r, c in _keys_in_rows(area.ws, first, last) if lo <= c <= hi})
 
 
 def _column_span(area: _TableArea) -> tuple[int, int]:
@@ -632,7 +644,10 @@ def _area_cells(area: _TableArea, rows) -> set:
     """The existing cells of the table's columns in ``rows`` (only existing cells can be
     typed in, and the sheet's cells, not the table's claimed size, bound the work)."""
     lo, hi = _column_span(area)
-    return {(area.ws.title, r, c) for r, c in area.ws._cells if r in rows and lo <= c <= hi}
+    if not rows:
+        return set()
+    return {(area.ws.title, r, c) for r, c in _keys_in_rows(area.ws, min(rows), max(rows))
+            if r in rows and lo <= c <= hi}
 
 
 # ---------------------------------------------------------------- what was typed elsewhere

@@ -25,7 +25,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 
 from qcdc_xl.form.formulas import is_blank
 from qcdc_xl.template.metadata import FEEDBACK_SHEET, KEYS, META_SHEET
-from qcdc_xl.intake.pristine import Pristine, PristineSheet, cell_key, identity_pattern, signature, text_key
+from qcdc_xl.intake.pristine import IdentityMatcher, Pristine, PristineSheet, cell_key, signature, text_key
 from qcdc_xl.report.records import CellRead
 
 _ALIGN_SLACK = 2000  # return rows past the template's end still aligned (rows inserted)
@@ -98,6 +98,8 @@ def under_merges(ws, content: dict) -> set:
     if not ws.merged_cells.ranges:
         return set()
     index = _MergeIndex(ws.merged_cells.ranges)
+    if not index.tall:  # only the rows a merge spans need a look
+        return {at for at in content if at[0] in index.by_row and index.hides(*at)}
     return {at for at in content if index.hides(*at)}
 
 
@@ -389,7 +391,7 @@ class Comparison:
 
     def _pattern(self, text: str):
         if text not in self._patterns:
-            self._patterns[text] = identity_pattern(text, self.identity)
+            self._patterns[text] = IdentityMatcher(text, self.identity)  # pristine.identity_pattern's answers
         return self._patterns[text]
 
     def _in_input_area(self, sheet: _Sheet, row: int, col: int) -> bool:
@@ -402,19 +404,26 @@ class Comparison:
     def _signatures(self, sheet: _Sheet) -> list:
         """(row, signature) of the return rows holding template-like content: inputs, read
         identity and texts naming the unit left out (they differ from file to file)."""
-        page, taken = sheet.page, {(r, c) for fid, r, c in self._field_cells(sheet)}
+        page = sheet.page
+        skipped = {(r, c) for fid, r, c in self._field_cells(sheet)} | sheet.excluded
         by_col = _patterns_by_col(page)
-        input_cols = {c for _first, _last, cols in sheet.input_areas for c in cols}
-        rows: dict[int, dict] = {}
-        for (r, c) in sheet.content:
-            if (r, c) in taken or (r, c) in sheet.excluded or (
-                    c in input_cols and self._in_input_area(sheet, r, c)):
+        areas = [area for area in sheet.input_areas if area[2]]
+        input_cols = {c for _first, _last, cols in areas for c in cols}
+        key_of, rows = sheet.key, {}
+        for at in sheet.content:  # ~1,500 cells a return: the per-cell work kept to lookups
+            if at in skipped:
                 continue
-            key = sheet.key((r, c))
-            if key[0] == "s":  # a title naming the unit: the template's pattern for it
-                key = next((("p", text) for text in by_col.get(c, ())
+            r, c = at
+            if c in input_cols and any(first <= r <= last and c in cols for first, last, cols in areas):
+                continue
+            key = key_of(at)
+            if key[0] == "s" and c in by_col:  # a title naming the unit: the template's pattern
+                key = next((("p", text) for text in by_col[c]
                             if self._pattern(text).fullmatch(key[1])), key)
-            rows.setdefault(r, {})[c] = key
+            cells = rows.get(r)
+            if cells is None:
+                cells = rows[r] = {}
+            cells[c] = key
         return [(r, signature(cells)) for r, cells in sorted(rows.items())]
 
     def _field_cells(self, sheet: _Sheet):

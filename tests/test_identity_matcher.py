@@ -1,0 +1,40 @@
+"""pristine.IdentityMatcher answers as pristine.identity_pattern(...).fullmatch does (the
+comparison uses the matcher: a compiled pattern would serve one return only)."""
+import random
+
+from qcdc_xl.intake import pristine as P
+
+
+def _value_like(rng: random.Random, text: str, identity: dict) -> str:
+    """A cell text built from the template text with some identity (or not) put in."""
+    code = rng.choice(sorted(identity["ma_don_vi"]) or ["x"])
+    name = rng.choice(sorted(identity["ten_don_vi"]) or ["y"])
+    return (text.replace(P.SENTINEL_CODE, code).replace(P.SENTINEL_NAME, name)
+            .replace(P.SENTINEL_FILE, rng.choice(["tep.xlsx", "«", ""])))
+
+
+def test_matcher_agrees_with_the_pattern_on_random_texts():
+    rng = random.Random(8)
+    pieces = ["Đơn vị: ", "a", " ", "«", "»", "\n", P.SENTINEL_CODE, P.SENTINEL_NAME, P.SENTINEL_FILE]
+    loose = ["a", "b", " ", "«", "»", "\n", "Đơn vị: ", "H001", "tep.xlsx"]
+    matched = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        identity = {"ma_don_vi": set(rng.sample(["H001", "H0", "a", "«"], rng.randint(0, 2))),
+                    "ten_don_vi": set(rng.sample(["Sở  A", "Sở A b", "a"], rng.randint(0, 2)))}
+        pattern, matcher = P.identity_pattern(text, identity), P.IdentityMatcher(text, identity)
+        for _ in range(6):
+            value = (_value_like(rng, text, identity) if rng.random() < 0.5 else
+                     "".join(rng.choice(loose) for _ in range(rng.randint(0, 6))))
+            expected = bool(pattern.fullmatch(value))
+            assert matcher.fullmatch(value) is expected, (text, identity, value)
+            matched += expected
+    assert matched > 1000  # the texts built from the template text do match
+
+
+def test_matcher_on_a_title_naming_the_unit():
+    text = f"Đơn vị: {P.SENTINEL_NAME} (mã {P.SENTINEL_CODE}) — tệp «{P.SENTINEL_FILE}»"
+    m = P.IdentityMatcher(text, {"ma_don_vi": {"H001"}, "ten_don_vi": {"Sở  Nội vụ"}})
+    assert m.fullmatch("Đơn vị: Sở Nội vụ (mã H001) — tệp «H001_so_noi_vu (1).xlsx»")
+    assert not m.fullmatch("Đơn vị: Sở Tài chính (mã H001) — tệp «H001.xlsx»")
+    assert not m.fullmatch("Đơn vị: Sở Nội vụ (mã H001) — tệp «a«b.xlsx»")
