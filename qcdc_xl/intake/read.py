@@ -33,6 +33,7 @@ from openpyxl.utils.cell import range_boundaries
 
 from qcdc_xl.validate.coerce import fold_key
 from qcdc_xl.form.formulas import is_blank
+from qcdc_xl.memo import Memo
 from qcdc_xl.report.issues import Issue, issue, shown_value
 from qcdc_xl.template.metadata import KEYS, META_SHEET, PROP_PREFIX
 from qcdc_xl.report.records import CellRead, RawReturn
@@ -723,8 +724,7 @@ _SHEET_QUALIFIER = re.compile(r"(?:'(?:[^']|'')+'|[^\W\d][\w.]*)!")
 _A1_REF = re.compile(r"(?<![\w.])([a-z]{1,3})(\d+)(?![\w(])")
 
 
-_SHAPES: dict = {}  # (text, row, col) -> formula_shape, per process: the same template
-_SHAPES_KEPT = 20_000  # formulas are in every return
+_SHAPES = Memo(kept=20_000)  # (text, row, col) -> formula_shape: the template's formulas are in every return
 
 
 def formula_shape(text: str | None, row: int | None = None, col: int | None = None) -> str:
@@ -734,14 +734,7 @@ def formula_shape(text: str | None, row: int | None = None, col: int | None = No
     and whether it is on the same row (``c1r=``), for formulas written row by row."""
     if type(text) is not str and text is not None:
         return _formula_shape(text, row, col)
-    key = (text, row, col)
-    found = _SHAPES.get(key)
-    if found is None:
-        found = _formula_shape(text, row, col)
-        if len(_SHAPES) >= _SHAPES_KEPT:
-            _SHAPES.clear()
-        _SHAPES[key] = found
-    return found
+    return _SHAPES.get((text, row, col), _formula_shape, text, row, col)
 
 
 def _formula_shape(text, row: int | None, col: int | None) -> str:

@@ -26,6 +26,7 @@ from typing import Any, Iterable
 
 from qcdc_xl.validate import legacy_vn
 from qcdc_xl.form.formulas import is_blank
+from qcdc_xl.memo import Memo
 from qcdc_xl.form.spec import NO, YES
 
 Coerced = tuple[Any, str | None]
@@ -345,8 +346,7 @@ def coerce_text(raw) -> Coerced:
 # ---------------------------------------------------------------- dispatch
 
 
-_COERCED: dict = {}  # (type, raw's type, raw, options) -> Coerced, per process
-_COERCED_KEPT = 50_000
+_COERCED = Memo(kept=50_000)  # (type, raw's type, raw, options) -> Coerced
 
 
 def coerce_value(ftype: str, raw, options: Iterable[str] = ()) -> Coerced:
@@ -358,14 +358,7 @@ def coerce_value(ftype: str, raw, options: Iterable[str] = ()) -> Coerced:
     if type(raw) not in _REMEMBERED:
         return _coerce_value(ftype, raw, options)
     options = tuple(options)
-    key = (ftype, type(raw), raw, options)
-    found = _COERCED.get(key)
-    if found is None:
-        found = _coerce_value(ftype, raw, options)
-        if len(_COERCED) >= _COERCED_KEPT:
-            _COERCED.clear()
-        _COERCED[key] = found
-    return found
+    return _COERCED.get((ftype, type(raw), raw, options), _coerce_value, ftype, raw, options)
 
 
 _REMEMBERED = frozenset({str, int, float, bool, type(None), dt.date, dt.datetime})
