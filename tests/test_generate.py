@@ -526,3 +526,17 @@ def test_cli_bad_units_list_exits_2_naming_the_row(tmp_path, rows, words):
     assert code == 2
     assert all(w in out for w in words), out
     assert "Traceback" not in out and not (tmp_path / "out").exists()
+
+
+def test_a_yearly_row_required_every_year_keeps_the_plain_mark():
+    """nq02's yearly rows are required every year; their period total (a formula) must not make
+    them look required only from a year («* (từ …)» is for required_from rows)."""
+    from qcdc_xl.form.spec import load_form as _load
+    from qcdc_xl.template.content import field_label
+    from qcdc_xl.template.layout import plan_layout
+    form = _load("nq02_sk5")
+    for loai in form.type_ids:
+        rows = [fr for s in plan_layout(form, loai).sheets for b in s.blocks for fr in b.rows]
+        yearly = [fr for fr in rows if fr.required and len(fr.cells) > 1]
+        assert yearly and all(field_label(fr).endswith(" *") for fr in yearly)
+        assert not any(fr.required_from for fr in rows)

@@ -304,8 +304,9 @@ def _grid_rows(ctx: _Ctx, section: Section, loai_hinh: str, row: int, suffixes: 
 def _required_from(fields: list) -> int | None:
     """The first required year of a yearly row whose earlier years are optional, else None
     (its label says so: «* (từ 2018)», not the plain «*» of a row required every year)."""
-    required = [f.year for f in fields if f.required and f.year is not None]
-    if not required or all(f.required for f in fields):
+    yearly = [f for f in fields if f.is_input and f.year is not None]  # not the period total
+    required = [f.year for f in yearly if f.required]
+    if not required or len(required) == len(yearly):
         return None
     return min(required)
 
