@@ -1,8 +1,29 @@
-"""pristine.IdentityMatcher answers as pristine.identity_pattern(...).fullmatch does (the
-comparison uses the matcher: a compiled pattern would serve one return only)."""
+"""pristine.IdentityMatcher answers as the regex below (the reader's earlier way of matching a
+text that names the unit) does with fullmatch: the comparison uses the matcher, as a compiled
+pattern would serve one return only."""
 import random
+import re
 
 from qcdc_xl.intake import pristine as P
+from qcdc_xl.intake.pristine import _SENTINEL_RE, _SENTINELS, text_key
+
+
+def identity_pattern(text: str, identity: dict) -> re.Pattern:
+    """The template text ``text`` (with sentinels) as a pattern for the same cell of one
+    return: the unit's own code and name put in (any of the spellings the file holds), the
+    file name free (a unit may rename its file; the guide keeps the name it was sent as)."""
+    parts, pos = [], 0
+    for m in _SENTINEL_RE.finditer(text):
+        parts.append(re.escape(text[pos:m.start()]))
+        kind = _SENTINELS[m.group(0)]
+        options = sorted(identity.get(kind) or (), key=len, reverse=True)
+        if kind == "file" or not options:
+            parts.append(r"[^«»]*" if kind == "file" else r".*?")
+        else:
+            parts.append("(?:" + "|".join(re.escape(text_key(o)) for o in options) + ")")
+        pos = m.end()
+    parts.append(re.escape(text[pos:]))
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def _value_like(rng: random.Random, text: str, identity: dict) -> str:
@@ -22,7 +43,7 @@ def test_matcher_agrees_with_the_pattern_on_random_texts():
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
         identity = {"ma_don_vi": set(rng.sample(["H001", "H0", "a", "«"], rng.randint(0, 2))),
                     "ten_don_vi": set(rng.sample(["Sở  A", "Sở A b", "a"], rng.randint(0, 2)))}
-        pattern, matcher = P.identity_pattern(text, identity), P.IdentityMatcher(text, identity)
+        pattern, matcher = identity_pattern(text, identity), P.IdentityMatcher(text, identity)
         for _ in range(6):
             value = (_value_like(rng, text, identity) if rng.random() < 0.5 else
                      "".join(rng.choice(loose) for _ in range(rng.randint(0, 6))))

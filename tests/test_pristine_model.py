@@ -98,7 +98,7 @@ def test_the_model_fits_a_real_units_template(tmp_path):
         assert {k: v for k, v in theirs.cells.items() if k not in page.patterns} == page.cells, name
         for where, text in page.patterns.items():
             kind, value = theirs.cells[where]
-            assert kind == "s" and P.identity_pattern(text, identity).fullmatch(value), (name, where, value)
+            assert kind == "s" and P.IdentityMatcher(text, identity).fullmatch(value), (name, where, value)
             matched += 1
     assert matched >= 5
 

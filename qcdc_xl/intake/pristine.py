@@ -116,24 +116,6 @@ def signature(cells: dict) -> tuple:
     return tuple(sorted(cells.items()))
 
 
-def identity_pattern(text: str, identity: dict) -> re.Pattern:
-    """The template text ``text`` (with sentinels) as a pattern for the same cell of one
-    return: the unit's own code and name put in (any of the spellings the file holds), the
-    file name free (a unit may rename its file; the guide keeps the name it was sent as)."""
-    parts, pos = [], 0
-    for m in _SENTINEL_RE.finditer(text):
-        parts.append(re.escape(text[pos:m.start()]))
-        kind = _SENTINELS[m.group(0)]
-        options = sorted(identity.get(kind) or (), key=len, reverse=True)
-        if kind == "file" or not options:
-            parts.append(r"[^«»]*" if kind == "file" else r".*?")
-        else:
-            parts.append("(?:" + "|".join(re.escape(text_key(o)) for o in options) + ")")
-        pos = m.end()
-    parts.append(re.escape(text[pos:]))
-    return re.compile("".join(parts), re.DOTALL)
-
-
 @lru_cache(maxsize=4096)
 def _pieces(text: str) -> tuple:
     """The template text cut at its sentinels: (literal, kind, literal, kind, …, literal)."""
@@ -145,11 +127,14 @@ def _pieces(text: str) -> tuple:
 
 
 class IdentityMatcher:
-    """What ``identity_pattern(text, identity).fullmatch`` answers, without compiling a
-    pattern: each return has its own identity, so a compiled one would serve one file only
-    (compiling was ≈ 1 ms a return). The text's literal pieces must come in order, each
-    sentinel taken by one of the unit's spellings (or, with none or for the file name, by
-    any text; the file name holds no «»)."""
+    """Whether a return's cell text is the template text ``text`` (with sentinels) for this
+    unit: the unit's own code and name put in (any of the spellings the file holds), the file
+    name free (a unit may rename its file; the guide keeps the name it was sent as). Matched
+    without compiling a pattern: each return has its own identity, so a compiled one would
+    serve one file only (compiling was ≈ 1 ms a return; tests/test_identity_matcher.py keeps
+    that regex as the oracle). The text's literal pieces must come in order, each sentinel
+    taken by one of the unit's spellings (or, with none or for the file name, by any text;
+    the file name holds no «»)."""
 
     __slots__ = ("pieces", "options")
 
@@ -211,23 +196,6 @@ def _build(form, loai_hinh: str) -> Pristine:
     return from_content(template_content(form, unit, layout, SENTINEL_FILE, STAND_IN_TIME), form)
 
 
-_NAME_TARGET = re.compile(r"^=?((?:'(?:[^']|'')+')|[^!]+)!\$?([A-Z]{1,3})\$?(\d+)")
-
-
-def _name_target(formula: str) -> tuple | None:
-    """(sheet, row, col), 0-based, of the top-left cell a defined name points at."""
-    m = _NAME_TARGET.match(formula)
-    if not m:
-        return None
-    sheet = m.group(1)
-    if sheet.startswith("'"):
-        sheet = sheet[1:-1].replace("''", "'")
-    col = 0
-    for ch in m.group(2):
-        col = col * 26 + ord(ch) - 64
-    return sheet, int(m.group(3)) - 1, col - 1
-
-
 def _shown(cell) -> tuple:
     """(value, formula) of a content cell as a reader of the file sees it: a text written the
     way xlsxwriter's write() writes it is a formula when it starts with '='."""
@@ -247,12 +215,8 @@ def from_content(content, form) -> Pristine:
              for name, sc in content.sheets.items()}
     out = Pristine(protected={name: sc.protected for name, sc in content.sheets.items()})
     sheets = {name: PristineSheet(name) for name in content.sheets}
-    names = {name.casefold(): formula for name, formula in content.names.items()}
-    for fid in form.fields:  # as read_fields finds them: by name, case folded
-        where = _name_target(names[fid.casefold()]) if fid.casefold() in names else None
-        if where is None or where[0] not in sheets:
-            continue
-        sheet, row, col = where[0], where[1] + 1, where[2] + 1
+    for fid, (sheet, row0, col0) in content.fields.items():  # where the template's names point
+        row, col = row0 + 1, col0 + 1
         sheets[sheet].inputs.add((row, col))
         sheets[sheet].anchors[fid] = row
         out.field_sheets[fid] = sheet

@@ -391,7 +391,7 @@ class Comparison:
 
     def _pattern(self, text: str):
         if text not in self._patterns:
-            self._patterns[text] = IdentityMatcher(text, self.identity)  # pristine.identity_pattern's answers
+            self._patterns[text] = IdentityMatcher(text, self.identity)
         return self._patterns[text]
 
     def _in_input_area(self, sheet: _Sheet, row: int, col: int) -> bool:
