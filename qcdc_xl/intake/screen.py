@@ -23,6 +23,7 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from qcdc_xl.memo import Memo
 
 MAX_RANGE_CELLS = 10_000  # cells of one merge or hyperlink range (the template's largest: ~50)
 MAX_SHEET_RANGE_CELLS = 1_000_000  # cells of all merges and hyperlink ranges of one sheet
@@ -156,8 +157,7 @@ def screen_package(data: bytes) -> tuple[bytes, list[Dropped]]:
 
 
 _RANGE_ELEMENTS = (b"mergeCell", b"hyperlink", b"dataValidation", b"conditionalFormatting")
-_SCREENED: dict = {}  # (part, the elements after the cells) -> _screen_ranges of them
-_SCREENED_KEPT = 256
+_SCREENED = Memo(kept=256)  # (part, the elements after the cells) -> _screen_ranges of them
 
 
 def _screen_sheet_ranges(part: str, body: bytes) -> tuple[bytes, list[Dropped]]:
@@ -175,14 +175,7 @@ def _screen_sheet_ranges(part: str, body: bytes) -> tuple[bytes, list[Dropped]]:
     if any(k in head or k in rest for k in _RANGE_ELEMENTS) or (
             b"sqref" not in stretch and (b"sqref" in head or b"sqref" in rest)):
         return _screen_ranges(part, body)  # (a selection's sqref, before the cells, is fine)
-    key = (part, stretch)
-    found = _SCREENED.get(key)
-    if found is None:
-        found = _screen_ranges(part, stretch)
-        if len(_SCREENED) >= _SCREENED_KEPT:
-            _SCREENED.clear()
-        _SCREENED[key] = found
-    new, dropped = found
+    new, dropped = _SCREENED.get((part, stretch), _screen_ranges, part, stretch)
     return (body if new == stretch else head + new + rest), list(dropped)
 
 

@@ -9,6 +9,8 @@ import math
 import re
 import unicodedata
 
+from qcdc_xl.memo import Memo
+
 DASH = "—"
 
 
@@ -52,20 +54,14 @@ def crit(text: str) -> str:
 MAX_ROW_HEIGHT = 409  # points: Excel's limit (a longer list of unit names scrolls in its cell)
 
 
-_HEIGHTS: dict = {}  # (text, width, line) -> row_height: lists repeat their texts
+_HEIGHTS = Memo(kept=100_000)  # (text, width, line) -> row_height: lists repeat their texts
 
 
 def row_height(text: str, width_chars: float, line: float = 15.0) -> float:
     """A row height that shows wrapped text whole (Excel does not autofit on load)."""
     if type(text) is not str:
         return _row_height(text, width_chars, line)
-    key = (text, width_chars, line)
-    found = _HEIGHTS.get(key)
-    if found is None:
-        if len(_HEIGHTS) >= 100_000:
-            _HEIGHTS.clear()
-        found = _HEIGHTS[key] = _row_height(text, width_chars, line)
-    return found
+    return _HEIGHTS.get((text, width_chars, line), _row_height, text, width_chars, line)
 
 
 def _row_height(text, width_chars: float, line: float) -> float:
