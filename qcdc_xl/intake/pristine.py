@@ -84,6 +84,8 @@ class PristineSheet:
     tt_cells: dict = field(default_factory=dict)  # (row, col) of a TT formula -> table name
 
     _by_row: dict | None = field(default=None, compare=False, repr=False)
+    _row_keys: tuple | None = field(default=None, compare=False, repr=False)  # (sorted_row_keys,)
+    _by_col: dict | None = field(default=None, compare=False, repr=False)
 
     def expected(self, row: int, col: int):
         return self.cells.get((row, col))
@@ -97,6 +99,28 @@ class PristineSheet:
                 by_row.setdefault(r, []).append((c, key))
             self._by_row = by_row
         return self._by_row.get(row, [])
+
+
+    def signature_row_keys(self) -> list | None:
+        """:func:`sorted_row_keys` of the signatures (worked out once: every return asks)."""
+        if self._row_keys is None:
+            self._row_keys = (sorted_row_keys(self.signatures),)
+        return self._row_keys[0]
+
+    def patterns_by_col(self) -> dict:
+        """The texts naming the unit, by column: col -> [text] (worked out once)."""
+        if self._by_col is None:
+            by_col: dict[int, list] = {}
+            for (r, c), text in self.patterns.items():
+                by_col.setdefault(c, []).append(text)
+            self._by_col = by_col
+        return self._by_col
+
+
+def sorted_row_keys(rows: list) -> list | None:
+    """The rows of (row, signature) pairs when they are in increasing order, else None."""
+    keys = [r for r, _ in rows]
+    return keys if all(a < b for a, b in zip(keys, keys[1:])) else None
 
 
 @dataclass

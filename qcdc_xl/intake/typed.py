@@ -25,7 +25,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 
 from qcdc_xl.form.formulas import is_blank
 from qcdc_xl.template.metadata import FEEDBACK_SHEET, KEYS, META_SHEET
-from qcdc_xl.intake.pristine import IdentityMatcher, Pristine, PristineSheet, cell_key, signature, text_key
+from qcdc_xl.intake.pristine import IdentityMatcher, Pristine, PristineSheet, cell_key, signature, sorted_row_keys, text_key
 from qcdc_xl.report.records import CellRead
 
 _ALIGN_SLACK = 2000  # return rows past the template's end still aligned (rows inserted)
@@ -235,31 +235,13 @@ def _between(rows: list, keys: list | None, low: int, high: int | None) -> list:
     return rows[bisect_right(keys, low):(len(rows) if high is None else bisect_left(keys, high))]
 
 
-def _sorted_rows(rows: list) -> list | None:
-    """The rows of (row, signature) pairs when they are in increasing order, else None."""
-    keys = [r for r, _ in rows]
-    return keys if all(a < b for a, b in zip(keys, keys[1:])) else None
-
-
-_PAGE_ROWS: dict = {}  # id(page) -> (page, its signature rows sorted or None)
-
-
-def _page_rows(page: PristineSheet) -> list | None:
-    found = _PAGE_ROWS.get(id(page))
-    if found is None or found[0] is not page:
-        if len(_PAGE_ROWS) > 64:
-            _PAGE_ROWS.clear()
-        found = _PAGE_ROWS[id(page)] = (page, _sorted_rows(page.signatures))
-    return found[1]
-
-
 def _align(sheet: _Sheet, anchors: list[tuple[int, int]], signatures: list) -> _RowMap:
     """Anchor rows, then rows between them matched by content."""
     page = sheet.page
     hard = [(0, 0)] + _increasing(anchors)
     found = list(hard)
     ends = hard[1:] + [(None, None)]
-    tpl_keys, ret_keys = _page_rows(page), _sorted_rows(signatures)
+    tpl_keys, ret_keys = page.signature_row_keys(), sorted_row_keys(signatures)
     for (r0, t0), (r1, t1) in zip(hard, ends):
         tpl = _between(page.signatures, tpl_keys, t0, t1)
         ret = _between(signatures, ret_keys, r0, r1)
@@ -332,22 +314,6 @@ def _rows_agree(sheet: _Sheet, row: int, tpl_row: int) -> bool:
 # ---------------------------------------------------------------- comparing
 
 
-_BY_COL: dict = {}  # id(page) -> (page, {col: [pattern texts]})
-
-
-def _patterns_by_col(page: PristineSheet) -> dict:
-    """The template's texts naming the unit, by column (worked out once per template sheet)."""
-    found = _BY_COL.get(id(page))
-    if found is None or found[0] is not page:
-        by_col: dict[int, list] = {}
-        for (r, c), text in page.patterns.items():
-            by_col.setdefault(c, []).append(text)
-        if len(_BY_COL) > 64:
-            _BY_COL.clear()
-        found = _BY_COL[id(page)] = (page, by_col)
-    return found[1]
-
-
 @dataclass
 class Comparison:
     """One return compared with its pristine template."""
@@ -406,7 +372,7 @@ class Comparison:
         identity and texts naming the unit left out (they differ from file to file)."""
         page = sheet.page
         skipped = {(r, c) for fid, r, c in self._field_cells(sheet)} | sheet.excluded
-        by_col = _patterns_by_col(page)
+        by_col = page.patterns_by_col()
         areas = [area for area in sheet.input_areas if area[2]]
         input_cols = {c for _first, _last, cols in areas for c in cols}
         key_of, rows = sheet.key, {}
