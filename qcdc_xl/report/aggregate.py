@@ -189,7 +189,10 @@ def _workers_start(ctx) -> bool:
     """Whether a worker process can start and run at all here. A script fed on standard
     input or without a ``__main__`` guard, a frozen program or a sandbox makes every worker
     die at start-up: the machine's trouble, not a file's, so reading stays in this process
-    instead of blaming each file for a crash."""
+    instead of blaming each file for a crash. (Asked of a pool of its own, with nothing to
+    send: a worker that dies at start-up before reading a large ``initargs`` — the form and the
+    units — leaves the parent blocked for ever writing it, since multiprocessing keeps the
+    pipe's read end open until that write ends; so the reading pool cannot ask for itself.)"""
     try:
         with ProcessPoolExecutor(1, mp_context=ctx) as pool:
             return pool.submit(_ping).result(timeout=120) == "ok"
