@@ -273,3 +273,81 @@ def test_no_saved_time_is_no_saved_time(form, tmp_path):
     for reader in ("openpyxl", "fast"):
         assert read_return(path, path.name, form, reader=reader).saved_at is None
     assert isinstance(read_return(SAMPLES[0], "x", form, reader="fast").saved_at, dt.datetime)
+
+
+def _tree(element) -> tuple:
+    """What the row scan looks at of an element: tag, attributes, text, children."""
+    return (element.tag, dict(element.attrib), element.text, [_tree(child) for child in element])
+
+
+def _plain_tree(row: bytes, prefixes: dict):
+    """The plain scanner's tree of a row; None when it hands the row to lxml; "refused"
+    when it refuses it as lxml would (NotFast)."""
+    from qcdc_xl.intake import fastread
+
+    try:
+        found = fastread._plain_row(row, prefixes)
+        if found is None:
+            return None
+        attrs, cells = found
+        return ("row", attrs, None, [_tree(fastread._plain_cell(m, prefixes)) for m in cells])
+    except fastread._NotPlain:
+        return None
+    except NotFast:
+        return "refused"
+
+
+def test_plain_rows_are_the_tree_lxml_makes_of_them():
+    """The rows the plain scanner reads itself (fastread._plain_row) are what lxml parses
+    them into, tag by tag, attribute by attribute, text by text; a row lxml refuses, the
+    scanner refuses too or hands to lxml: over the samples' rows, the constructs above
+    and random edits of them."""
+    from lxml import etree
+    from qcdc_xl.intake import fastread
+
+    ns = {"r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+          "x14ac": "http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"}
+    wrapper = "<w" + "".join(f' xmlns:{p}="{u}"' for p, u in ns.items()) + ">"
+    prefixes = dict(ns, xml="http://www.w3.org/XML/1998/namespace")
+    rows = []
+    for path in SAMPLES[:3]:
+        for body in h.members(path.read_bytes()).values():
+            if b"<sheetData>" in body:
+                rows += list(fastread._rows(body.split(b"<sheetData>", 1)[1].split(b"</sheetData>", 1)[0]))
+    rows += [f'<row r="300">{cells}</row>'.encode() for cells in list(EDITS.values()) + list(REFUSED.values())]
+    rows += [b'<row r="3" x14ac:dyDescent="0.25" spans="1:3"><c r="A3" s="1" t="s"><v>0</v></c></row>',
+             b'<row r="4"/>', b'<row r="5" ><c r="A5"\n s="1" /></row>']
+    pieces = [b"&amp;", b"&#13;", b"&#0;", b"&#x1EE4;", b"&bad;", b"&", b"\r", b"\t", b"\n", b" ", b'"', b"'",
+              b" x14ac:a=\"1\"", b" q:a=\"1\"", b' s="2"', b' r="A1"', b"<v/>", b"<v>1</v>", b"<f/>",
+              b"<is><t/></is>", b"]]>", b">", b"<", b"/", b"</c>", b"<c>", b"\x01", "ụ".encode(), b"\xff",
+              b"<t>", b" xml:space=\"preserve\"", b"=", b"<!--x-->", b"<x:c/>", b"</row>", b"<row>"]
+    originals = len(rows)
+    rng = random.Random(8)
+    for _ in range(6000):
+        row = bytearray(rng.choice(rows))
+        marks = [i for i, byte in enumerate(row) if byte in b'<>"']  # at tags, texts, values
+        for _ in range(rng.choice((1, 1, 2))):
+            if rng.random() < 0.7:  # inserted before a '>' or a '"'
+                at = rng.choice(marks)
+                row[at:at] = rng.choice(pieces)
+            else:
+                at = rng.randrange(len(row) + 1)
+                row[at:at + rng.choice((0, 0, 1, 2))] = rng.choice(pieces)
+        rows.append(bytes(row))
+    parser = fastread._row_parser()
+    plain = 0
+    for i, row in enumerate(rows):
+        mine = _plain_tree(row, prefixes)
+        assert mine is not None or i >= originals - 3 - len(REFUSED), row  # the writers' rows: plain
+        if mine is None:
+            continue
+        try:
+            parsed = etree.fromstring(wrapper.encode() + row + b"</w>", parser)
+            theirs = _tree(parsed[0]) if len(parsed) == 1 else "refused"
+        except etree.XMLSyntaxError:
+            theirs = "refused"
+        if mine != "refused":
+            plain += 1
+            assert mine == theirs, row
+        # a row the scanner refuses is refused by lxml or by _unescape's checks alone
+    assert plain - originals >= 100  # edited rows too, not only the writers' own

@@ -34,7 +34,8 @@ import re
 import warnings
 import zipfile
 from collections import OrderedDict
-from operator import itemgetter
+from itertools import chain
+from operator import attrgetter, itemgetter
 
 from qcdc_xl.intake.screen import cell_position, lenient_cells, package
 
@@ -80,8 +81,12 @@ class _Protection:
 class FastSheet:
     """One worksheet: its cells from the scan, the rest from the skeleton (shared, read only)."""
 
-    def __init__(self, title: str, cells: dict, shape: "_SheetShape"):
+    def __init__(self, title: str, cells: dict, shape: "_SheetShape", formulas: dict | None = None,
+                 extent: tuple[int, int] | None = None):
         self.title, self._cells = title, cells
+        # what the scan worked out on the way: the cached values of the formula cells (as
+        # _cached_here takes them from the cells) and the last row and column written
+        self._formulas, self._extent = formulas, extent
         self.merged_cells, self.tables = shape.merged_cells, shape.tables
         self.protection, self.defined_names = shape.protection, shape.defined_names
         self._sorted: list | None = None
@@ -477,8 +482,67 @@ def _rows(body: bytes):
         yield body[start:pos]
         if pos >= size:
             return
-_ROWS: dict = {}  # (skeleton, sheet part, a row's bytes) -> what it holds, or NotFast
 _ROWS_KEPT = 20_000  # rows remembered per process (~30 MB; a template has about a thousand)
+_CELLS_KEPT = 50_000  # cells of the rows not remembered whole (each row of a unit's figures)
+
+
+_ERROR, _REFS, _PAIRS = attrgetter("error"), attrgetter("refs"), attrgetter("pairs")
+_FORMULAS, _MAX_ROW, _MAX_COL = attrgetter("formulas"), attrgetter("max_row"), attrgetter("max_col")
+
+
+class _Row:
+    """What one row holds, worked out once: its cells in the file's order as (at, cell or
+    shared string index); whether any is such an index; its formula cells' cached values;
+    the last row and column it writes; or the NotFast it was refused with."""
+
+    __slots__ = ("pairs", "refs", "formulas", "max_row", "max_col", "error", "keep")
+
+    def __init__(self, entries: list, keep: bool, error: NotFast | None = None):
+        self.pairs, self.keep, self.error = tuple(entries), keep, error
+        self.refs = any(type(cell) is int for _at, cell in entries)
+        self.formulas = tuple((at, cell.cached) for at, cell in entries
+                              if type(cell) is not int and cell.data_type == "f")
+        self.max_row = max((at[0] for at, _cell in entries), default=0)
+        self.max_col = max((at[1] for at, _cell in entries), default=0)
+
+
+class _SheetMemo:
+    """The rows and cells of one sheet part of one skeleton seen so far in this process.
+    A row's reading depends on the skeleton (styles, date formats) and on the sheet's
+    namespace declarations (part of the skeleton) only: remembering it by (skeleton, part)
+    is exact."""
+
+    def __init__(self):
+        self.rows: dict = {}  # a row's bytes without "</row>" -> _Row
+        self.full_rows: dict = {}  # a row's bytes as _rows yields them -> _Row
+        self.cells: dict = {}  # a plain cell's text -> (at, cell or string index)
+
+
+_MEMOS: dict = {}  # (skeleton, part) -> _SheetMemo
+
+
+def _memo_of(skel: "_Skeleton", part: str) -> _SheetMemo:
+    found = _MEMOS.get((skel, part))
+    if found is None:
+        if len(_MEMOS) >= 4 * _SKELETONS_KEPT:
+            _MEMOS.clear()
+        found = _MEMOS[(skel, part)] = _SheetMemo()
+    return found
+
+
+def _row_pieces(body: bytes) -> list | None:
+    """Each row of a sheetData's content without its "</row>", as _rows would find them,
+    with one split; None when the rows are not written back to back, each closed by
+    "</row>" (white space between them, a row written <row …/>): then _rows finds them."""
+    pieces = body.split(b"</row>")
+    if pieces.pop():
+        return None  # (white space only after the last row is fine for _rows, not here)
+    for piece in pieces:
+        gt = piece.find(b">")
+        if (not piece.startswith(b"<row") or piece[4:5] not in _ROW_ENDS or gt < 0
+                or piece[gt - 1] == 0x2F or piece.find(b"<row", 4) >= 0):
+            return None
+    return pieces
 
 
 class _SheetScan:
@@ -487,58 +551,130 @@ class _SheetScan:
     A return's rows are mostly its template's, byte for byte the same in every return of
     it (titles, headers, formulas, the empty rows of the tables): each distinct row is
     scanned once per process and remembered, with its shared strings left as indexes into
-    the file's own table. A row using shared formulas depends on the rows before it and is
-    scanned every time."""
+    the file's own table; so is each distinct cell of the rows that are not (a unit's
+    figures sit among the template's cells). A row using shared formulas depends on the
+    rows before it and is scanned every time."""
 
     def __init__(self, skel: _Skeleton, strings: list, head: bytes, part: str):
         self.skel, self.strings, self.head, self.part = skel, strings, head, part
         self._wrapper: tuple | None = None
+        self._prefixes: dict | None = None
         self.shared: dict = {}  # si -> openpyxl Translator, per sheet as openpyxl keeps them
+        self.memo = _memo_of(skel, part)
+        # set by cells(): {at: cached value} of the formula cells (None: work it out from
+        # the cells), and the last row and column any cell is written at
+        self.formulas: dict | None = None
+        self.extent = (0, 0)
 
     def cells(self, body: bytes) -> dict:
         if b"xmlns" in body or b"<!" in body or b"<?" in body:
             raise NotFast("namespace, comment or CDATA in the cells")
         _check_encoding(self.head, "sheet")
-        out, strings = {}, self.strings
-        for row in _rows(body):
-            key = (self.skel, self.part, row)
-            found = _ROWS.get(key)
-            if found is None:
-                found = self._scan_row(row)
-                if found[2]:
-                    if len(_ROWS) >= _ROWS_KEPT:
-                        _ROWS.clear()
-                    _ROWS[key] = found
-            if isinstance(found[0], NotFast):
-                raise found[0]
-            static, entries, _ = found
-            if entries is None:
-                out.update(static)
-                continue
-            try:  # in the file's order, as openpyxl's cells are
-                for at, cell in entries:
-                    out[at] = FastCell(strings[cell], "s") if type(cell) is int else cell
-            except IndexError:
-                raise NotFast("shared string index out of range") from None
+        pieces = _row_pieces(body)
+        rows = self._known_rows(pieces) if pieces is not None else [self._full_row(r) for r in _rows(body)]
+        if any(map(_ERROR, rows)):
+            raise next(row.error for row in rows if row.error is not None)
+        if rows:
+            self.extent = (max(map(_MAX_ROW, rows)), max(map(_MAX_COL, rows)))
+        if not any(map(_REFS, rows)):
+            out = dict(chain.from_iterable(map(_PAIRS, rows)))
+        else:
+            out = self._with_strings(rows)
+        if len(out) == sum(map(len, map(_PAIRS, rows))):  # no cell written twice
+            self.formulas = dict(chain.from_iterable(map(_FORMULAS, rows)))
         return out
 
-    def _scan_row(self, row: bytes):
-        """({at: cell}, None) or, when the row holds shared strings, (None, [(at, cell or
-        string index)] in the file's order); and whether it may be remembered. The row is
-        parsed by lxml (so entities, character references and line ends are an XML
-        parser's), inside an element declaring the sheet's namespace prefixes."""
+    def _known_rows(self, pieces: list) -> list:
+        """The _Row of each piece: remembered, else scanned (in the file's order, for the
+        shared formulas) and remembered when it may be."""
+        known = self.memo.rows
+        rows = list(map(known.get, pieces))
+        if None in rows:
+            for i, row in enumerate(rows):
+                if row is None:
+                    rows[i] = row = self._scan_row(pieces[i] + b"</row>")
+                    if row.keep:
+                        if len(known) >= _ROWS_KEPT:
+                            known.clear()
+                        known[pieces[i]] = row
+        return rows
+
+    def _full_row(self, row: bytes) -> _Row:
+        known = self.memo.full_rows
+        found = known.get(row)
+        if found is None:
+            found = self._scan_row(row)
+            if found.keep:
+                if len(known) >= _ROWS_KEPT:
+                    known.clear()
+                known[row] = found
+        return found
+
+    def _with_strings(self, rows: list) -> dict:
+        out, strings = {}, self.strings
+        try:  # in the file's order, as openpyxl's cells are
+            for row in rows:
+                if not row.refs:
+                    out.update(row.pairs)
+                    continue
+                for at, cell in row.pairs:
+                    out[at] = FastCell(strings[cell], "s") if type(cell) is int else cell
+        except IndexError:
+            raise NotFast("shared string index out of range") from None
+        return out
+
+    def _scan_row(self, row: bytes) -> _Row:
+        """The row's _Row (refused ones too: remembered as such). A row of the plain shapes
+        is scanned by _plain_entries; any other is parsed by lxml (so entities, character
+        references and line ends are an XML parser's), inside an element declaring the
+        sheet's namespace prefixes."""
         from lxml import etree
 
         try:
+            plain = self._plain_entries(row)
+            if plain is not None:
+                return _Row(*plain)
             try:
                 wrapper = etree.fromstring(self.wrapper[0] + row + self.wrapper[1], _row_parser())
             except etree.XMLSyntaxError:
                 raise NotFast("row is no well-formed XML") from None
             if len(wrapper) != 1:
                 raise NotFast("row")
-            return self._row_cells(wrapper[0])
+            return _Row(*self._row_cells(wrapper[0]))
         except NotFast as exc:
-            return exc, None, True  # refused: remembered too
+            return _Row([], True, exc)
+
+    def _plain_entries(self, row: bytes) -> tuple[list, bool] | None:
+        """_row_cells of the tree lxml makes of a row of the plain shapes (_plain_row),
+        each distinct cell worked out once; None for a row of other shapes."""
+        found = _plain_row(row, self.prefixes)
+        if found is None:
+            return None
+        attrs, cells = found
+        known = self.memo.cells
+        try:  # every new cell's tree first: one lxml must parse sends the whole row to it
+            new = {m.group(0): _plain_cell(m, self.prefixes) for m in cells if m.group(0) not in known}
+        except _NotPlain:
+            return None
+        self._check_row(attrs)
+        entries, seen, keep = [], set(), True
+        for m in cells:
+            text = m.group(0)
+            hit = known.get(text)
+            if hit is None:
+                at, cell, shared = self._cell(new[text])
+                if not shared:
+                    if len(known) >= _CELLS_KEPT:
+                        known.clear()
+                    known[text] = (at, cell)
+                keep = keep and not shared
+            else:
+                at, cell = hit
+            if at in seen:
+                raise NotFast("cell given twice in a row")
+            seen.add(at)
+            entries.append((at, cell))
+        return entries, keep
 
     @property
     def wrapper(self) -> tuple[bytes, bytes]:
@@ -548,11 +684,20 @@ class _SheetScan:
             self._wrapper = (b"<w" + b"".join(decls) + b">", b"</w>")
         return self._wrapper
 
+    @property
+    def prefixes(self) -> dict:
+        """Prefix -> namespace of the sheet's declarations (as the wrapper declares them)."""
+        if self._prefixes is None:
+            found = re.findall(rb'\sxmlns:([A-Za-z_][A-Za-z0-9_.-]*)="([^"<&]*)"', self.wrapper[0])
+            self._prefixes = {p.decode(): uri.decode("utf-8", "replace") for p, uri in found}
+            self._prefixes["xml"] = _XML_NS
+        return self._prefixes
+
     def _row_cells(self, row):
         if row.tag != "row":
             raise NotFast("row")
         self._check_row(row.attrib)
-        entries, seen, keep, has_refs = [], set(), True, False
+        entries, seen, keep = [], set(), True
         for element in row:
             if element.tag != "c":
                 raise NotFast("unknown element in a row")
@@ -561,9 +706,8 @@ class _SheetScan:
                 raise NotFast("cell given twice in a row")
             seen.add(at)
             keep = keep and not shared
-            has_refs = has_refs or type(cell) is int
             entries.append((at, cell))
-        return (None, entries, keep) if has_refs else (dict(entries), None, keep)
+        return entries, keep
 
     def _check_row(self, attrs) -> None:
         """What openpyxl's row dimensions would refuse (the whole workbook with them)."""
@@ -695,6 +839,124 @@ def _inline_text(inline) -> str:
     return inline[0].text or ""
 
 
+# ---------------------------------------------------------------- plain rows without lxml
+
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
+_ATTRS = rf'((?:[ \t\n]+{_NAME}(?::{_NAME})?="[^"<&\t\n]*")*)[ \t\n]*'  # no reference, no tab to normalise
+_ATTR = re.compile(rf'({_NAME})(?::({_NAME}))?="([^"]*)"')
+_PLAIN_ROW_OPEN = re.compile(rf"<row{_ATTRS}(/?)>")
+# a cell as writers write it: <c …/>, or <c …> [<f …>text</f> | <f …/>] [<v>text</v> | <v/>] </c>,
+# or <c …><is><t …>text</t></is></c> (or <t …/>)
+_PLAIN_CELL = re.compile(
+    rf"<c{_ATTRS}(?:/>|>(?:<f{_ATTRS}(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>|(<v/>))?</c>"
+    rf"|><is><t{_ATTRS}(?:/>|>([^<]*)</t>)</is></c>)")
+
+
+class _Element:
+    """The part of an lxml element the row scan looks at (tag, attrib, text, children)."""
+
+    __slots__ = ("tag", "attrib", "text", "children")
+
+    def __init__(self, tag: str, attrib: dict, text: str | None, children: tuple = ()):
+        self.tag, self.attrib, self.text, self.children = tag, attrib, text, children
+
+    def get(self, key: str, default=None):
+        return self.attrib.get(key, default)
+
+    def __len__(self) -> int:
+        return len(self.children)
+
+    def __iter__(self):
+        return iter(self.children)
+
+    def __getitem__(self, i: int):
+        return self.children[i]
+
+
+class _NotPlain(Exception):
+    """This row is not of the plain shapes: lxml parses it."""
+
+
+def _plain_row(row: bytes, prefixes: dict) -> tuple[dict, list] | None:
+    """(the row's attributes, the _PLAIN_CELL match of each of its cells) as lxml would
+    see them when the row is written in the plain shapes of _PLAIN_CELL, with double-quoted
+    attributes holding no reference, no line end to normalise, nothing between the cells;
+    else None (lxml parses it). Text references are resolved by _unescape (_plain_cell),
+    which refuses (NotFast) what an XML parser refuses."""
+    if len(row) > 200_000:
+        return None  # (lxml's limits on one text are not worked out here)
+    try:
+        text = row.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\r" in text or "]]>" in text or _BAD_CHARS.search(text):
+        return None
+    head = _PLAIN_ROW_OPEN.match(text)
+    if head is None:
+        return None
+    try:
+        attrs = _attributes(head.group(1), prefixes)
+    except _NotPlain:
+        return None
+    if head.group(2):
+        return (attrs, []) if head.end() == len(text) else None
+    cells, pos, end = [], head.end(), len(text) - 6
+    if text[end:] != "</row>":
+        return None
+    match = _PLAIN_CELL.match
+    while pos < end:
+        m = match(text, pos)
+        if m is None:
+            return None
+        cells.append(m)
+        pos = m.end()
+    return (attrs, cells) if pos == end else None
+
+
+def _plain_cell(m: re.Match, prefixes: dict) -> _Element:
+    c_attrs, f_attrs, f_text, v_text, v_empty, t_attrs, t_text = m.groups()
+    children = []
+    if t_attrs is not None:  # <is><t>
+        t = _Element("t", _attributes(t_attrs, prefixes), _text(t_text))
+        children.append(_Element("is", {}, None, (t,)))
+    else:
+        if f_attrs is not None:
+            children.append(_Element("f", _attributes(f_attrs, prefixes), _text(f_text)))
+        if v_text is not None or v_empty:
+            children.append(_Element("v", {}, _text(v_text)))
+    return _Element("c", _attributes(c_attrs, prefixes), None, tuple(children))
+
+
+def _text(found: str | None) -> str | None:
+    """An element's text as lxml gives it: None when empty, references resolved."""
+    if not found:
+        return None
+    return _unescape(found) if "&" in found else found
+
+
+def _attributes(found: str, prefixes: dict) -> dict:
+    """The attributes as lxml keys them ({namespace}name for a prefixed one); _NotPlain for
+    an undeclared prefix or an attribute given twice (lxml refuses both)."""
+    if not found:
+        return {}
+    out = {}
+    pairs = _ATTR.findall(found)
+    for first, second, value in pairs:
+        if second:
+            if first not in prefixes:
+                raise _NotPlain
+            key = f"{{{prefixes[first]}}}{second}"
+        elif first == "xmlns":
+            raise _NotPlain
+        else:
+            key = first
+        out[key] = value
+    if len(out) != len(pairs):
+        raise _NotPlain
+    return out
+
+
 _POSITIONS: dict = {}
 
 
@@ -752,7 +1014,8 @@ def open_fast(data: bytes):
         if body is None:
             raise NotFast("sheet part without cells")
         head = parts[shape.part][:4096]
-        sheets.append(FastSheet(title, _SheetScan(skel, strings, head, shape.part).cells(body), shape))
+        scan = _SheetScan(skel, strings, head, shape.part)
+        sheets.append(FastSheet(title, scan.cells(body), shape, scan.formulas, scan.extent))
     wb = FastWorkbook(sheets, skel.names, properties, custom)
     # calamine is handed the file when every cell the sheets write lies inside a grid it can
     # allocate: the cells just scanned are all of them (read.calamine_safe, without a rescan)
@@ -772,7 +1035,9 @@ def _cached_here(sheets: list[FastSheet]) -> dict | None:
 
     out = {}
     for ws in sheets:
-        found = {at: cell.cached for at, cell in ws._cells.items() if cell.data_type == "f"}
+        found = ws._formulas
+        if found is None:
+            found = {at: cell.cached for at, cell in ws._cells.items() if cell.data_type == "f"}
         if not found:
             continue
         if _ASK_CALAMINE in found.values():
@@ -788,4 +1053,6 @@ def _grid_ok(ws: FastSheet) -> bool:
 
     if not ws._cells:
         return True
+    if ws._extent is not None:
+        return ws._extent[0] * ws._extent[1] <= MAX_GRID_CELLS
     return max(ws._cells)[0] * max(map(itemgetter(1), ws._cells)) <= MAX_GRID_CELLS
