@@ -286,11 +286,12 @@ def _plain_tree(row: bytes, prefixes: dict):
     from qcdc_xl.intake import fastread
 
     try:
-        found = fastread._plain_row(row, prefixes)
+        found = fastread._plain_pieces(row)
         if found is None:
             return None
-        attrs, cells = found
-        return ("row", attrs, None, [_tree(fastread._plain_cell(m, prefixes)) for m in cells])
+        head, cells, self_closing = found
+        attrs = fastread._plain_head(head, prefixes, self_closing)
+        return ("row", attrs, None, [_tree(fastread._plain_cell(piece, prefixes)) for piece in cells])
     except fastread._NotPlain:
         return None
     except NotFast:
@@ -298,7 +299,8 @@ def _plain_tree(row: bytes, prefixes: dict):
 
 
 def test_plain_rows_are_the_tree_lxml_makes_of_them():
-    """The rows the plain scanner reads itself (fastread._plain_row) are what lxml parses
+    """The rows the plain scanner reads itself (fastread._plain_pieces, _plain_head,
+    _plain_cell) are what lxml parses
     them into, tag by tag, attribute by attribute, text by text; a row lxml refuses, the
     scanner refuses too or hands to lxml: over the samples' rows, the constructs above
     and random edits of them."""
@@ -316,7 +318,7 @@ def test_plain_rows_are_the_tree_lxml_makes_of_them():
                 rows += list(fastread._rows(body.split(b"<sheetData>", 1)[1].split(b"</sheetData>", 1)[0]))
     rows += [f'<row r="300">{cells}</row>'.encode() for cells in list(EDITS.values()) + list(REFUSED.values())]
     rows += [b'<row r="3" x14ac:dyDescent="0.25" spans="1:3"><c r="A3" s="1" t="s"><v>0</v></c></row>',
-             b'<row r="4"/>', b'<row r="5" ><c r="A5"\n s="1" /></row>']
+             b'<row r="4"/>', b'<row r="5" ><c r="A5"\n s="1" /></row>', b'<row r="6"/></row>']
     pieces = [b"&amp;", b"&#13;", b"&#0;", b"&#x1EE4;", b"&bad;", b"&", b"\r", b"\t", b"\n", b" ", b'"', b"'",
               b" x14ac:a=\"1\"", b" q:a=\"1\"", b' s="2"', b' r="A1"', b"<v/>", b"<v>1</v>", b"<f/>",
               b"<is><t/></is>", b"]]>", b">", b"<", b"/", b"</c>", b"<c>", b"\x01", "ụ".encode(), b"\xff",
@@ -338,7 +340,7 @@ def test_plain_rows_are_the_tree_lxml_makes_of_them():
     plain = 0
     for i, row in enumerate(rows):
         mine = _plain_tree(row, prefixes)
-        assert mine is not None or i >= originals - 3 - len(REFUSED), row  # the writers' rows: plain
+        assert mine is not None or i >= originals - 4 - len(REFUSED), row  # the writers' rows: plain
         if mine is None:
             continue
         try:
@@ -351,3 +353,38 @@ def test_plain_rows_are_the_tree_lxml_makes_of_them():
             assert mine == theirs, row
         # a row the scanner refuses is refused by lxml or by _unescape's checks alone
     assert plain - originals >= 100  # edited rows too, not only the writers' own
+
+
+def test_members_unpack_as_zipfile_unpacks_them():
+    """screen.Package unpacks a plain member itself (screen._inflate) and hands any other
+    to zipfile: each member of the samples and of damaged copies of them (bytes changed in
+    the headers and the packed data) reads as zipfile reads it, or fails as it fails."""
+    import io
+    import zipfile
+
+    rng = random.Random(5)
+    packages = [path.read_bytes() for path in SAMPLES[:3]]
+    for _ in range(150):
+        data = bytearray(rng.choice(packages[:3]))
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        packages.append(bytes(data))
+    mine_read = 0
+    for data in packages:
+        try:
+            z = zipfile.ZipFile(io.BytesIO(data))
+        except Exception:  # noqa: BLE001 - no directory: nothing to compare
+            continue
+        package = screen.Package(data)
+        for theirs_info, info in zip(z.infolist(), package.infos):
+            try:
+                theirs = z.read(theirs_info)
+            except Exception as exc:  # noqa: BLE001
+                theirs = type(exc)
+            try:
+                mine = package.read(info)
+            except Exception as exc:  # noqa: BLE001
+                mine = type(exc)
+            assert mine == theirs, info.filename
+            mine_read += screen._inflate(data, info) is not None
+    assert mine_read > 1000  # the plain members are unpacked by _inflate, not zipfile

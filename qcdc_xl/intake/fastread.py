@@ -33,7 +33,7 @@ import math
 import re
 import warnings
 import zipfile
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from itertools import chain
 from operator import attrgetter, itemgetter
 
@@ -486,7 +486,7 @@ _ROWS_KEPT = 20_000  # rows remembered per process (~30 MB; a template has about
 _CELLS_KEPT = 50_000  # cells of the rows not remembered whole (each row of a unit's figures)
 
 
-_ERROR, _REFS, _PAIRS = attrgetter("error"), attrgetter("refs"), attrgetter("pairs")
+_ERROR, _REFS, _PAIRS, _CELLS = attrgetter("error"), attrgetter("refs"), attrgetter("pairs"), attrgetter("cells")
 _FORMULAS, _MAX_ROW, _MAX_COL = attrgetter("formulas"), attrgetter("max_row"), attrgetter("max_col")
 
 
@@ -495,15 +495,22 @@ class _Row:
     shared string index); whether any is such an index; its formula cells' cached values;
     the last row and column it writes; or the NotFast it was refused with."""
 
-    __slots__ = ("pairs", "refs", "formulas", "max_row", "max_col", "error", "keep")
+    __slots__ = ("pairs", "refs", "cells", "formulas", "max_row", "max_col", "error", "keep")
 
     def __init__(self, entries: list, keep: bool, error: NotFast | None = None):
         self.pairs, self.keep, self.error = tuple(entries), keep, error
-        self.refs = any(type(cell) is int for _at, cell in entries)
-        self.formulas = tuple((at, cell.cached) for at, cell in entries
-                              if type(cell) is not int and cell.data_type == "f")
-        self.max_row = max((at[0] for at, _cell in entries), default=0)
-        self.max_col = max((at[1] for at, _cell in entries), default=0)
+        refs, formulas, max_row, max_col = False, [], 0, 0
+        for at, cell in entries:  # (one loop: a unit's rows are scanned in every return)
+            if type(cell) is int:
+                refs = True
+            elif cell.data_type == "f":
+                formulas.append((at, cell.cached))
+            if at[0] > max_row:
+                max_row = at[0]
+            if at[1] > max_col:
+                max_col = at[1]
+        self.refs, self.formulas, self.max_row, self.max_col = refs, tuple(formulas), max_row, max_col
+        self.cells = None if refs else dict(entries)  # (dict.update reuses its hashes)
 
 
 class _SheetMemo:
@@ -513,9 +520,10 @@ class _SheetMemo:
     is exact."""
 
     def __init__(self):
-        self.rows: dict = {}  # a row's bytes without "</row>" -> _Row
+        self.rows: dict = {}  # a row's bytes between "<row" and "</row>" -> _Row
         self.full_rows: dict = {}  # a row's bytes as _rows yields them -> _Row
-        self.cells: dict = {}  # a plain cell's text -> (at, cell or string index)
+        self.cells: dict = {}  # a plain cell's bytes after "<c " -> (at, cell or string index)
+        self.heads: dict = {}  # a plain row's open tag -> its attributes
 
 
 _MEMOS: dict = {}  # (skeleton, part) -> _SheetMemo
@@ -531,18 +539,15 @@ def _memo_of(skel: "_Skeleton", part: str) -> _SheetMemo:
 
 
 def _row_pieces(body: bytes) -> list | None:
-    """Each row of a sheetData's content without its "</row>", as _rows would find them,
-    with one split; None when the rows are not written back to back, each closed by
-    "</row>" (white space between them, a row written <row …/>): then _rows finds them."""
-    pieces = body.split(b"</row>")
-    if pieces.pop():
-        return None  # (white space only after the last row is fine for _rows, not here)
-    for piece in pieces:
-        gt = piece.find(b">")
-        if (not piece.startswith(b"<row") or piece[4:5] not in _ROW_ENDS or gt < 0
-                or piece[gt - 1] == 0x2F or piece.find(b"<row", 4) >= 0):
-            return None
-    return pieces
+    """Each row of a sheetData's content without its "<row" and "</row>", with one split
+    and one count; None when the rows are not written back to back, each closed by
+    "</row>" (white space between them, a row written <row …/>): then _rows finds them.
+    Joined again, a piece is that row's bytes, as _rows gives them; a piece that is not one
+    row is refused by the row's own scan, as _rows would refuse it."""
+    if not (body.startswith(b"<row") and body.endswith(b"</row>")):
+        return None
+    pieces = body[4:-6].split(b"</row><row")
+    return pieces if body.count(b"<row") == len(pieces) else None
 
 
 class _SheetScan:
@@ -577,7 +582,8 @@ class _SheetScan:
         if rows:
             self.extent = (max(map(_MAX_ROW, rows)), max(map(_MAX_COL, rows)))
         if not any(map(_REFS, rows)):
-            out = dict(chain.from_iterable(map(_PAIRS, rows)))
+            out = {}
+            deque(map(out.update, map(_CELLS, rows)), maxlen=0)  # in the file's order
         else:
             out = self._with_strings(rows)
         if len(out) == sum(map(len, map(_PAIRS, rows))):  # no cell written twice
@@ -592,7 +598,7 @@ class _SheetScan:
         if None in rows:
             for i, row in enumerate(rows):
                 if row is None:
-                    rows[i] = row = self._scan_row(pieces[i] + b"</row>")
+                    rows[i] = row = self._scan_row(b"<row" + pieces[i] + b"</row>")
                     if row.keep:
                         if len(known) >= _ROWS_KEPT:
                             known.clear()
@@ -628,12 +634,12 @@ class _SheetScan:
         is scanned by _plain_entries; any other is parsed by lxml (so entities, character
         references and line ends are an XML parser's), inside an element declaring the
         sheet's namespace prefixes."""
-        from lxml import etree
-
         try:
             plain = self._plain_entries(row)
             if plain is not None:
                 return _Row(*plain)
+            from lxml import etree
+
             try:
                 wrapper = etree.fromstring(self.wrapper[0] + row + self.wrapper[1], _row_parser())
             except etree.XMLSyntaxError:
@@ -645,28 +651,35 @@ class _SheetScan:
             return _Row([], True, exc)
 
     def _plain_entries(self, row: bytes) -> tuple[list, bool] | None:
-        """_row_cells of the tree lxml makes of a row of the plain shapes (_plain_row),
-        each distinct cell worked out once; None for a row of other shapes."""
-        found = _plain_row(row, self.prefixes)
+        """_row_cells of the tree lxml makes of a row of the plain shapes (_plain_pieces,
+        _plain_head, _plain_cell), each distinct cell worked out once; None for a row of
+        other shapes (lxml parses it)."""
+        found = _plain_pieces(row)
         if found is None:
             return None
-        attrs, cells = found
-        known = self.memo.cells
-        try:  # every new cell's tree first: one lxml must parse sends the whole row to it
-            new = {m.group(0): _plain_cell(m, self.prefixes) for m in cells if m.group(0) not in known}
+        head, cells, self_closing = found
+        memo, prefixes = self.memo, self.prefixes
+        attrs = memo.heads.get((head, self_closing))
+        known = memo.cells
+        try:  # every new piece's tree first: one lxml must parse sends the whole row to it
+            if attrs is None:
+                attrs = _plain_head(head, prefixes, self_closing)
+                if len(memo.heads) >= _CELLS_KEPT:
+                    memo.heads.clear()
+                memo.heads[(head, self_closing)] = attrs
+            new = {piece: _plain_cell(piece, prefixes) for piece in cells if piece not in known}
         except _NotPlain:
             return None
         self._check_row(attrs)
         entries, seen, keep = [], set(), True
-        for m in cells:
-            text = m.group(0)
-            hit = known.get(text)
+        for piece in cells:
+            hit = known.get(piece)
             if hit is None:
-                at, cell, shared = self._cell(new[text])
+                at, cell, shared = self._cell(new[piece])
                 if not shared:
                     if len(known) >= _CELLS_KEPT:
                         known.clear()
-                    known[text] = (at, cell)
+                    known[piece] = (at, cell)
                 keep = keep and not shared
             else:
                 at, cell = hit
@@ -843,14 +856,14 @@ def _inline_text(inline) -> str:
 
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
 _NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
-_ATTRS = rf'((?:[ \t\n]+{_NAME}(?::{_NAME})?="[^"<&\t\n]*")*)[ \t\n]*'  # no reference, no tab to normalise
+_ATTRS = rf'((?>(?:[ \t\n]+{_NAME}(?::{_NAME})?="[^"<&\t\n]*")*))[ \t\n]*+'  # no reference, no tab to normalise
 _ATTR = re.compile(rf'({_NAME})(?::({_NAME}))?="([^"]*)"')
-_PLAIN_ROW_OPEN = re.compile(rf"<row{_ATTRS}(/?)>")
+_PLAIN_ROW_OPEN = re.compile(rf"<row{_ATTRS}(/?)>")  # (fullmatch: the whole open tag)
 # a cell as writers write it: <c …/>, or <c …> [<f …>text</f> | <f …/>] [<v>text</v> | <v/>] </c>,
 # or <c …><is><t …>text</t></is></c> (or <t …/>)
 _PLAIN_CELL = re.compile(
-    rf"<c{_ATTRS}(?:/>|>(?:<f{_ATTRS}(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>|(<v/>))?</c>"
-    rf"|><is><t{_ATTRS}(?:/>|>([^<]*)</t>)</is></c>)")
+    rf"<c{_ATTRS}(?:/>|>(?:<is><t{_ATTRS}(?:/>|>([^<]*+)</t>)</is>"
+    rf"|(?:<f{_ATTRS}(?:/>|>([^<]*+)</f>))?(?:<v>([^<]*+)</v>|(<v/>))?)</c>)")
 
 
 class _Element:
@@ -878,44 +891,46 @@ class _NotPlain(Exception):
     """This row is not of the plain shapes: lxml parses it."""
 
 
-def _plain_row(row: bytes, prefixes: dict) -> tuple[dict, list] | None:
-    """(the row's attributes, the _PLAIN_CELL match of each of its cells) as lxml would
-    see them when the row is written in the plain shapes of _PLAIN_CELL, with double-quoted
-    attributes holding no reference, no line end to normalise, nothing between the cells;
-    else None (lxml parses it). Text references are resolved by _unescape (_plain_cell),
-    which refuses (NotFast) what an XML parser refuses."""
-    if len(row) > 200_000:
-        return None  # (lxml's limits on one text are not worked out here)
+_REFUSED_BYTES = bytes([*range(0, 9), 11, 12, 13, *range(14, 32)])  # not XML, or a line end (normalised)
+
+
+def _plain_pieces(row: bytes) -> tuple[bytes, list, bool] | None:
+    """(the row's open tag, the bytes of each cell after its "<c ", whether the row is
+    written <row …/>) when the row may be of
+    the plain shapes: no character XML refuses or a parser would normalise (a line end),
+    its cells each opened by "<c "; else None (lxml parses it). (Text and attribute values
+    hold no raw '<': "<c " only opens a cell; a piece that is not one plain cell is
+    refused by _plain_cell.)"""
+    if (len(row) > 200_000  # (lxml's limits on one text are not worked out here)
+            or len(row.translate(None, _REFUSED_BYTES)) != len(row) or b"]]>" in row
+            or b"\xef\xbf\xbe" in row or b"\xef\xbf\xbf" in row):  # U+FFFE, U+FFFF
+        return None
+    if row.endswith(b"</row>"):
+        pieces = row[:-6].split(b"<c ")
+        return pieces[0], pieces[1:], False
+    return (row, [], True) if b"<c " not in row else None  # <row …/>
+
+
+def _plain_head(head: bytes, prefixes: dict, self_closing: bool) -> dict:
+    """The attributes of a row's open tag: <row …/> when ``self_closing``, else <row …>."""
     try:
-        text = row.decode("utf-8")
+        m = _PLAIN_ROW_OPEN.fullmatch(head.decode("utf-8"))
     except UnicodeDecodeError:
-        return None
-    if "\r" in text or "]]>" in text or _BAD_CHARS.search(text):
-        return None
-    head = _PLAIN_ROW_OPEN.match(text)
-    if head is None:
-        return None
+        raise _NotPlain from None
+    if m is None or bool(m.group(2)) != self_closing:
+        raise _NotPlain
+    return _attributes(m.group(1), prefixes)
+
+
+def _plain_cell(piece: bytes, prefixes: dict) -> _Element:
+    """The tree lxml makes of one cell ("<c " + piece) of the shapes _PLAIN_CELL reads."""
     try:
-        attrs = _attributes(head.group(1), prefixes)
-    except _NotPlain:
-        return None
-    if head.group(2):
-        return (attrs, []) if head.end() == len(text) else None
-    cells, pos, end = [], head.end(), len(text) - 6
-    if text[end:] != "</row>":
-        return None
-    match = _PLAIN_CELL.match
-    while pos < end:
-        m = match(text, pos)
-        if m is None:
-            return None
-        cells.append(m)
-        pos = m.end()
-    return (attrs, cells) if pos == end else None
-
-
-def _plain_cell(m: re.Match, prefixes: dict) -> _Element:
-    c_attrs, f_attrs, f_text, v_text, v_empty, t_attrs, t_text = m.groups()
+        m = _PLAIN_CELL.fullmatch("<c " + piece.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _NotPlain from None
+    if m is None:
+        raise _NotPlain
+    c_attrs, t_attrs, t_text, f_attrs, f_text, v_text, v_empty = m.groups()
     children = []
     if t_attrs is not None:  # <is><t>
         t = _Element("t", _attributes(t_attrs, prefixes), _text(t_text))
