@@ -206,6 +206,9 @@ REFUSED = {  # what the thorough reader marks unreadable, or the scanner does no
     "prefix": '<x:c r="A300"><x:v>1</x:v></x:c>',
     "comment": '<!-- hi --><c r="A300"><v>1</v></c>',
     "entity": '<c r="A300" t="str"><v>&nbsp;</v></c>',
+    "comment_between_rows": '</row><!-- hi --><row r="301"><c r="A301"><v>1</v></c>',
+    "cdata": '<c r="A300" t="str"><v><![CDATA[x]]></v></c>',
+    "processing_instruction": '<c r="A300"><v>1</v></c><?pi x?>',
 }
 
 

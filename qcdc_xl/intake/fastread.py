@@ -538,6 +538,12 @@ def _memo_of(skel: "_Skeleton", part: str) -> _SheetMemo:
     return found
 
 
+def _unknown_construct(xml: bytes) -> bool:
+    """A namespace declaration, a comment, CDATA, a DTD or a processing instruction: what
+    the scanners do not read (the file is read the thorough way)."""
+    return b"xmlns" in xml or b"<!" in xml or b"<?" in xml
+
+
 def _row_pieces(body: bytes) -> list | None:
     """Each row of a sheetData's content without its "<row" and "</row>", with one split
     and one count; None when the rows are not written back to back, each closed by
@@ -572,11 +578,14 @@ class _SheetScan:
         self.extent = (0, 0)
 
     def cells(self, body: bytes) -> dict:
-        if b"xmlns" in body or b"<!" in body or b"<?" in body:
-            raise NotFast("namespace, comment or CDATA in the cells")
         _check_encoding(self.head, "sheet")
         pieces = _row_pieces(body)
-        rows = self._known_rows(pieces) if pieces is not None else [self._full_row(r) for r in _rows(body)]
+        if pieces is not None:  # (each new row is looked at for these by _scan_row: the
+            rows = self._known_rows(pieces)  # split's joints cannot hold or hide them)
+        else:
+            if _unknown_construct(body):
+                raise NotFast("namespace, comment or CDATA in the cells")
+            rows = [self._full_row(r) for r in _rows(body)]
         if any(map(_ERROR, rows)):
             raise next(row.error for row in rows if row.error is not None)
         if rows:
@@ -635,6 +644,8 @@ class _SheetScan:
         references and line ends are an XML parser's), inside an element declaring the
         sheet's namespace prefixes."""
         try:
+            if _unknown_construct(row):
+                raise NotFast("namespace, comment or CDATA in the cells")
             plain = self._plain_entries(row)
             if plain is not None:
                 return _Row(*plain)

@@ -188,7 +188,7 @@ def screen_package(data: bytes) -> tuple[bytes, list[Dropped]]:
             dropped += found
             if new != body:
                 changed[name] = body = new
-        if b"uniqueCount" in body or (b"<sst" in body or b":sst" in body):
+        if b"sst" in body:  # (_screen_sst changes only an <sst>'s start tag: one search)
             new = _screen_sst(body)
             if new is not body:
                 changed[name] = new
