@@ -391,3 +391,32 @@ def test_members_unpack_as_zipfile_unpacks_them():
             assert mine == theirs, info.filename
             mine_read += screen._inflate(data, info) is not None
     assert mine_read > 1000  # the plain members are unpacked by _inflate, not zipfile
+
+
+def test_footers_of_one_shape_parse_alike():
+    """fastread remembers whether openpyxl takes a sheet's header and footer by their shape
+    (the texts, which name the unit, left out) when the texts are plain enough: every
+    footer of one shape is then taken, or refused, alike; over random texts of risky
+    pieces (references, digit runs, escapes, colons, control characters)."""
+    from qcdc_xl.intake import fastread
+
+    rng = random.Random(3)
+    pieces = ["&amp;L", "&amp;C", "&amp;R", "&amp;P", "&amp;10 ", "&amp;\"Times New Roman,Bold\"", "&amp;KFF0000",
+              "Đảng bộ", "&#272;&#7843;ng", "&#0;", "&#1;", "&nbsp;", "&", "]]>", "1" * 120, "_x0031_",
+              " a:b=", "x", " ", "\r", "&lt;", "&#x1EE4;", "٣" * 101, "&amp;" + "9" * 5000]
+    verdicts: dict = {}
+    shaped = set()
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 5)))
+        attrs = rng.choice(["", ' differentFirst="1"', ' bogus="1"'])  # (openpyxl refuses the last)
+        element = f"<headerFooter{attrs}><oddHeader></oddHeader><oddFooter>{text}</oddFooter></headerFooter>".encode()
+        try:
+            fastread._parse_footer(element)
+            verdict = "taken"
+        except Exception as exc:  # noqa: BLE001 - what openpyxl (or the prefix check) refuses
+            verdict = type(exc).__name__
+        shape = fastread._footer_shape(element)
+        if shape is not None:
+            assert verdicts.setdefault(shape, verdict) == verdict, element[:200]
+            shaped.add(verdict)
+    assert "taken" in shaped and len(shaped) >= 2  # shapes taken and refused were remembered
