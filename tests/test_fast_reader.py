@@ -420,3 +420,39 @@ def test_footers_of_one_shape_parse_alike():
             assert verdicts.setdefault(shape, verdict) == verdict, element[:200]
             shaped.add(verdict)
     assert "taken" in shaped and len(shaped) >= 2  # shapes taken and refused were remembered
+
+
+def _footer_oracle(body: bytes):
+    """fastread._without_footer as it was: the regex over the whole part, a count, and
+    openpyxl's parse of the footer found."""
+    from qcdc_xl.intake import fastread
+
+    found = list(fastread._FOOTER.finditer(body))
+    if not found:
+        return body
+    if len(found) > 1 or body.count(b"headerFooter") != (1 if found[0].group(0).endswith(b"/>") else 2):
+        return "refused"
+    try:
+        fastread._parse_footer(found[0].group(0))
+    except Exception:  # noqa: BLE001 - what openpyxl refuses
+        return "refused"
+    return body[:found[0].start()] + body[found[0].end():]
+
+
+def test_the_footer_is_found_as_the_whole_part_regex_finds_it():
+    """fastread._without_footer looks for the footer with bounded finds and a match where
+    it starts, and remembers verdicts by footer and by shape: the same as the regex over
+    the whole part and openpyxl's parse of each footer, on random parts."""
+    from qcdc_xl.intake import fastread
+
+    rng = random.Random(4)
+    pieces = [b"<headerFooter>", b"</headerFooter>", b"<headerFooter/>", b"<headerFooterX/>", b"headerFooter",
+              b"<oddFooter>&amp;LTrang &amp;P</oddFooter>", b"<x/>", b"</headerFooter >", b'<headerFooter a="1">',
+              b"<sheetPr/>", b"text", b"<headerFooter", b">"]
+    for _ in range(3000):
+        body = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        try:
+            mine = fastread._without_footer(body)
+        except NotFast:
+            mine = "refused"
+        assert mine == _footer_oracle(body), body

@@ -27,7 +27,6 @@ path (read._cached_values, the same code).
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import re
@@ -184,7 +183,7 @@ class _Skeleton:
         self.plain_styles = {i for i, style in enumerate(wb._cell_styles) if style.numFmtId in _PLAIN_FORMATS}
 
 
-_SKELETONS: "OrderedDict[bytes, _Skeleton | NotFast]" = OrderedDict()
+_SKELETONS: "OrderedDict[tuple, _Skeleton | NotFast]" = OrderedDict()  # by ((name, bytes), …)
 _EMPTY_SST = f'<sst {_MAIN_XMLNS.decode()}/>'.encode()
 
 
@@ -268,14 +267,37 @@ def _without_footer(body: bytes) -> bytes:
     """The sheet part without its header and footer, which name the unit (so would make
     every return's skeleton differ) and hold nothing the reader reads; checked on their own
     by openpyxl's parser, so what it refuses there is still refused."""
-    found = list(_FOOTER.finditer(body))
-    if not found:
-        return body
-    if len(found) > 1 or body.count(b"headerFooter") != (1 if found[0].group(0).endswith(b"/>") else 2):
+    at = body.find(b"<headerFooter")
+    if at < 0:
+        return body  # (what _FOOTER matches starts so)
+    m = _FOOTER.match(body, at)
+    if m is None or body.find(b"headerFooter", 0, at) >= 0 or body.find(b"headerFooter", m.end()) >= 0:
+        found = list(_FOOTER.finditer(body))  # the odd ones, with the whole part
+        if not found:
+            return body
+        if len(found) > 1 or body.count(b"headerFooter") != (1 if found[0].group(0).endswith(b"/>") else 2):
+            raise NotFast("headerFooter not plain")
+        m = found[0]
+    elif m.group(0).count(b"headerFooter") != (1 if m.group(0).endswith(b"/>") else 2):
         raise NotFast("headerFooter not plain")
-    element = found[0].group(0)
-    _memo(("footer", _footer_shape(element) or element), lambda: _parse_footer(element))
+    found = [m]
+    element = m.group(0)
+    verdict = _FOOTERS.get(element)  # (a return's sheets share their footer)
+    if verdict is None:
+        try:
+            _memo(("footer", _footer_shape(element) or element), lambda: _parse_footer(element))
+            verdict = True
+        except NotFast as exc:
+            verdict = exc
+        if len(_FOOTERS) >= 64:
+            _FOOTERS.clear()
+        _FOOTERS[element] = verdict
+    if verdict is not True:
+        raise verdict
     return body[:found[0].start()] + body[found[0].end():]
+
+
+_FOOTERS: dict = {}  # a header and footer's bytes -> True (openpyxl takes it) or its NotFast
 
 
 _FOOTER_TEXT = re.compile(rb">([^<]+)<")
@@ -312,14 +334,12 @@ def _parse_footer(element: bytes):
 
 
 def _skeleton(skeleton_parts: dict) -> _Skeleton:
-    digest = hashlib.blake2b(digest_size=20)
-    for name, body in skeleton_parts.items():
-        digest.update(name.encode("utf-8", "surrogatepass") + b"\0" + str(len(body)).encode() + b"\0")
-        digest.update(body)
-    key = digest.digest()
-    if key in _SKELETONS:
+    # keyed by the parts themselves: a dict finds them by Python's hash of the bytes (~4x
+    # faster than a digest) and takes them as the same only when they are equal, byte for byte
+    key = tuple(skeleton_parts.items())
+    found = _SKELETONS.get(key)
+    if found is not None:
         _SKELETONS.move_to_end(key)
-        found = _SKELETONS[key]
     else:
         try:
             found = _load_skeleton(skeleton_parts)
