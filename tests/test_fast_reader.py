@@ -456,3 +456,37 @@ def test_the_footer_is_found_as_the_whole_part_regex_finds_it():
         except NotFast:
             mine = "refused"
         assert mine == _footer_oracle(body), body
+
+
+def test_custom_properties_read_as_openpyxl_reads_them():
+    """fastread makes a custom properties part of a shape seen before from its texts: the
+    same properties, types and values as openpyxl's parse of it, over random parts of a
+    few shapes (text, number and yes/no properties) and risky texts."""
+    from openpyxl.packaging.custom import CustomPropertyList
+    from openpyxl.xml.functions import fromstring
+    from qcdc_xl.intake import fastread
+
+    rng = random.Random(6)
+    vt = 'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"'
+    texts = ["D00021", "Đảng bộ", "&#272;&#7843;ng", "a &amp; b", " x ", "12", "true", "&#0;", "&nbsp;", "", "\r\n", "x]]>"]
+    kinds = ["lpwstr", "lpwstr", "lpwstr", "i4", "bool"]
+    shapes = [[rng.choice(kinds) for _ in range(rng.randint(1, 4))] for _ in range(6)]
+    made_from_texts = 0
+    for _ in range(400):
+        props = "".join(f'<property name="p{i}" fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{i + 2}">'
+                        f"<vt:{kind} {vt}>{rng.choice(texts)}</vt:{kind}></property>"
+                        for i, kind in enumerate(rng.choice(shapes)))
+        body = ('<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties">'
+                f"{props}</Properties>").encode()
+        try:
+            theirs = [(type(p), p.name, p.value) for p in CustomPropertyList.from_tree(fromstring(body)).props]
+        except Exception as exc:  # noqa: BLE001
+            theirs = type(exc)
+        shape_known = bool(fastread._CUSTOM_SHAPES.get(fastread._TEXT_RUN.sub(b">T<", body)))
+        try:
+            mine = [(type(p), p.name, p.value) for p in fastread._custom_properties(body).props]
+        except Exception as exc:  # noqa: BLE001
+            mine = type(exc)
+        assert mine == theirs, body
+        made_from_texts += shape_known and fastread._plain_texts(body) is not None
+    assert made_from_texts >= 50
