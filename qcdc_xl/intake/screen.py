@@ -183,7 +183,8 @@ def screen_package(data: bytes) -> tuple[bytes, list[Dropped]]:
         if not name.lower().endswith(".xml"):
             continue
         body = z.read(info)
-        if b"mergeCell" in body or b"hyperlink" in body or b"sqref" in body:
+        if b"sqref" in body or b"mergeCell" in body or b"hyperlink" in body:  # (a sheet's selection
+            # names an sqref before its cells: found there, the others are not looked for)
             new, found = _screen_sheet_ranges(name, body)
             dropped += found
             if new != body:
