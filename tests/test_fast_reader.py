@@ -206,6 +206,9 @@ REFUSED = {  # what the thorough reader marks unreadable, or the scanner does no
     "prefix": '<x:c r="A300"><x:v>1</x:v></x:c>',
     "comment": '<!-- hi --><c r="A300"><v>1</v></c>',
     "entity": '<c r="A300" t="str"><v>&nbsp;</v></c>',
+    "comment_between_rows": '</row><!-- hi --><row r="301"><c r="A301"><v>1</v></c>',
+    "cdata": '<c r="A300" t="str"><v><![CDATA[x]]></v></c>',
+    "processing_instruction": '<c r="A300"><v>1</v></c><?pi x?>',
 }
 
 
@@ -273,3 +276,217 @@ def test_no_saved_time_is_no_saved_time(form, tmp_path):
     for reader in ("openpyxl", "fast"):
         assert read_return(path, path.name, form, reader=reader).saved_at is None
     assert isinstance(read_return(SAMPLES[0], "x", form, reader="fast").saved_at, dt.datetime)
+
+
+def _tree(element) -> tuple:
+    """What the row scan looks at of an element: tag, attributes, text, children."""
+    return (element.tag, dict(element.attrib), element.text, [_tree(child) for child in element])
+
+
+def _plain_tree(row: bytes, prefixes: dict):
+    """The plain scanner's tree of a row; None when it hands the row to lxml; "refused"
+    when it refuses it as lxml would (NotFast)."""
+    from qcdc_xl.intake import fastread
+
+    try:
+        found = fastread._plain_pieces(row)
+        if found is None:
+            return None
+        head, cells, self_closing = found
+        attrs = fastread._plain_head(head, prefixes, self_closing)
+        return ("row", attrs, None, [_tree(fastread._plain_cell(piece, prefixes)) for piece in cells])
+    except fastread._NotPlain:
+        return None
+    except NotFast:
+        return "refused"
+
+
+def test_plain_rows_are_the_tree_lxml_makes_of_them():
+    """The rows the plain scanner reads itself (fastread._plain_pieces, _plain_head,
+    _plain_cell) are what lxml parses
+    them into, tag by tag, attribute by attribute, text by text; a row lxml refuses, the
+    scanner refuses too or hands to lxml: over the samples' rows, the constructs above
+    and random edits of them."""
+    from lxml import etree
+    from qcdc_xl.intake import fastread
+
+    ns = {"r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+          "x14ac": "http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"}
+    wrapper = "<w" + "".join(f' xmlns:{p}="{u}"' for p, u in ns.items()) + ">"
+    prefixes = dict(ns, xml="http://www.w3.org/XML/1998/namespace")
+    rows = []
+    for path in SAMPLES[:3]:
+        for body in h.members(path.read_bytes()).values():
+            if b"<sheetData>" in body:
+                rows += list(fastread._rows(body.split(b"<sheetData>", 1)[1].split(b"</sheetData>", 1)[0]))
+    rows += [f'<row r="300">{cells}</row>'.encode() for cells in list(EDITS.values()) + list(REFUSED.values())]
+    rows += [b'<row r="3" x14ac:dyDescent="0.25" spans="1:3"><c r="A3" s="1" t="s"><v>0</v></c></row>',
+             b'<row r="4"/>', b'<row r="5" ><c r="A5"\n s="1" /></row>', b'<row r="6"/></row>']
+    pieces = [b"&amp;", b"&#13;", b"&#0;", b"&#x1EE4;", b"&bad;", b"&", b"\r", b"\t", b"\n", b" ", b'"', b"'",
+              b" x14ac:a=\"1\"", b" q:a=\"1\"", b' s="2"', b' r="A1"', b"<v/>", b"<v>1</v>", b"<f/>",
+              b"<is><t/></is>", b"]]>", b">", b"<", b"/", b"</c>", b"<c>", b"\x01", "ụ".encode(), b"\xff",
+              b"<t>", b" xml:space=\"preserve\"", b"=", b"<!--x-->", b"<x:c/>", b"</row>", b"<row>"]
+    originals = len(rows)
+    rng = random.Random(8)
+    for _ in range(6000):
+        row = bytearray(rng.choice(rows))
+        marks = [i for i, byte in enumerate(row) if byte in b'<>"']  # at tags, texts, values
+        for _ in range(rng.choice((1, 1, 2))):
+            if rng.random() < 0.7:  # inserted before a '>' or a '"'
+                at = rng.choice(marks)
+                row[at:at] = rng.choice(pieces)
+            else:
+                at = rng.randrange(len(row) + 1)
+                row[at:at + rng.choice((0, 0, 1, 2))] = rng.choice(pieces)
+        rows.append(bytes(row))
+    parser = fastread._row_parser()
+    plain = 0
+    for i, row in enumerate(rows):
+        mine = _plain_tree(row, prefixes)
+        assert mine is not None or i >= originals - 4 - len(REFUSED), row  # the writers' rows: plain
+        if mine is None:
+            continue
+        try:
+            parsed = etree.fromstring(wrapper.encode() + row + b"</w>", parser)
+            theirs = _tree(parsed[0]) if len(parsed) == 1 else "refused"
+        except etree.XMLSyntaxError:
+            theirs = "refused"
+        if mine != "refused":
+            plain += 1
+            assert mine == theirs, row
+        # a row the scanner refuses is refused by lxml or by _unescape's checks alone
+    assert plain - originals >= 100  # edited rows too, not only the writers' own
+
+
+def test_members_unpack_as_zipfile_unpacks_them():
+    """screen.Package unpacks a plain member itself (screen._inflate) and hands any other
+    to zipfile: each member of the samples and of damaged copies of them (bytes changed in
+    the headers and the packed data) reads as zipfile reads it, or fails as it fails."""
+    import io
+    import zipfile
+
+    rng = random.Random(5)
+    packages = [path.read_bytes() for path in SAMPLES[:3]]
+    for _ in range(150):
+        data = bytearray(rng.choice(packages[:3]))
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        packages.append(bytes(data))
+    mine_read = 0
+    for data in packages:
+        try:
+            z = zipfile.ZipFile(io.BytesIO(data))
+        except Exception:  # noqa: BLE001 - no directory: nothing to compare
+            continue
+        package = screen.Package(data)
+        for theirs_info, info in zip(z.infolist(), package.infos):
+            try:
+                theirs = z.read(theirs_info)
+            except Exception as exc:  # noqa: BLE001
+                theirs = type(exc)
+            try:
+                mine = package.read(info)
+            except Exception as exc:  # noqa: BLE001
+                mine = type(exc)
+            assert mine == theirs, info.filename
+            mine_read += screen._inflate(data, info) is not None
+    assert mine_read > 1000  # the plain members are unpacked by _inflate, not zipfile
+
+
+def test_footers_of_one_shape_parse_alike():
+    """fastread remembers whether openpyxl takes a sheet's header and footer by their shape
+    (the texts, which name the unit, left out) when the texts are plain enough: every
+    footer of one shape is then taken, or refused, alike; over random texts of risky
+    pieces (references, digit runs, escapes, colons, control characters)."""
+    from qcdc_xl.intake import fastread
+
+    rng = random.Random(3)
+    pieces = ["&amp;L", "&amp;C", "&amp;R", "&amp;P", "&amp;10 ", "&amp;\"Times New Roman,Bold\"", "&amp;KFF0000",
+              "Đảng bộ", "&#272;&#7843;ng", "&#0;", "&#1;", "&nbsp;", "&", "]]>", "1" * 120, "_x0031_",
+              " a:b=", "x", " ", "\r", "&lt;", "&#x1EE4;", "٣" * 101, "&amp;" + "9" * 5000]
+    verdicts: dict = {}
+    shaped = set()
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 5)))
+        attrs = rng.choice(["", ' differentFirst="1"', ' bogus="1"'])  # (openpyxl refuses the last)
+        element = f"<headerFooter{attrs}><oddHeader></oddHeader><oddFooter>{text}</oddFooter></headerFooter>".encode()
+        try:
+            fastread._parse_footer(element)
+            verdict = "taken"
+        except Exception as exc:  # noqa: BLE001 - what openpyxl (or the prefix check) refuses
+            verdict = type(exc).__name__
+        shape = fastread._footer_shape(element)
+        if shape is not None:
+            assert verdicts.setdefault(shape, verdict) == verdict, element[:200]
+            shaped.add(verdict)
+    assert "taken" in shaped and len(shaped) >= 2  # shapes taken and refused were remembered
+
+
+def _footer_oracle(body: bytes):
+    """fastread._without_footer as it was: the regex over the whole part, a count, and
+    openpyxl's parse of the footer found."""
+    from qcdc_xl.intake import fastread
+
+    found = list(fastread._FOOTER.finditer(body))
+    if not found:
+        return body
+    if len(found) > 1 or body.count(b"headerFooter") != (1 if found[0].group(0).endswith(b"/>") else 2):
+        return "refused"
+    try:
+        fastread._parse_footer(found[0].group(0))
+    except Exception:  # noqa: BLE001 - what openpyxl refuses
+        return "refused"
+    return body[:found[0].start()] + body[found[0].end():]
+
+
+def test_the_footer_is_found_as_the_whole_part_regex_finds_it():
+    """fastread._without_footer looks for the footer with bounded finds and a match where
+    it starts, and remembers verdicts by footer and by shape: the same as the regex over
+    the whole part and openpyxl's parse of each footer, on random parts."""
+    from qcdc_xl.intake import fastread
+
+    rng = random.Random(4)
+    pieces = [b"<headerFooter>", b"</headerFooter>", b"<headerFooter/>", b"<headerFooterX/>", b"headerFooter",
+              b"<oddFooter>&amp;LTrang &amp;P</oddFooter>", b"<x/>", b"</headerFooter >", b'<headerFooter a="1">',
+              b"<sheetPr/>", b"text", b"<headerFooter", b">"]
+    for _ in range(3000):
+        body = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        try:
+            mine = fastread._without_footer(body)
+        except NotFast:
+            mine = "refused"
+        assert mine == _footer_oracle(body), body
+
+
+def test_custom_properties_read_as_openpyxl_reads_them():
+    """fastread makes a custom properties part of a shape seen before from its texts: the
+    same properties, types and values as openpyxl's parse of it, over random parts of a
+    few shapes (text, number and yes/no properties) and risky texts."""
+    from openpyxl.packaging.custom import CustomPropertyList
+    from openpyxl.xml.functions import fromstring
+    from qcdc_xl.intake import fastread
+
+    rng = random.Random(6)
+    vt = 'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"'
+    texts = ["D00021", "Đảng bộ", "&#272;&#7843;ng", "a &amp; b", " x ", "12", "true", "&#0;", "&nbsp;", "", "\r\n", "x]]>"]
+    kinds = ["lpwstr", "lpwstr", "lpwstr", "i4", "bool"]
+    shapes = [[rng.choice(kinds) for _ in range(rng.randint(1, 4))] for _ in range(6)]
+    made_from_texts = 0
+    for _ in range(400):
+        props = "".join(f'<property name="p{i}" fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{i + 2}">'
+                        f"<vt:{kind} {vt}>{rng.choice(texts)}</vt:{kind}></property>"
+                        for i, kind in enumerate(rng.choice(shapes)))
+        body = ('<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties">'
+                f"{props}</Properties>").encode()
+        try:
+            theirs = [(type(p), p.name, p.value) for p in CustomPropertyList.from_tree(fromstring(body)).props]
+        except Exception as exc:  # noqa: BLE001
+            theirs = type(exc)
+        shape_known = bool(fastread._CUSTOM_SHAPES.get(fastread._TEXT_RUN.sub(b">T<", body)))
+        try:
+            mine = [(type(p), p.name, p.value) for p in fastread._custom_properties(body).props]
+        except Exception as exc:  # noqa: BLE001
+            mine = type(exc)
+        assert mine == theirs, body
+        made_from_texts += shape_known and fastread._plain_texts(body) is not None
+    assert made_from_texts >= 50

@@ -27,14 +27,14 @@ path (read._cached_values, the same code).
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import re
 import warnings
 import zipfile
-from collections import OrderedDict
-from operator import itemgetter
+from collections import OrderedDict, deque
+from itertools import chain
+from operator import attrgetter, itemgetter
 
 from qcdc_xl.intake.screen import cell_position, lenient_cells, package
 
@@ -80,8 +80,12 @@ class _Protection:
 class FastSheet:
     """One worksheet: its cells from the scan, the rest from the skeleton (shared, read only)."""
 
-    def __init__(self, title: str, cells: dict, shape: "_SheetShape"):
+    def __init__(self, title: str, cells: dict, shape: "_SheetShape", formulas: dict | None = None,
+                 extent: tuple[int, int] | None = None):
         self.title, self._cells = title, cells
+        # what the scan worked out on the way: the cached values of the formula cells (as
+        # _cached_here takes them from the cells) and the last row and column written
+        self._formulas, self._extent = formulas, extent
         self.merged_cells, self.tables = shape.merged_cells, shape.tables
         self.protection, self.defined_names = shape.protection, shape.defined_names
         self._sorted: list | None = None
@@ -179,7 +183,7 @@ class _Skeleton:
         self.plain_styles = {i for i, style in enumerate(wb._cell_styles) if style.numFmtId in _PLAIN_FORMATS}
 
 
-_SKELETONS: "OrderedDict[bytes, _Skeleton | NotFast]" = OrderedDict()
+_SKELETONS: "OrderedDict[tuple, _Skeleton | NotFast]" = OrderedDict()  # by ((name, bytes), …)
 _EMPTY_SST = f'<sst {_MAIN_XMLNS.decode()}/>'.encode()
 
 
@@ -224,7 +228,7 @@ def _split(parts: dict, sst: str | None) -> tuple[dict, dict]:
             continue
         if b"sheetData" in body and name.lower().endswith(".xml"):
             start, inner, end = _sheet_data_span(body)
-            if body[start - 1:start] == b":" or _MAIN_XMLNS not in body[:start]:
+            if body[start - 1:start] == b":" or body.find(_MAIN_XMLNS, 0, start) < 0:
                 raise NotFast("sheet namespace")
             data[name] = body[inner:end[0]]
             skeleton[name] = _without_footer(body[:start] + b"<sheetData/>" + body[end[1]:])
@@ -242,12 +246,16 @@ def _sheet_data_span(body: bytes) -> tuple[int, int, tuple[int, int]]:
         raise NotFast("sheetData not plain")
     if b"xmlns" in body[start:tag_end]:
         raise NotFast("sheetData namespace")
+    # One sheetData element: the name stands nowhere else before or after it (within its
+    # cells it may be a cell's text, which holds no '<': a tag there is refused by the scan)
+    if body.find(b"sheetData", 0, start) >= 0:
+        raise NotFast("sheetData not plain")
     if body[tag_end - 2:tag_end] == b"/>":
-        if body.count(b"sheetData") != 1:
+        if body.find(b"sheetData", tag_end) >= 0:
             raise NotFast("sheetData not plain")
         return start, tag_end, (tag_end, tag_end)
     close = body.find(b"</sheetData>", tag_end)
-    if close < 0 or body.count(b"sheetData") != 2:
+    if close < 0 or body.find(b"sheetData", close + len(b"</sheetData>")) >= 0:
         raise NotFast("sheetData not plain")
     return start, tag_end, (close, close + len(b"</sheetData>"))
 
@@ -259,14 +267,61 @@ def _without_footer(body: bytes) -> bytes:
     """The sheet part without its header and footer, which name the unit (so would make
     every return's skeleton differ) and hold nothing the reader reads; checked on their own
     by openpyxl's parser, so what it refuses there is still refused."""
-    found = list(_FOOTER.finditer(body))
-    if not found:
-        return body
-    if len(found) > 1 or body.count(b"headerFooter") != (1 if found[0].group(0).endswith(b"/>") else 2):
+    at = body.find(b"<headerFooter")
+    if at < 0:
+        return body  # (what _FOOTER matches starts so)
+    m = _FOOTER.match(body, at)
+    if m is None or body.find(b"headerFooter", 0, at) >= 0 or body.find(b"headerFooter", m.end()) >= 0:
+        found = list(_FOOTER.finditer(body))  # the odd ones, with the whole part
+        if not found:
+            return body
+        if len(found) > 1 or body.count(b"headerFooter") != (1 if found[0].group(0).endswith(b"/>") else 2):
+            raise NotFast("headerFooter not plain")
+        m = found[0]
+    elif m.group(0).count(b"headerFooter") != (1 if m.group(0).endswith(b"/>") else 2):
         raise NotFast("headerFooter not plain")
-    element = found[0].group(0)
-    _memo(("footer", element), lambda: _parse_footer(element))
+    found = [m]
+    element = m.group(0)
+    verdict = _FOOTERS.get(element)  # (a return's sheets share their footer)
+    if verdict is None:
+        try:
+            _memo(("footer", _footer_shape(element) or element), lambda: _parse_footer(element))
+            verdict = True
+        except NotFast as exc:
+            verdict = exc
+        if len(_FOOTERS) >= 64:
+            _FOOTERS.clear()
+        _FOOTERS[element] = verdict
+    if verdict is not True:
+        raise verdict
     return body[:found[0].start()] + body[found[0].end():]
+
+
+_FOOTERS: dict = {}  # a header and footer's bytes -> True (openpyxl takes it) or its NotFast
+
+
+_FOOTER_TEXT = re.compile(rb">([^<]+)<")
+_LONG_DIGITS = re.compile(r"\d{100}")
+
+
+def _footer_shape(element: bytes) -> bytes | None:
+    """The header and footer with each text replaced by "T", when every text is one
+    openpyxl's parse cannot fail on (XML that any parser takes; no _xHHHH_ escape, no run
+    of 100 digits, which its font size would turn into an int) nor _parse_footer's check
+    of prefixes; else None. openpyxl then
+    fails, or does not, on the shape alone: remembering its verdict by the shape spares
+    parsing each unit's footer (it names the unit), ~0.3 ms a return."""
+    for m in _FOOTER_TEXT.finditer(element):
+        raw = m.group(1)
+        if b"]]>" in raw or b"_x" in raw or b"\r" in raw or (b":" in raw and b"=" in raw):
+            return None  # (a:b= is what _parse_footer takes for a prefixed attribute)
+        try:
+            text = _unescape(raw.decode("utf-8"))
+        except (UnicodeDecodeError, NotFast):
+            return None
+        if _BAD_CHARS.search(text) or _LONG_DIGITS.search(text):
+            return None
+    return b"shape:" + _FOOTER_TEXT.sub(b">T<", element)
 
 
 def _parse_footer(element: bytes):
@@ -279,14 +334,12 @@ def _parse_footer(element: bytes):
 
 
 def _skeleton(skeleton_parts: dict) -> _Skeleton:
-    digest = hashlib.blake2b(digest_size=20)
-    for name, body in skeleton_parts.items():
-        digest.update(name.encode("utf-8", "surrogatepass") + b"\0" + str(len(body)).encode() + b"\0")
-        digest.update(body)
-    key = digest.digest()
-    if key in _SKELETONS:
+    # keyed by the parts themselves: a dict finds them by Python's hash of the bytes (~4x
+    # faster than a digest) and takes them as the same only when they are equal, byte for byte
+    key = tuple(skeleton_parts.items())
+    found = _SKELETONS.get(key)
+    if found is not None:
         _SKELETONS.move_to_end(key)
-        found = _SKELETONS[key]
     else:
         try:
             found = _load_skeleton(skeleton_parts)
@@ -329,11 +382,65 @@ def _properties(parts: dict):
     try:
         props = (DocumentProperties.from_tree(fromstring(parts[_CORE])) if _CORE in parts
                  else DocumentProperties())
-        custom = (CustomPropertyList.from_tree(fromstring(parts[_CUSTOM])) if _CUSTOM in parts
-                  else CustomPropertyList())
+        custom = _custom_properties(parts[_CUSTOM]) if _CUSTOM in parts else CustomPropertyList()
     except Exception as exc:  # noqa: BLE001 - the thorough path salvages without them
         raise NotFast(f"document properties: {type(exc).__name__}") from None
     return props, custom
+
+
+_CUSTOM_SHAPES: dict = {}  # a custom properties part, texts left out -> its text properties' names, or False
+
+
+def _custom_properties(body: bytes):
+    """openpyxl's CustomPropertyList of the part. Its texts name the unit, so each return's
+    part differs; but when they are plain XML text and the part's shape (the texts left
+    out) was seen before, parsed by openpyxl into text properties, one per text and each
+    that text, the list is made from the texts directly: same shape, same properties
+    (names, types, order), only their texts differ. ~0.3 ms a return."""
+    from openpyxl.packaging.custom import CustomPropertyList, StringProperty
+    from openpyxl.xml.functions import fromstring
+
+    texts = _plain_texts(body)
+    shape = _TEXT_RUN.sub(b">T<", body) if texts is not None else None
+    names = _CUSTOM_SHAPES.get(shape) if shape is not None else None
+    if names:
+        out = CustomPropertyList()
+        out.props = [StringProperty(name=name, value=text) for name, text in zip(names, texts)]
+        return out
+    parsed = CustomPropertyList.from_tree(fromstring(body))
+    if shape is not None and names is None:
+        props = list(parsed.props)
+        plain = len(props) == len(texts) and all(
+            type(p) is StringProperty and p.value == text for p, text in zip(props, texts))
+        if len(_CUSTOM_SHAPES) >= 64:
+            _CUSTOM_SHAPES.clear()
+        _CUSTOM_SHAPES[shape] = [p.name for p in props] if plain and props else False
+    return parsed
+
+
+_TEXT_RUN = re.compile(rb">([^<]+)<")
+
+
+def _plain_texts(body: bytes) -> list | None:
+    """The texts between a UTF-8 part's tags, references resolved, when each is plain XML
+    text (what any parser takes, no line end to normalise); else None."""
+    try:
+        _check_encoding(body, "part")
+    except NotFast:
+        return None
+    out = []
+    for m in _TEXT_RUN.finditer(body):
+        raw = m.group(1)
+        if b"]]>" in raw or b"\r" in raw:
+            return None
+        try:
+            text = _unescape(raw.decode("utf-8"))
+        except (UnicodeDecodeError, NotFast):
+            return None
+        if _BAD_CHARS.search(text):
+            return None
+        out.append(text)
+    return out
 
 
 # ---------------------------------------------------------------- XML text
@@ -477,8 +584,78 @@ def _rows(body: bytes):
         yield body[start:pos]
         if pos >= size:
             return
-_ROWS: dict = {}  # (skeleton, sheet part, a row's bytes) -> what it holds, or NotFast
 _ROWS_KEPT = 20_000  # rows remembered per process (~30 MB; a template has about a thousand)
+_CELLS_KEPT = 50_000  # cells of the rows not remembered whole (each row of a unit's figures)
+
+
+_ERROR, _REFS, _PAIRS, _CELLS = attrgetter("error"), attrgetter("refs"), attrgetter("pairs"), attrgetter("cells")
+_FORMULAS, _MAX_ROW, _MAX_COL = attrgetter("formulas"), attrgetter("max_row"), attrgetter("max_col")
+
+
+class _Row:
+    """What one row holds, worked out once: its cells in the file's order as (at, cell or
+    shared string index); whether any is such an index; its formula cells' cached values;
+    the last row and column it writes; or the NotFast it was refused with."""
+
+    __slots__ = ("pairs", "refs", "cells", "formulas", "max_row", "max_col", "error", "keep")
+
+    def __init__(self, entries: list, keep: bool, error: NotFast | None = None):
+        self.pairs, self.keep, self.error = tuple(entries), keep, error
+        refs, formulas, max_row, max_col = False, [], 0, 0
+        for at, cell in entries:  # (one loop: a unit's rows are scanned in every return)
+            if type(cell) is int:
+                refs = True
+            elif cell.data_type == "f":
+                formulas.append((at, cell.cached))
+            if at[0] > max_row:
+                max_row = at[0]
+            if at[1] > max_col:
+                max_col = at[1]
+        self.refs, self.formulas, self.max_row, self.max_col = refs, tuple(formulas), max_row, max_col
+        self.cells = None if refs else dict(entries)  # (dict.update reuses its hashes)
+
+
+class _SheetMemo:
+    """The rows and cells of one sheet part of one skeleton seen so far in this process.
+    A row's reading depends on the skeleton (styles, date formats) and on the sheet's
+    namespace declarations (part of the skeleton) only: remembering it by (skeleton, part)
+    is exact."""
+
+    def __init__(self):
+        self.rows: dict = {}  # a row's bytes between "<row" and "</row>" -> _Row
+        self.full_rows: dict = {}  # a row's bytes as _rows yields them -> _Row
+        self.cells: dict = {}  # a plain cell's bytes after "<c " -> (at, cell or string index)
+        self.heads: dict = {}  # a plain row's open tag -> its attributes
+
+
+_MEMOS: dict = {}  # (skeleton, part) -> _SheetMemo
+
+
+def _memo_of(skel: "_Skeleton", part: str) -> _SheetMemo:
+    found = _MEMOS.get((skel, part))
+    if found is None:
+        if len(_MEMOS) >= 4 * _SKELETONS_KEPT:
+            _MEMOS.clear()
+        found = _MEMOS[(skel, part)] = _SheetMemo()
+    return found
+
+
+def _unknown_construct(xml: bytes) -> bool:
+    """A namespace declaration, a comment, CDATA, a DTD or a processing instruction: what
+    the scanners do not read (the file is read the thorough way)."""
+    return b"xmlns" in xml or b"<!" in xml or b"<?" in xml
+
+
+def _row_pieces(body: bytes) -> list | None:
+    """Each row of a sheetData's content without its "<row" and "</row>", with one split
+    and one count; None when the rows are not written back to back, each closed by
+    "</row>" (white space between them, a row written <row …/>): then _rows finds them.
+    Joined again, a piece is that row's bytes, as _rows gives them; a piece that is not one
+    row is refused by the row's own scan, as _rows would refuse it."""
+    if not (body.startswith(b"<row") and body.endswith(b"</row>")):
+        return None
+    pieces = body[4:-6].split(b"</row><row")
+    return pieces if body.count(b"<row") == len(pieces) else None
 
 
 class _SheetScan:
@@ -487,58 +664,143 @@ class _SheetScan:
     A return's rows are mostly its template's, byte for byte the same in every return of
     it (titles, headers, formulas, the empty rows of the tables): each distinct row is
     scanned once per process and remembered, with its shared strings left as indexes into
-    the file's own table. A row using shared formulas depends on the rows before it and is
-    scanned every time."""
+    the file's own table; so is each distinct cell of the rows that are not (a unit's
+    figures sit among the template's cells). A row using shared formulas depends on the
+    rows before it and is scanned every time."""
 
     def __init__(self, skel: _Skeleton, strings: list, head: bytes, part: str):
         self.skel, self.strings, self.head, self.part = skel, strings, head, part
         self._wrapper: tuple | None = None
+        self._prefixes: dict | None = None
         self.shared: dict = {}  # si -> openpyxl Translator, per sheet as openpyxl keeps them
+        self.memo = _memo_of(skel, part)
+        # set by cells(): {at: cached value} of the formula cells (None: work it out from
+        # the cells), and the last row and column any cell is written at
+        self.formulas: dict | None = None
+        self.extent = (0, 0)
 
     def cells(self, body: bytes) -> dict:
-        if b"xmlns" in body or b"<!" in body or b"<?" in body:
-            raise NotFast("namespace, comment or CDATA in the cells")
         _check_encoding(self.head, "sheet")
-        out, strings = {}, self.strings
-        for row in _rows(body):
-            key = (self.skel, self.part, row)
-            found = _ROWS.get(key)
-            if found is None:
-                found = self._scan_row(row)
-                if found[2]:
-                    if len(_ROWS) >= _ROWS_KEPT:
-                        _ROWS.clear()
-                    _ROWS[key] = found
-            if isinstance(found[0], NotFast):
-                raise found[0]
-            static, entries, _ = found
-            if entries is None:
-                out.update(static)
-                continue
-            try:  # in the file's order, as openpyxl's cells are
-                for at, cell in entries:
-                    out[at] = FastCell(strings[cell], "s") if type(cell) is int else cell
-            except IndexError:
-                raise NotFast("shared string index out of range") from None
+        pieces = _row_pieces(body)
+        if pieces is not None:  # (each new row is looked at for these by _scan_row: the
+            rows = self._known_rows(pieces)  # split's joints cannot hold or hide them)
+        else:
+            if _unknown_construct(body):
+                raise NotFast("namespace, comment or CDATA in the cells")
+            rows = [self._full_row(r) for r in _rows(body)]
+        if any(map(_ERROR, rows)):
+            raise next(row.error for row in rows if row.error is not None)
+        if rows:
+            self.extent = (max(map(_MAX_ROW, rows)), max(map(_MAX_COL, rows)))
+        if not any(map(_REFS, rows)):
+            out = {}
+            deque(map(out.update, map(_CELLS, rows)), maxlen=0)  # in the file's order
+        else:
+            out = self._with_strings(rows)
+        if len(out) == sum(map(len, map(_PAIRS, rows))):  # no cell written twice
+            self.formulas = dict(chain.from_iterable(map(_FORMULAS, rows)))
         return out
 
-    def _scan_row(self, row: bytes):
-        """({at: cell}, None) or, when the row holds shared strings, (None, [(at, cell or
-        string index)] in the file's order); and whether it may be remembered. The row is
-        parsed by lxml (so entities, character references and line ends are an XML
-        parser's), inside an element declaring the sheet's namespace prefixes."""
-        from lxml import etree
+    def _known_rows(self, pieces: list) -> list:
+        """The _Row of each piece: remembered, else scanned (in the file's order, for the
+        shared formulas) and remembered when it may be."""
+        known = self.memo.rows
+        rows = list(map(known.get, pieces))
+        if None in rows:
+            for i, row in enumerate(rows):
+                if row is None:
+                    rows[i] = row = self._scan_row(b"<row" + pieces[i] + b"</row>")
+                    if row.keep:
+                        if len(known) >= _ROWS_KEPT:
+                            known.clear()
+                        known[pieces[i]] = row
+        return rows
 
+    def _full_row(self, row: bytes) -> _Row:
+        known = self.memo.full_rows
+        found = known.get(row)
+        if found is None:
+            found = self._scan_row(row)
+            if found.keep:
+                if len(known) >= _ROWS_KEPT:
+                    known.clear()
+                known[row] = found
+        return found
+
+    def _with_strings(self, rows: list) -> dict:
+        out, strings = {}, self.strings
+        try:  # in the file's order, as openpyxl's cells are
+            for row in rows:
+                if not row.refs:
+                    out.update(row.pairs)
+                    continue
+                for at, cell in row.pairs:
+                    out[at] = FastCell(strings[cell], "s") if type(cell) is int else cell
+        except IndexError:
+            raise NotFast("shared string index out of range") from None
+        return out
+
+    def _scan_row(self, row: bytes) -> _Row:
+        """The row's _Row (refused ones too: remembered as such). A row of the plain shapes
+        is scanned by _plain_entries; any other is parsed by lxml (so entities, character
+        references and line ends are an XML parser's), inside an element declaring the
+        sheet's namespace prefixes."""
         try:
+            if _unknown_construct(row):
+                raise NotFast("namespace, comment or CDATA in the cells")
+            plain = self._plain_entries(row)
+            if plain is not None:
+                return _Row(*plain)
+            from lxml import etree
+
             try:
                 wrapper = etree.fromstring(self.wrapper[0] + row + self.wrapper[1], _row_parser())
             except etree.XMLSyntaxError:
                 raise NotFast("row is no well-formed XML") from None
             if len(wrapper) != 1:
                 raise NotFast("row")
-            return self._row_cells(wrapper[0])
+            return _Row(*self._row_cells(wrapper[0]))
         except NotFast as exc:
-            return exc, None, True  # refused: remembered too
+            return _Row([], True, exc)
+
+    def _plain_entries(self, row: bytes) -> tuple[list, bool] | None:
+        """_row_cells of the tree lxml makes of a row of the plain shapes (_plain_pieces,
+        _plain_head, _plain_cell), each distinct cell worked out once; None for a row of
+        other shapes (lxml parses it)."""
+        found = _plain_pieces(row)
+        if found is None:
+            return None
+        head, cells, self_closing = found
+        memo, prefixes = self.memo, self.prefixes
+        attrs = memo.heads.get((head, self_closing))
+        known = memo.cells
+        try:  # every new piece's tree first: one lxml must parse sends the whole row to it
+            if attrs is None:
+                attrs = _plain_head(head, prefixes, self_closing)
+                if len(memo.heads) >= _CELLS_KEPT:
+                    memo.heads.clear()
+                memo.heads[(head, self_closing)] = attrs
+            new = {piece: _plain_cell(piece, prefixes) for piece in cells if piece not in known}
+        except _NotPlain:
+            return None
+        self._check_row(attrs)
+        entries, seen, keep = [], set(), True
+        for piece in cells:
+            hit = known.get(piece)
+            if hit is None:
+                at, cell, shared = self._cell(new[piece])
+                if not shared:
+                    if len(known) >= _CELLS_KEPT:
+                        known.clear()
+                    known[piece] = (at, cell)
+                keep = keep and not shared
+            else:
+                at, cell = hit
+            if at in seen:
+                raise NotFast("cell given twice in a row")
+            seen.add(at)
+            entries.append((at, cell))
+        return entries, keep
 
     @property
     def wrapper(self) -> tuple[bytes, bytes]:
@@ -548,11 +810,20 @@ class _SheetScan:
             self._wrapper = (b"<w" + b"".join(decls) + b">", b"</w>")
         return self._wrapper
 
+    @property
+    def prefixes(self) -> dict:
+        """Prefix -> namespace of the sheet's declarations (as the wrapper declares them)."""
+        if self._prefixes is None:
+            found = re.findall(rb'\sxmlns:([A-Za-z_][A-Za-z0-9_.-]*)="([^"<&]*)"', self.wrapper[0])
+            self._prefixes = {p.decode(): uri.decode("utf-8", "replace") for p, uri in found}
+            self._prefixes["xml"] = _XML_NS
+        return self._prefixes
+
     def _row_cells(self, row):
         if row.tag != "row":
             raise NotFast("row")
         self._check_row(row.attrib)
-        entries, seen, keep, has_refs = [], set(), True, False
+        entries, seen, keep = [], set(), True
         for element in row:
             if element.tag != "c":
                 raise NotFast("unknown element in a row")
@@ -561,9 +832,8 @@ class _SheetScan:
                 raise NotFast("cell given twice in a row")
             seen.add(at)
             keep = keep and not shared
-            has_refs = has_refs or type(cell) is int
             entries.append((at, cell))
-        return (None, entries, keep) if has_refs else (dict(entries), None, keep)
+        return entries, keep
 
     def _check_row(self, attrs) -> None:
         """What openpyxl's row dimensions would refuse (the whole workbook with them)."""
@@ -695,6 +965,126 @@ def _inline_text(inline) -> str:
     return inline[0].text or ""
 
 
+# ---------------------------------------------------------------- plain rows without lxml
+
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+_NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
+_ATTRS = rf'((?>(?:[ \t\n]+{_NAME}(?::{_NAME})?="[^"<&\t\n]*")*))[ \t\n]*+'  # no reference, no tab to normalise
+_ATTR = re.compile(rf'({_NAME})(?::({_NAME}))?="([^"]*)"')
+_PLAIN_ROW_OPEN = re.compile(rf"<row{_ATTRS}(/?)>")  # (fullmatch: the whole open tag)
+# a cell as writers write it: <c …/>, or <c …> [<f …>text</f> | <f …/>] [<v>text</v> | <v/>] </c>,
+# or <c …><is><t …>text</t></is></c> (or <t …/>)
+_PLAIN_CELL = re.compile(
+    rf"<c{_ATTRS}(?:/>|>(?:<is><t{_ATTRS}(?:/>|>([^<]*+)</t>)</is>"
+    rf"|(?:<f{_ATTRS}(?:/>|>([^<]*+)</f>))?(?:<v>([^<]*+)</v>|(<v/>))?)</c>)")
+
+
+class _Element:
+    """The part of an lxml element the row scan looks at (tag, attrib, text, children)."""
+
+    __slots__ = ("tag", "attrib", "text", "children")
+
+    def __init__(self, tag: str, attrib: dict, text: str | None, children: tuple = ()):
+        self.tag, self.attrib, self.text, self.children = tag, attrib, text, children
+
+    def get(self, key: str, default=None):
+        return self.attrib.get(key, default)
+
+    def __len__(self) -> int:
+        return len(self.children)
+
+    def __iter__(self):
+        return iter(self.children)
+
+    def __getitem__(self, i: int):
+        return self.children[i]
+
+
+class _NotPlain(Exception):
+    """This row is not of the plain shapes: lxml parses it."""
+
+
+_REFUSED_BYTES = bytes([*range(0, 9), 11, 12, 13, *range(14, 32)])  # not XML, or a line end (normalised)
+
+
+def _plain_pieces(row: bytes) -> tuple[bytes, list, bool] | None:
+    """(the row's open tag, the bytes of each cell after its "<c ", whether the row is
+    written <row …/>) when the row may be of
+    the plain shapes: no character XML refuses or a parser would normalise (a line end),
+    its cells each opened by "<c "; else None (lxml parses it). (Text and attribute values
+    hold no raw '<': "<c " only opens a cell; a piece that is not one plain cell is
+    refused by _plain_cell.)"""
+    if (len(row) > 200_000  # (lxml's limits on one text are not worked out here)
+            or len(row.translate(None, _REFUSED_BYTES)) != len(row) or b"]]>" in row
+            or b"\xef\xbf\xbe" in row or b"\xef\xbf\xbf" in row):  # U+FFFE, U+FFFF
+        return None
+    if row.endswith(b"</row>"):
+        pieces = row[:-6].split(b"<c ")
+        return pieces[0], pieces[1:], False
+    return (row, [], True) if b"<c " not in row else None  # <row …/>
+
+
+def _plain_head(head: bytes, prefixes: dict, self_closing: bool) -> dict:
+    """The attributes of a row's open tag: <row …/> when ``self_closing``, else <row …>."""
+    try:
+        m = _PLAIN_ROW_OPEN.fullmatch(head.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _NotPlain from None
+    if m is None or bool(m.group(2)) != self_closing:
+        raise _NotPlain
+    return _attributes(m.group(1), prefixes)
+
+
+def _plain_cell(piece: bytes, prefixes: dict) -> _Element:
+    """The tree lxml makes of one cell ("<c " + piece) of the shapes _PLAIN_CELL reads."""
+    try:
+        m = _PLAIN_CELL.fullmatch("<c " + piece.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _NotPlain from None
+    if m is None:
+        raise _NotPlain
+    c_attrs, t_attrs, t_text, f_attrs, f_text, v_text, v_empty = m.groups()
+    children = []
+    if t_attrs is not None:  # <is><t>
+        t = _Element("t", _attributes(t_attrs, prefixes), _text(t_text))
+        children.append(_Element("is", {}, None, (t,)))
+    else:
+        if f_attrs is not None:
+            children.append(_Element("f", _attributes(f_attrs, prefixes), _text(f_text)))
+        if v_text is not None or v_empty:
+            children.append(_Element("v", {}, _text(v_text)))
+    return _Element("c", _attributes(c_attrs, prefixes), None, tuple(children))
+
+
+def _text(found: str | None) -> str | None:
+    """An element's text as lxml gives it: None when empty, references resolved."""
+    if not found:
+        return None
+    return _unescape(found) if "&" in found else found
+
+
+def _attributes(found: str, prefixes: dict) -> dict:
+    """The attributes as lxml keys them ({namespace}name for a prefixed one); _NotPlain for
+    an undeclared prefix or an attribute given twice (lxml refuses both)."""
+    if not found:
+        return {}
+    out = {}
+    pairs = _ATTR.findall(found)
+    for first, second, value in pairs:
+        if second:
+            if first not in prefixes:
+                raise _NotPlain
+            key = f"{{{prefixes[first]}}}{second}"
+        elif first == "xmlns":
+            raise _NotPlain
+        else:
+            key = first
+        out[key] = value
+    if len(out) != len(pairs):
+        raise _NotPlain
+    return out
+
+
 _POSITIONS: dict = {}
 
 
@@ -752,7 +1142,8 @@ def open_fast(data: bytes):
         if body is None:
             raise NotFast("sheet part without cells")
         head = parts[shape.part][:4096]
-        sheets.append(FastSheet(title, _SheetScan(skel, strings, head, shape.part).cells(body), shape))
+        scan = _SheetScan(skel, strings, head, shape.part)
+        sheets.append(FastSheet(title, scan.cells(body), shape, scan.formulas, scan.extent))
     wb = FastWorkbook(sheets, skel.names, properties, custom)
     # calamine is handed the file when every cell the sheets write lies inside a grid it can
     # allocate: the cells just scanned are all of them (read.calamine_safe, without a rescan)
@@ -772,7 +1163,9 @@ def _cached_here(sheets: list[FastSheet]) -> dict | None:
 
     out = {}
     for ws in sheets:
-        found = {at: cell.cached for at, cell in ws._cells.items() if cell.data_type == "f"}
+        found = ws._formulas
+        if found is None:
+            found = {at: cell.cached for at, cell in ws._cells.items() if cell.data_type == "f"}
         if not found:
             continue
         if _ASK_CALAMINE in found.values():
@@ -788,4 +1181,6 @@ def _grid_ok(ws: FastSheet) -> bool:
 
     if not ws._cells:
         return True
+    if ws._extent is not None:
+        return ws._extent[0] * ws._extent[1] <= MAX_GRID_CELLS
     return max(ws._cells)[0] * max(map(itemgetter(1), ws._cells)) <= MAX_GRID_CELLS
