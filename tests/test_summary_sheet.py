@@ -3,6 +3,7 @@ xlsxwriter's own writer writes, for every kind of cell and row it can meet."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 import zipfile
 
 import pytest
@@ -77,3 +78,33 @@ def test_same_bytes_as_xlsxwriter(tmp_path, options):
     assert a.keys() == b.keys()
     assert b"<v>" in a["xl/worksheets/sheet1.xml"]
     assert [n for n in a if a[n] != b[n]] == []
+
+
+VALUES = [None, "", "chữ", "=1+1", "http://x.vn", "  cách đầu", "Vie\u0302\u0323t (NFD)", True, False,
+          0, -5, 3.25, 10 ** 20, float("nan"), float("inf"), dt.date(2024, 2, 29),
+          dt.datetime(2024, 12, 20, 7, 5), Decimal("1.50"), "x" * 20_000, "ỹ" * 40_000]
+
+
+def _put_everything(wb) -> None:
+    from qcdc_xl.output.summary.cells import put
+    ws, fmt = wb.add_worksheet("Giá trị"), wb.add_format({"border": 1})
+    for row, value in enumerate(VALUES, start=2):
+        put(ws, row, 1, value)
+        put(ws, row, 3, value, fmt)
+        put(ws, row, 2, "chữ")  # the same text again: one shared string, counted twice
+    put(ws, -1, 0, "ngoài trang")
+    put(ws, 1_048_576, 0, 5)
+    put(ws, 0, 16_384, "ngoài trang")
+
+
+def test_put_stores_what_xlsxwriter_methods_store(tmp_path):
+    stock, fast = tmp_path / "stock.xlsx", tmp_path / "fast.xlsx"
+    for cls, path in ((xlsxwriter.Workbook, stock), (SummaryWorkbook, fast)):
+        wb = cls(str(path), {"default_date_format": "dd/mm/yy"})  # a date without format takes it
+        wb.set_properties({"created": dt.datetime(2024, 1, 1)})
+        _put_everything(wb)
+        wb.close()
+    a, b = _sheets(stock), _sheets(fast)
+    assert a.keys() == b.keys()
+    assert [n for n in a if a[n] != b[n]] == []
+    assert b"Vi\xe1\xbb\x87t" in a["xl/sharedStrings.xml"]  # the text NFC in both

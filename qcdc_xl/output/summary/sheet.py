@@ -9,13 +9,68 @@ boolean, error, array formula) and the constant-memory mode keep xlsxwriter's ow
 """
 from __future__ import annotations
 
+import datetime as dt
+import math
+import unicodedata
+
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import (CellBlankTuple, CellBooleanTuple, CellDatetimeTuple,
+                                  CellNumberTuple, CellStringTuple, Worksheet)
 
 
 class SummarySheet(Worksheet):
-    """A worksheet whose cells are written as xlsxwriter writes them, only faster."""
+    """A worksheet whose cells are stored and written as xlsxwriter does, only faster."""
+
+    def put(self, row: int, col: int, value, fmt=None) -> None:
+        """Any value by its type, text always as text (never a formula or a link): what
+        ``write_blank``/``write_boolean``/``write_number``/``write_datetime``/``write_string``
+        store, without their layers of calls (the summary puts ~450,000 cells)."""
+        if self.constant_memory:  # rows are flushed as they go: xlsxwriter's own methods
+            return put_by_methods(self, row, col, value, fmt)
+        if value is None or value == "":
+            if fmt is None:
+                return  # xlsxwriter writes no blank cell without a format
+            cell = CellBlankTuple(fmt)
+        elif isinstance(value, bool):
+            cell = CellBooleanTuple(1 if value else 0, fmt)
+        elif isinstance(value, (int, float)):
+            if isinstance(value, float) and not math.isfinite(value):
+                return self.put(row, col, str(value), fmt)
+            cell = CellNumberTuple(value, fmt)
+        elif isinstance(value, (dt.date, dt.datetime)):
+            value = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+            cell = CellDatetimeTuple(self._convert_date_time(value),
+                                     self.default_date_format if fmt is None else fmt)
+        else:
+            text = unicodedata.normalize("NFC", str(value))
+            if len(text) > self.xls_strmax // 2:  # may need truncating: xlsxwriter's own way
+                self._write_string(row, col, text, fmt)
+                return
+            cell = None
+        if row < 0 or col < 0 or row >= self.xls_rowmax or col >= self.xls_colmax:
+            return  # out of the sheet: xlsxwriter ignores it too
+        if self.dim_rowmin is None:
+            self.dim_rowmin = self.dim_rowmax = row
+            self.dim_colmin = self.dim_colmax = col
+        else:
+            if row < self.dim_rowmin:
+                self.dim_rowmin = row
+            elif row > self.dim_rowmax:
+                self.dim_rowmax = row
+            if col < self.dim_colmin:
+                self.dim_colmin = col
+            elif col > self.dim_colmax:
+                self.dim_colmax = col
+        if cell is None:  # the shared-string index, counted as xlsxwriter counts it
+            strings = self.str_table
+            index = strings.string_table.get(text)
+            if index is None:
+                index = strings.string_table[text] = strings.unique_count
+                strings.unique_count += 1
+            strings.count += 1
+            cell = CellStringTuple(index, fmt)
+        self.table[row][col] = cell
 
     def _calculate_spans(self) -> None:
         # As xlsxwriter's: "min:max" (1-based) of the used columns of each block of 16 rows,
@@ -93,6 +148,25 @@ class SummarySheet(Worksheet):
         if key not in xf:
             xf[key] = f' s="{fmt._get_xf_index()}"'
         return xf[key]
+
+
+def put_by_methods(ws, row: int, col: int, value, fmt=None) -> None:
+    """What :meth:`SummarySheet.put` stores, through xlsxwriter's public methods (also the
+    reference its test compares with)."""
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            ws.write_string(row, col, str(value), fmt)
+        else:
+            ws.write_number(row, col, value, fmt)
+    elif isinstance(value, (dt.date, dt.datetime)):
+        value = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+        ws.write_datetime(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, unicodedata.normalize("NFC", str(value)), fmt)
 
 
 # cell kinds written here; the others by xlsxwriter itself
