@@ -108,3 +108,21 @@ def test_put_stores_what_xlsxwriter_methods_store(tmp_path):
     assert a.keys() == b.keys()
     assert [n for n in a if a[n] != b[n]] == []
     assert b"Vi\xe1\xbb\x87t" in a["xl/sharedStrings.xml"]  # the text NFC in both
+
+
+def test_put_row_stores_what_put_stores(tmp_path):
+    from qcdc_xl.output.summary.cells import put, put_row
+    stock, fast = tmp_path / "stock.xlsx", tmp_path / "fast.xlsx"
+    for cls, path in ((xlsxwriter.Workbook, stock), (SummaryWorkbook, fast)):
+        wb = cls(str(path), {"default_date_format": "dd/mm/yy"})
+        wb.set_properties({"created": dt.datetime(2024, 1, 1)})
+        ws, fmt = wb.add_worksheet("Dòng"), wb.add_format({"italic": True})
+        put(ws, 0, 5, "trước")  # a shared string already there
+        put(ws, 0, 6, dt.date(2024, 2, 29))  # a date already seen
+        for row in range(3, 6):
+            put_row(ws, row, VALUES + ["trước", "chữ"], [fmt if i % 2 else None for i in range(22)])
+        put_row(ws, 1_048_576, ["ngoài trang"], [None])
+        put_row(ws, 7, ["x"] * 16_385, [None] * 16_385)  # past the last column
+        wb.close()
+    a, b = _sheets(stock), _sheets(fast)
+    assert [n for n in a if a[n] != b[n]] == []

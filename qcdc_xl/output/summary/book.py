@@ -11,7 +11,7 @@ from qcdc_xl.form.report_spec import summary_spec
 from qcdc_xl.form.spec import YESNO_LIST, Field, Form
 from qcdc_xl.report.summarise import answered_counts, compute_totals, khoi_values, status_counts, valid_value
 from qcdc_xl.report.summarise import attribute_value as summarise_attribute
-from .cells import nfc, put, row_height
+from .cells import nfc, put_row, row_height
 from .detail import detail_layout
 
 STATUS_VI = {"ok": "Đạt", "errors": "Có lỗi", "missing": "Chưa nộp",
@@ -119,8 +119,7 @@ class Book:
     def list_row(self, ws, row: int, values: list, heads: list, styles: list) -> None:
         """One row of a list: each value by its type and style, the row tall enough for the
         longest wrapped text (Excel does not grow rows on load)."""
-        for col, (value, names) in enumerate(zip(values, styles)):
-            put(ws, row, col, value, self.st("cell", *names))
+        put_row(ws, row, values, [self.st("cell", *names) for names in styles])
         ws.set_row(row, max([15.0] + [row_height(v, w) for v, (_, w) in zip(values, heads)
                                       if isinstance(v, str)]))
 

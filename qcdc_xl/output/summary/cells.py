@@ -26,6 +26,15 @@ def put(ws, row: int, col: int, value, fmt=None) -> None:
         put_by_methods(ws, row, col, value, fmt)
 
 
+def put_row(ws, row: int, values: list, formats: list) -> None:
+    """:func:`put` of each value with its format, from column 0 on."""
+    if isinstance(ws, SummarySheet):
+        ws.put_row(row, values, formats)
+    else:
+        for col, (value, fmt) in enumerate(zip(values, formats)):
+            put_by_methods(ws, row, col, value, fmt)
+
+
 def formula(ws, row: int, col: int, expr: str, fmt, cached) -> None:
     """A live formula with its correct cached value ("" shows blank until recalculated)."""
     ws.write_formula(row, col, "=" + expr, fmt, "" if cached is None else cached)

@@ -22,6 +22,20 @@ from xlsxwriter.worksheet import (CellBlankTuple, CellBooleanTuple, CellDatetime
 class SummarySheet(Worksheet):
     """A worksheet whose cells are stored and written as xlsxwriter does, only faster."""
 
+    def __init__(self):
+        super().__init__()
+        self._serials: dict = {}  # date or naive datetime -> its Excel serial (dates repeat)
+
+    def _serial(self, moment) -> float:
+        """xlsxwriter's Excel serial of a date (as midnight) or datetime, remembered."""
+        serial = self._serials.get(moment)
+        if serial is None:
+            whole = moment if isinstance(moment, dt.datetime) else dt.datetime.combine(moment, dt.time())
+            serial = self._convert_date_time(whole)
+            if whole.tzinfo is None:  # (an aware one equals others in other zones)
+                self._serials[moment] = serial
+        return serial
+
     def put(self, row: int, col: int, value, fmt=None) -> None:
         """Any value by its type, text always as text (never a formula or a link): what
         ``write_blank``/``write_boolean``/``write_number``/``write_datetime``/``write_string``
@@ -39,8 +53,7 @@ class SummarySheet(Worksheet):
                 return self.put(row, col, str(value), fmt)
             cell = CellNumberTuple(value, fmt)
         elif isinstance(value, (dt.date, dt.datetime)):
-            value = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
-            cell = CellDatetimeTuple(self._convert_date_time(value),
+            cell = CellDatetimeTuple(self._serial(value),
                                      self.default_date_format if fmt is None else fmt)
         else:
             text = unicodedata.normalize("NFC", str(value))
@@ -50,18 +63,7 @@ class SummarySheet(Worksheet):
             cell = None
         if row < 0 or col < 0 or row >= self.xls_rowmax or col >= self.xls_colmax:
             return  # out of the sheet: xlsxwriter ignores it too
-        if self.dim_rowmin is None:
-            self.dim_rowmin = self.dim_rowmax = row
-            self.dim_colmin = self.dim_colmax = col
-        else:
-            if row < self.dim_rowmin:
-                self.dim_rowmin = row
-            elif row > self.dim_rowmax:
-                self.dim_rowmax = row
-            if col < self.dim_colmin:
-                self.dim_colmin = col
-            elif col > self.dim_colmax:
-                self.dim_colmax = col
+        self._stored(row, col, col)
         if cell is None:  # the shared-string index, counted as xlsxwriter counts it
             strings = self.str_table
             index = strings.string_table.get(text)
@@ -71,6 +73,57 @@ class SummarySheet(Worksheet):
             strings.count += 1
             cell = CellStringTuple(index, fmt)
         self.table[row][col] = cell
+
+    def put_row(self, row: int, values: list, formats: list, first_col: int = 0) -> None:
+        """:meth:`put` of each value with its format, from column ``first_col`` on; texts and
+        numbers stored here directly (a list sheet has ~300,000 of them), the rest by put."""
+        if self.constant_memory or not 0 <= row < self.xls_rowmax or first_col < 0 \
+                or first_col + len(values) > self.xls_colmax:
+            for col, (value, fmt) in enumerate(zip(values, formats), start=first_col):
+                self.put(row, col, value, fmt)
+            return
+        cells, strings = self.table[row], self.str_table
+        index_of, longest, count = strings.string_table, self.xls_strmax // 2, 0
+        stored = []
+        for col, value, fmt in zip(range(first_col, first_col + len(values)), values, formats):
+            kind = type(value)
+            if kind is str and value:
+                text = unicodedata.normalize("NFC", value)
+                if len(text) > longest:  # may need truncating
+                    self.put(row, col, text, fmt)
+                    continue
+                index = index_of.get(text)
+                if index is None:
+                    index = index_of[text] = strings.unique_count
+                    strings.unique_count += 1
+                count += 1
+                cells[col] = _new(CellStringTuple, (index, fmt))
+            elif kind is int or (kind is float and math.isfinite(value)):
+                cells[col] = _new(CellNumberTuple, (value, fmt))
+            elif value is None or kind is str:  # (an empty text)
+                if fmt is None:
+                    continue  # no blank cell without a format
+                cells[col] = _new(CellBlankTuple, (fmt,))
+            elif kind is dt.date or kind is dt.datetime:
+                cells[col] = _new(CellDatetimeTuple, (
+                    self._serial(value), self.default_date_format if fmt is None else fmt))
+            else:
+                self.put(row, col, value, fmt)
+                continue
+            stored.append(col)
+        strings.count += count  # each text counted, as xlsxwriter counts them
+        if stored:
+            self._stored(row, stored[0], stored[-1])
+
+    def _stored(self, row: int, low: int, high: int) -> None:
+        """The used range grown to cells stored at ``row``, columns ``low``..``high`` (what
+        xlsxwriter's ``_check_dimensions`` does for each cell)."""
+        if self.dim_rowmin is None:
+            self.dim_rowmin = self.dim_rowmax = row
+            self.dim_colmin, self.dim_colmax = low, high
+            return
+        self.dim_rowmin, self.dim_rowmax = min(self.dim_rowmin, row), max(self.dim_rowmax, row)
+        self.dim_colmin, self.dim_colmax = min(self.dim_colmin, low), max(self.dim_colmax, high)
 
     def _calculate_spans(self) -> None:
         # As xlsxwriter's: "min:max" (1-based) of the used columns of each block of 16 rows,
@@ -100,7 +153,7 @@ class SummarySheet(Worksheet):
         table, row_info, comments, spans = self.table, self.row_info, self.comments, self.row_spans
         first, last = self.dim_colmin, self.dim_colmax
         names = [xl_col_to_name(c) for c in range(last + 1)]
-        xf: dict = {}  # id(format) -> its xf index (fixed once the workbook is prepared)
+        styles: dict = {}  # format -> ' s="…"' (its xf index is fixed once the book is prepared)
         write = self.fh.write
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = table.get(row)
@@ -114,28 +167,32 @@ class SummarySheet(Worksheet):
             self._write_row(row, span, info)
             parts = []
             number = str(row + 1)
-            for col in sorted(c for c in cells if first <= c <= last):
+            for col in sorted(cells):
+                if not first <= col <= last:
+                    continue
                 cell = cells[col]
-                kind = type(cell).__name__
+                kind = type(cell)
                 if kind not in _FAST:
                     write("".join(parts))
                     parts = []
                     self._write_cell(row, col, cell)
                     continue
-                style = self._style_attribute(row, col, cell.format, xf)
-                ref = names[col] + number
-                if kind == "String":
-                    parts.append(f'<c r="{ref}"{style} t="s"><v>{cell.string}</v></c>')
-                elif kind == "Blank":
-                    parts.append(f'<c r="{ref}"{style}/>')
-                else:  # Number, Datetime
-                    parts.append(f'<c r="{ref}"{style}><v>{cell.number:.16G}</v></c>')
+                fmt = cell[-1]  # every fast kind ends with its format
+                style = styles.get(fmt) if fmt is not None else None
+                if style is None:
+                    style = self._style_attribute(row, col, fmt, styles)
+                if kind is CellStringTuple:
+                    parts.append(f'<c r="{names[col]}{number}"{style} t="s"><v>{cell[0]}</v></c>')
+                elif kind is CellBlankTuple:
+                    parts.append(f'<c r="{names[col]}{number}"{style}/>')
+                else:  # a number or a date
+                    parts.append(f'<c r="{names[col]}{number}"{style}><v>{cell[0]:.16G}</v></c>')
             parts.append("</row>")
             write("".join(parts))
 
-    def _style_attribute(self, row: int, col: int, fmt, xf: dict) -> str:
+    def _style_attribute(self, row: int, col: int, fmt, styles: dict) -> str:
         """The ``s="…"`` of a cell: its format, else its row's, else its column's (as
-        xlsxwriter's ``_write_cell``)."""
+        xlsxwriter's ``_write_cell``); remembered in ``styles`` by format."""
         if not fmt:
             info = self.row_info.get(row)
             if info is not None and info.row_format:
@@ -144,10 +201,9 @@ class SummarySheet(Worksheet):
                 fmt = self.col_info[col].column_format
             if fmt is None:
                 return ""
-        key = id(fmt)
-        if key not in xf:
-            xf[key] = f' s="{fmt._get_xf_index()}"'
-        return xf[key]
+        if fmt not in styles:
+            styles[fmt] = f' s="{fmt._get_xf_index()}"'
+        return styles[fmt]
 
 
 def put_by_methods(ws, row: int, col: int, value, fmt=None) -> None:
@@ -169,8 +225,9 @@ def put_by_methods(ws, row: int, col: int, value, fmt=None) -> None:
         ws.write_string(row, col, unicodedata.normalize("NFC", str(value)), fmt)
 
 
+_new = tuple.__new__  # a cell tuple without the namedtuple's Python-level __new__
 # cell kinds written here; the others by xlsxwriter itself
-_FAST = frozenset({"String", "Blank", "Number", "Datetime"})
+_FAST = frozenset({CellStringTuple, CellBlankTuple, CellNumberTuple, CellDatetimeTuple})
 
 
 class SummaryWorkbook(Workbook):
