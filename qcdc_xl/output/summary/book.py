@@ -51,6 +51,7 @@ class Book:
         self.figure_rows: dict = {}  # base id -> (sheet name, row) of a figures sheet
         self.series_cols: dict = {}  # sheet name -> (header row, first col, last col) of block 0
         self.listing_counts: list = []  # (listing, sheet name, (first, last, label, total col))
+        self.detail_fields = None  # (column, field, style) of «Chi tiết đơn vị», see detail.py
 
     # -- facts of the form
     def attributes(self) -> list:

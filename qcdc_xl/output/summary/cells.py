@@ -26,12 +26,12 @@ def put(ws, row: int, col: int, value, fmt=None) -> None:
         put_by_methods(ws, row, col, value, fmt)
 
 
-def put_row(ws, row: int, values: list, formats: list) -> None:
-    """:func:`put` of each value with its format, from column 0 on."""
+def put_row(ws, row: int, values: list, formats: list, first_col: int = 0) -> None:
+    """:func:`put` of each value with its format, from column ``first_col`` on."""
     if isinstance(ws, SummarySheet):
-        ws.put_row(row, values, formats)
+        ws.put_row(row, values, formats, first_col)
     else:
-        for col, (value, fmt) in enumerate(zip(values, formats)):
+        for col, (value, fmt) in enumerate(zip(values, formats), start=first_col):
             put_by_methods(ws, row, col, value, fmt)
 
 
