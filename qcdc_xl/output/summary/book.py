@@ -117,12 +117,20 @@ class Book:
             text += f"; {s['missing']} đơn vị chưa nộp (chưa có trong số liệu)"
         return text + "."
 
-    def list_row(self, ws, row: int, values: list, heads: list, styles: list) -> None:
-        """One row of a list: each value by its type and style, the row tall enough for the
+    def list_row(self, ws, row: int, values: list, heads: list, styles: list | None = None,
+                 formats: list | None = None) -> None:
+        """One row of a list: each value by its type and style (``styles``: names of each
+        column's style; or ``formats``: the formats themselves), the row tall enough for the
         longest wrapped text (Excel does not grow rows on load)."""
-        put_row(ws, row, values, [self.st("cell", *names) for names in styles])
-        ws.set_row(row, max([15.0] + [row_height(v, w) for v, (_, w) in zip(values, heads)
-                                      if isinstance(v, str)]))
+        if formats is None:
+            formats = [self.st("cell", *names) for names in styles]
+        put_row(ws, row, values, formats)
+        tallest = 15.0
+        for v, (_, w) in zip(values, heads):
+            # a text of one line within its column is one line high: 15, never the tallest
+            if isinstance(v, str) and (len(v) > w * 1.1 or "\n" in v):
+                tallest = max(tallest, row_height(v, w))
+        ws.set_row(row, tallest)
 
     def table(self, ws, header: int, last: int, heads: list, name: str) -> None:
         """An Excel table with filters over rows header..last (at least one data row)."""
