@@ -84,11 +84,12 @@ class SummarySheet(Worksheet):
             return
         cells, strings = self.table[row], self.str_table
         index_of, longest, count = strings.string_table, self.xls_strmax // 2, 0
-        stored = []
+        nfc, new, text_cell, number_cell = _nfc, _new, CellStringTuple, CellNumberTuple
+        low = high = None  # the first and last column stored (columns only grow)
         for col, value, fmt in zip(range(first_col, first_col + len(values)), values, formats):
             kind = type(value)
             if kind is str and value:
-                text = unicodedata.normalize("NFC", value)
+                text = nfc("NFC", value)
                 if len(text) > longest:  # may need truncating
                     self.put(row, col, text, fmt)
                     continue
@@ -97,23 +98,25 @@ class SummarySheet(Worksheet):
                     index = index_of[text] = strings.unique_count
                     strings.unique_count += 1
                 count += 1
-                cells[col] = _new(CellStringTuple, (index, fmt))
+                cells[col] = new(text_cell, (index, fmt))
             elif kind is int or (kind is float and math.isfinite(value)):
-                cells[col] = _new(CellNumberTuple, (value, fmt))
+                cells[col] = new(number_cell, (value, fmt))
             elif value is None or kind is str:  # (an empty text)
                 if fmt is None:
                     continue  # no blank cell without a format
-                cells[col] = _new(CellBlankTuple, (fmt,))
+                cells[col] = new(CellBlankTuple, (fmt,))
             elif kind is dt.date or kind is dt.datetime:
-                cells[col] = _new(CellDatetimeTuple, (
+                cells[col] = new(CellDatetimeTuple, (
                     self._serial(value), self.default_date_format if fmt is None else fmt))
             else:
                 self.put(row, col, value, fmt)
                 continue
-            stored.append(col)
+            if low is None:
+                low = col
+            high = col
         strings.count += count  # each text counted, as xlsxwriter counts them
-        if stored:
-            self._stored(row, stored[0], stored[-1])
+        if low is not None:
+            self._stored(row, low, high)
 
     def _stored(self, row: int, low: int, high: int) -> None:
         """The used range grown to cells stored at ``row``, columns ``low``..``high`` (what
@@ -225,6 +228,7 @@ def put_by_methods(ws, row: int, col: int, value, fmt=None) -> None:
         ws.write_string(row, col, unicodedata.normalize("NFC", str(value)), fmt)
 
 
+_nfc = unicodedata.normalize
 _new = tuple.__new__  # a cell tuple without the namedtuple's Python-level __new__
 # cell kinds written here; the others by xlsxwriter itself
 _FAST = frozenset({CellStringTuple, CellBlankTuple, CellNumberTuple, CellDatetimeTuple})
