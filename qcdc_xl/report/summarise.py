@@ -16,10 +16,12 @@ from qcdc_xl.form.formulas import rate
 from qcdc_xl.report.records import UnitResult
 from qcdc_xl.form.spec import YES, Field, Form
 from qcdc_xl.intake.units import canonical_option
+from qcdc_xl.memo import Memo
 
 ALL = "all"
 UNKNOWN = ""  # key for a table row whose year or option is unknown (see listings.py)
 TOTALLED_INPUTS = ("int", "money", "yesno", "list")
+_CANONICAL = Memo(kept=10_000)  # (text, options) -> canonical_option
 
 
 # ---------------------------------------------------------------- small helpers
@@ -49,7 +51,10 @@ def attribute_value(form: Form, result: UnitResult, name: str) -> str:
         field = next((f for f in form.fields.values() if f.prefill_optional == name), None)
         value = (result.values.get(field.id) if field else None) or ""
     options = form.attributes[name].options
-    return canonical_option(str(value), options) if options else str(value)
+    if not options:
+        return str(value)
+    key = (str(value), tuple(options))  # a few texts, asked for every unit by every sheet
+    return _CANONICAL.get(key, canonical_option, *key)
 
 
 def totalled_fields(form: Form, types: Iterable[str] | None = None) -> list[Field]:

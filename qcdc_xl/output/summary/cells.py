@@ -47,7 +47,14 @@ def quoted(text: str) -> str:
 
 def crit(text: str) -> str:
     """A SUMIFS/COUNTIFS criterion matching exactly ``text`` (no wildcards, no operators)."""
+    return _CRITERIA.get(text, _criterion, text)
+
+
+def _criterion(text: str) -> str:
     return quoted("=" + re.sub(r"([~*?])", r"~\1", nfc(text)))
+
+
+_CRITERIA = Memo(kept=10_000)  # text -> crit(text): the same few types and options, ~80,000 asks
 
 
 MAX_ROW_HEIGHT = 409  # points: Excel's limit (a longer list of unit names scrolls in its cell)
