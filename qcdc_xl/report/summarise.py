@@ -213,7 +213,7 @@ def answered_counts(form: Form, results: list[UnitResult]) -> dict:
     members = counted(results)
     # each unit's answered fields worked out once, then counted per group (a thousand units
     # × a few hundred fields × each group asked one by one took seconds)
-    answered = {id(r): [f.id for f in fields if valid_value(r, f) is not None] for r in members}
+    answered = {id(r): _answered(r, fields) for r in members}
 
     def make(rs, types):
         n = Counter(fid for r in rs for fid in answered[id(r)])
@@ -224,6 +224,13 @@ def answered_counts(form: Form, results: list[UnitResult]) -> dict:
     if khois:
         out["khoi"] = {k: _by_type(form, rs, make) for k, rs in _by_khoi(members, khois).items()}
     return out
+
+
+def _answered(r: UnitResult, fields: list[Field]) -> list[str]:
+    """The fields of ``fields`` the unit gave a valid value of (valid_value, written out)."""
+    loai, values, invalid = r.unit.loai_hinh, r.values, r.invalid
+    return [f.id for f in fields
+            if loai in f.applies and f.id not in invalid and values.get(f.id) is not None]
 
 
 def status_counts(results: list[UnitResult]) -> dict:

@@ -9,7 +9,7 @@ from qcdc_xl.form.formulas import compute_derived
 from qcdc_xl.report.records import Report, UnitResult
 from qcdc_xl.form.report_spec import summary_spec
 from qcdc_xl.form.spec import YESNO_LIST, Field, Form
-from qcdc_xl.report.summarise import answered_counts, compute_totals, khoi_values, status_counts, valid_value
+from qcdc_xl.report.summarise import answered_counts, compute_totals, khoi_values, status_counts
 from qcdc_xl.report.summarise import attribute_value as summarise_attribute
 from .cells import nfc, put_row, row_height
 from .detail import detail_layout
@@ -47,6 +47,7 @@ class Book:
         self.khois = khoi_values(self.results)
         self.detail = detail_layout(form, len(self.results), bool(self.khois))
         self.yes = yes_option(form)
+        self.inputs = [f for f in form.fields.values() if f.is_input]
         self.wb = self.st = None
         self.figure_rows: dict = {}  # base id -> (sheet name, row) of a figures sheet
         self.series_cols: dict = {}  # sheet name -> (header row, first col, last col) of block 0
@@ -74,7 +75,9 @@ class Book:
 
     def unit_values(self, r: UnitResult) -> dict:
         """Valid inputs plus derived fields recomputed from them (as the totals are)."""
-        values = {f.id: valid_value(r, f) for f in self.form.fields.values() if f.is_input}
+        loai, given, invalid = r.unit.loai_hinh, r.values, r.invalid
+        values = {f.id: given.get(f.id) if loai in f.applies and f.id not in invalid else None
+                  for f in self.inputs}  # valid_value, written out
         counts = {name: len(rows or ()) for name, rows in r.tables.items()}
         values.update(compute_derived(self.form, r.unit.loai_hinh, values, counts))
         for a in self.attributes():
