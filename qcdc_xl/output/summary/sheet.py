@@ -156,8 +156,8 @@ class SummarySheet(Worksheet):
         table, row_info, comments, spans = self.table, self.row_info, self.comments, self.row_spans
         first, last = self.dim_colmin, self.dim_colmax
         names = [xl_col_to_name(c) for c in range(last + 1)]
-        styles: dict = {}  # format -> ' s="…"' (its xf index is fixed once the book is prepared)
-        write = self.fh.write
+        styles: dict = {}  # format -> ' s="…"' (its xf index, given when first written)
+        write, fast, text_cell, blank_cell = self.fh.write, _FAST, CellStringTuple, CellBlankTuple
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = table.get(row)
             info = row_info.get(row)
@@ -169,28 +169,29 @@ class SummarySheet(Worksheet):
                 continue
             self._write_row(row, span, info)
             parts = []
-            number = str(row + 1)
-            for col in sorted(cells):
-                if not first <= col <= last:
-                    continue
+            append, number = parts.append, str(row + 1)
+            columns = sorted(cells)
+            if columns[0] < first or columns[-1] > last:  # (never, as cells grow the range)
+                columns = [c for c in columns if first <= c <= last]
+            for col in columns:
                 cell = cells[col]
                 kind = type(cell)
-                if kind not in _FAST:
+                if kind not in fast:
                     write("".join(parts))
-                    parts = []
+                    parts.clear()
                     self._write_cell(row, col, cell)
                     continue
                 fmt = cell[-1]  # every fast kind ends with its format
-                style = styles.get(fmt) if fmt is not None else None
+                style = styles.get(fmt)
                 if style is None:
                     style = self._style_attribute(row, col, fmt, styles)
-                if kind is CellStringTuple:
-                    parts.append(f'<c r="{names[col]}{number}"{style} t="s"><v>{cell[0]}</v></c>')
-                elif kind is CellBlankTuple:
-                    parts.append(f'<c r="{names[col]}{number}"{style}/>')
+                if kind is text_cell:
+                    append(f'<c r="{names[col]}{number}"{style} t="s"><v>{cell[0]}</v></c>')
+                elif kind is blank_cell:
+                    append(f'<c r="{names[col]}{number}"{style}/>')
                 else:  # a number or a date
-                    parts.append(f'<c r="{names[col]}{number}"{style}><v>{cell[0]:.16G}</v></c>')
-            parts.append("</row>")
+                    append(f'<c r="{names[col]}{number}"{style}><v>{cell[0]:.16G}</v></c>')
+            append("</row>")
             write("".join(parts))
 
     def _style_attribute(self, row: int, col: int, fmt, styles: dict) -> str:
