@@ -1,4 +1,4 @@
-"""``json.dumps(data, ensure_ascii=False, indent=2)``, the same text, about three times faster.
+"""``json.dumps(data, ensure_ascii=False, indent=2)``, the same text, in about half the time.
 
 With ``indent``, Python's json module leaves its C encoder for a pure-Python one; the report
 of a thousand units (11 MB) then takes most of a second. Almost all of it sits in flat
@@ -45,6 +45,21 @@ def _c_encoder(item_separator: str):
     return public
 
 
+def _scalar(value, depth: int) -> str:
+    """A scalar as the encoder writes it: texts, whole numbers and null directly."""
+    kind = type(value)
+    if kind is str:
+        return _text(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return _encoder(depth)(value)
+
+
+_text = json.encoder.encode_basestring  # the encoder's own, for ensure_ascii=False
+
+
 def _is_flat(items) -> bool:
     """Whether no item is a container (then the C encoder writes the whole container)."""
     if set(map(type, items)) <= _SCALARS:
@@ -58,7 +73,7 @@ def _encode(value, depth: int, parts: list) -> None:
     elif isinstance(value, (list, tuple)):
         items, opening, closing = value, "[", "]"
     else:
-        parts.append(_encoder(depth)(value))
+        parts.append(_scalar(value, depth))
         return
     if not items:
         parts.append(opening + closing)
@@ -67,6 +82,10 @@ def _encode(value, depth: int, parts: list) -> None:
     if _is_flat(items):
         text = _encoder(depth)(value)  # "{" + items joined by ",\n" + indent + "}"
         parts.append(opening + inner + text[1:-1] + "\n" + _INDENT * depth + closing)
+        return
+    if opening == "[" and all(type(item) is dict and item and _is_flat(item.values())
+                              for item in value):
+        parts.append(_flat_dicts(value, depth))  # a table's rows: one C call for them all
         return
     parts.append(opening)
     separator = inner
@@ -82,3 +101,14 @@ def _encode(value, depth: int, parts: list) -> None:
             _encode(item, depth + 1, parts)
             separator = "," + inner
     parts.append("\n" + _INDENT * depth + closing)
+
+
+def _flat_dicts(rows: list, depth: int) -> str:
+    """A list (at ``depth``) of non-empty dicts of scalars. The C encoder writes it with the
+    items' separator of the dicts' items; only the seams between dicts then differ, and
+    "}" + separator + "{" can be nothing else (a key follows a separator, and no encoded
+    text holds a raw newline)."""
+    outer, inner = "\n" + _INDENT * (depth + 1), "\n" + _INDENT * (depth + 2)
+    text = _encoder(depth + 1)(rows)  # "[{" + … + "}]"
+    body = text[2:-2].replace("}," + inner + "{", outer + "}," + outer + "{" + inner)
+    return "[" + outer + "{" + inner + body + outer + "}" + "\n" + _INDENT * depth + "]"
