@@ -20,7 +20,7 @@ CASES = {
     "scalars": AWKWARD,
     "flat dict": {f"k{i}": v for i, v in enumerate(AWKWARD)},
     "empty": {"a": {}, "b": [], "c": [[], {}], "d": [{}], "e": ()},
-    "odd keys": {1: "int", 2.5: "float", True: "bool", None: "none", "": "empty", "k\n": 1},
+    "odd keys": {5: "int", 2.5: "float", True: "bool", None: "none", "": "empty", "k\n": 1},
     "nested": {"units": [{"ma": "X01", "values": {"a": 1, "b": None}, "van_ban": [
         {"so": 1, "ngay": "2024-01-02"}, {"so": 2, "ngay": None}], "mo_hinh": []}],
         "totals": {"all": {"x": {"A": 1, "B": {"2024": 3}}}, "khoi": {}},
