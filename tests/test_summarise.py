@@ -176,3 +176,68 @@ def test_footnotes_list_the_units_a_sentence_counts(form, results, totals):
     models = next(n for t, n in notes.items() if t.startswith("Các đơn vị đã xây dựng"))
     assert models == "Các đơn vị có điển hình, mô hình: Sở Ngoại vụ, -Công ty Điện lực."
     assert notes["Tổng số đảng viên: 185 (theo báo cáo của 4/5 đơn vị)."] is None
+
+
+# ---------------------------------------------------------------- the totals, column-wise
+
+
+def _reference_totals(form, results):
+    """compute_totals as it was written before the per-field columns (the oracle): each
+    group's valid values gathered unit by unit, field by field."""
+    from collections import Counter
+
+    from qcdc_xl.form.formulas import rate
+    from qcdc_xl.form.spec import YES
+    from qcdc_xl.report import summarise as S
+
+    def field_total(f, rs, total):
+        if f.type == "sum":
+            return sum(total(x) or 0 for x in f.of)
+        if f.type == "rate":
+            return rate(total(f.num), total(f.den))
+        if f.type == "count":
+            return sum(len(r.tables.get(f.table) or ()) for r in rs if f.applies_to(r.unit.loai_hinh))
+        values = [S.valid_value(r, f) for r in rs]
+        if f.type == "yesno":
+            return sum(1 for v in values if v == YES)
+        if f.type == "list":
+            counts = Counter(v for v in values if v in f.options)
+            return {o: counts.get(o, 0) for o in f.options}
+        t = sum(v for v in values if S._is_number(v))
+        return int(t) if isinstance(t, float) and t.is_integer() else t
+
+    def make(rs, types):
+        fields, out = S.totalled_fields(form, types), {}
+
+        def total(fid):
+            if fid not in out:
+                out[fid] = field_total(form.fields[fid], rs, total)
+            return out[fid]
+        for f in fields:
+            total(f.id)
+        return {**{f.id: out[f.id] for f in fields}, "so_don_vi": len(rs)}
+
+    members = S.counted(results)
+    totals = S._by_type(form, members, make)
+    khois = S.khoi_values(results)
+    if khois:
+        totals["khoi"] = {k: S._by_type(form, rs, make) for k, rs in S._by_khoi(members, khois).items()}
+    for name, attribute in form.attributes.items():
+        totals[name] = {o: make([r for r in members if r.unit.loai_hinh in attribute.types
+                                 and S.attribute_value(form, r, name) == o], attribute.types)
+                        for o in attribute.options}
+    return totals
+
+
+def test_totals_match_the_unit_by_unit_reference(form, results):
+    import copy
+
+    from result_builders import many_results
+    rs = copy.deepcopy(results) + many_results(form, 60)  # (the module's results stay as they are)
+    money = next(f for f in form.fields.values() if f.is_input and f.type == "money")
+    odd = [r for r in rs if r.counts][:4]  # floats, a negative zero, a bool among the numbers
+    for r, v in zip(odd, (0.5, -0.0, 2.25, True)):
+        r.values[money.id] = v
+    got, want = compute_totals(form, rs), _reference_totals(form, rs)
+    assert json.dumps(got, ensure_ascii=False) == json.dumps(want, ensure_ascii=False)
+    assert got["all"][money.id] == want["all"][money.id] != 0

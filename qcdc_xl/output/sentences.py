@@ -131,11 +131,11 @@ class _Scope:
 
 
 class _Ctx:
-    def __init__(self, form, results: list, totals: dict):
+    def __init__(self, form, results: list, totals: dict, answered: dict | None = None):
         self.form, self.results, self.totals = form, results, totals
         self.spec = report_spec(form)
         self.phrases = {**PHRASES, **self.spec.phrases}
-        self.answered = answered_counts(form, results)
+        self.answered = answered_counts(form, results) if answered is None else answered
         self.status = status_counts(results)
         self.whole = _Scope(totals, self.answered, counted(results))
 
@@ -507,9 +507,10 @@ def _selects(f: Footnote, value) -> bool:
 # ---------------------------------------------------------------- public API
 
 
-def report_entries(form, results: list, totals: dict) -> list[Entry]:
-    """Every sentence of the report, in the spec's order, with its footnote when asked."""
-    c = _Ctx(form, results, totals)
+def report_entries(form, results: list, totals: dict, answered: dict | None = None) -> list[Entry]:
+    """Every sentence of the report, in the spec's order, with its footnote when asked
+    (``answered``: the results' :func:`answered_counts`, when the caller has them)."""
+    c = _Ctx(form, results, totals, answered)
     out = []
     for s in c.spec.sentences:
         texts = _KINDS[s.kind](c, s.params)

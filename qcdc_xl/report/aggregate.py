@@ -7,7 +7,6 @@ an issue and never stops the others. Inputs are only ever opened for reading.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -20,6 +19,7 @@ from typing import Callable, Iterable
 
 from qcdc_xl.intake.discover import READABLE, Found, find_returns
 from qcdc_xl.output.fileio import atomic_write_text
+from qcdc_xl.output.json_text import indented_json
 from qcdc_xl.report.issues import REJECTS_ATTRIBUTION, Issue, issue
 from qcdc_xl.report.records import (STATUS_ERRORS, STATUS_MISSING, STATUS_OK, STATUS_SUPERSEDED, Report,
                       UnitResult)
@@ -317,7 +317,7 @@ def build_report(form: Form, units: list[Unit], returns_dir: Path,
 
 def write_json(data: dict, path: Path) -> None:
     """UTF-8 JSON, written atomically so a reader never sees half a report."""
-    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(path, indented_json(data) + "\n")  # = json.dumps(…, indent=2), faster
 
 
 @dataclass

@@ -7,7 +7,7 @@ messages are Vietnamese for people, shaped *where → what is wrong → how to f
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 ERROR, WARNING = "error", "warning"
 
@@ -48,6 +48,9 @@ REJECTS_ATTRIBUTION = frozenset({"unreadable_file", "encrypted_file", "not_a_for
                                  "identity_mismatch", "form_version_mismatch"})
 
 
+_JSON_KEYS = ("severity", "code", "file", "ma_don_vi", "sheet", "cell", "field", "value", "message")
+
+
 @dataclass(frozen=True)
 class Issue:
     severity: str
@@ -68,9 +71,7 @@ class Issue:
 
     def to_dict(self) -> dict:
         """The contract's JSON keys, in the contract's order."""
-        d = asdict(self)
-        return {k: d[k] for k in ("severity", "code", "file", "ma_don_vi", "sheet", "cell",
-                                  "field", "value", "message")}
+        return {k: getattr(self, k) for k in _JSON_KEYS}  # (all str or None: no copy needed)
 
     def as_tuple(self) -> tuple:
         """A flat (code, field, cell) tuple: what tests usually assert on."""

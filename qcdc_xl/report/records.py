@@ -75,6 +75,9 @@ class UnitResult:
         return sum(1 for i in self.issues if i.severity == "warning")
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})  # what json_value returns unchanged
+
+
 def json_value(value: Any) -> Any:
     """Numbers stay numbers, dates become ISO strings, everything else its text."""
     if isinstance(value, dt.datetime):
@@ -113,9 +116,10 @@ def _unit_json(u: UnitResult, list_keys: dict) -> dict:
          "loai_hinh": u.unit.loai_hinh, "khoi": u.unit.khoi or None,
          **{name: value or None for name, value in u.unit.attributes},
          "status": u.status, "file": u.file,
-         "values": {k: json_value(v) for k, v in u.values.items()}}
+         "values": {k: v if type(v) in _AS_IS else json_value(v) for k, v in u.values.items()}}
     for name, rows in u.tables.items():
         key = list_keys.get(name) or default_list_key(name)
-        d[key] = [{k: json_value(v) for k, v in row.items()} for row in rows]
+        d[key] = [{k: v if type(v) in _AS_IS else json_value(v) for k, v in row.items()}
+                  for row in rows]
     d["error_count"], d["warning_count"] = u.error_count, u.warning_count
     return d

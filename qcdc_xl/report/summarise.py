@@ -9,16 +9,19 @@ JSON-serialisable (str keys, numbers, str, None, dict).
 from __future__ import annotations
 
 from collections import Counter
+from operator import itemgetter
 from typing import Callable, Iterable
 
 from qcdc_xl.form.formulas import rate
 from qcdc_xl.report.records import UnitResult
 from qcdc_xl.form.spec import YES, Field, Form
 from qcdc_xl.intake.units import canonical_option
+from qcdc_xl.memo import Memo
 
 ALL = "all"
 UNKNOWN = ""  # key for a table row whose year or option is unknown (see listings.py)
 TOTALLED_INPUTS = ("int", "money", "yesno", "list")
+_CANONICAL = Memo(kept=10_000)  # (text, options) -> canonical_option
 
 
 # ---------------------------------------------------------------- small helpers
@@ -48,7 +51,10 @@ def attribute_value(form: Form, result: UnitResult, name: str) -> str:
         field = next((f for f in form.fields.values() if f.prefill_optional == name), None)
         value = (result.values.get(field.id) if field else None) or ""
     options = form.attributes[name].options
-    return canonical_option(str(value), options) if options else str(value)
+    if not options:
+        return str(value)
+    key = (str(value), tuple(options))  # a few texts, asked for every unit by every sheet
+    return _CANONICAL.get(key, canonical_option, *key)
 
 
 def totalled_fields(form: Form, types: Iterable[str] | None = None) -> list[Field]:
@@ -87,29 +93,74 @@ def _by_khoi(results: list[UnitResult], khois: list[str]) -> dict:
 # ---------------------------------------------------------------- one group's totals
 
 
-def _input_total(field: Field, results: list[UnitResult]):
-    # valid_value of each unit, written out: called for every field of every group (a
-    # thousand units: a million calls, the largest part of the totals' time)
-    fid, applies = field.id, field.applies
-    values = [r.values.get(fid) if r.unit.loai_hinh in applies and fid not in r.invalid else None
-              for r in results]
+class _Columns:
+    """The counted units' valid values, one column per field, worked out once and then
+    summed per group (a thousand units × ~40 groups × a hundred fields, asked unit by unit,
+    took half a second, twice a run). A group is a list of positions in ``members``."""
+
+    def __init__(self, members: list[UnitResult]):
+        self.members = members
+        self._position = {id(r): i for i, r in enumerate(members)}
+        self._kept: dict = {}
+
+    def positions(self, results: list[UnitResult]) -> list[int]:
+        return [self._position[id(r)] for r in results]
+
+    def _column(self, key, make):
+        if key not in self._kept:
+            self._kept[key] = make()
+        return self._kept[key]
+
+    def valid(self, field: Field) -> list:
+        """valid_value of each member, written out."""
+        fid, applies = field.id, field.applies
+        return self._column(("valid", fid), lambda: [
+            r.values.get(fid) if r.unit.loai_hinh in applies and fid not in r.invalid else None
+            for r in self.members])
+
+    def numbers(self, field: Field) -> list:
+        """The valid numbers, 0 for the rest (adding 0 changes no sum: a -0.0 total that
+        would become 0.0 is an integer, returned as 0 either way)."""
+        return self._column(("number", field.id), lambda: [
+            v if _is_number(v) else 0 for v in self.valid(field)])
+
+    def yes(self, field: Field) -> list:
+        return self._column(("yes", field.id), lambda: [
+            1 if v == YES else 0 for v in self.valid(field)])
+
+    def rows(self, field: Field) -> list:
+        """The row count of the field's table for the units it applies to, else 0."""
+        return self._column(("rows", field.id), lambda: [
+            len(r.tables.get(field.table) or ()) if field.applies_to(r.unit.loai_hinh) else 0
+            for r in self.members])
+
+
+def _picked(column: list, positions: list[int]) -> tuple:
+    if len(positions) > 1:
+        return itemgetter(*positions)(column)
+    return tuple(column[i] for i in positions)
+
+
+def _input_total(field: Field, columns: _Columns, positions: list[int]):
     if field.type == "yesno":
-        return sum(1 for v in values if v == YES)
+        return sum(_picked(columns.yes(field), positions))
     if field.type == "list":
-        counts = Counter(v for v in values if v in field.options)
+        counts = Counter(v for v in _picked(columns.valid(field), positions) if v in field.options)
         return {o: counts.get(o, 0) for o in field.options}
-    total = sum(v for v in values if _is_number(v))
+    total = sum(_picked(columns.numbers(field), positions))
     return int(total) if isinstance(total, float) and total.is_integer() else total
 
 
-def _group_totals(form: Form, results: list[UnitResult], types: tuple | None) -> dict:
+def _group_totals(form: Form, columns: _Columns, results: list[UnitResult],
+                  types: tuple | None) -> dict:
     """Totals of one group; derived fields are built from the group's own totals."""
     fields = totalled_fields(form, types)
+    positions = columns.positions(results)
     out: dict = {}
 
     def total(fid: str):
         if fid not in out:
-            out[fid] = _field_total(form.fields[fid], results, total)
+            out[fid] = _field_total(form.fields[fid], columns, positions, total)
         return out[fid]
 
     for f in fields:
@@ -119,15 +170,14 @@ def _group_totals(form: Form, results: list[UnitResult], types: tuple | None) ->
     return ordered
 
 
-def _field_total(field: Field, results: list[UnitResult], total: Callable):
+def _field_total(field: Field, columns: _Columns, positions: list[int], total: Callable):
     if field.type == "sum":  # Σ of the parts' totals = Σ over units of their valid parts
         return sum(total(x) or 0 for x in field.of)
     if field.type == "rate":
         return rate(total(field.num), total(field.den))
     if field.type == "count":
-        return sum(len(r.tables.get(field.table) or ()) for r in results
-                   if field.applies_to(r.unit.loai_hinh))
-    return _input_total(field, results)
+        return sum(_picked(columns.rows(field), positions))
+    return _input_total(field, columns, positions)
 
 
 
@@ -139,9 +189,10 @@ def compute_totals(form: Form, results: list[UnitResult]) -> dict:
     ``khoi`` when units have one, and for each unit attribute (``loai_dn``) one group per
     option, over the units of the types that have it."""
     members = counted(results)
+    columns = _Columns(members)
 
     def make(rs, types):
-        return _group_totals(form, rs, types)
+        return _group_totals(form, columns, rs, types)
 
     totals = _by_type(form, members, make)
     khois = khoi_values(results)
@@ -162,7 +213,7 @@ def answered_counts(form: Form, results: list[UnitResult]) -> dict:
     members = counted(results)
     # each unit's answered fields worked out once, then counted per group (a thousand units
     # × a few hundred fields × each group asked one by one took seconds)
-    answered = {id(r): [f.id for f in fields if valid_value(r, f) is not None] for r in members}
+    answered = {id(r): _answered(r, fields) for r in members}
 
     def make(rs, types):
         n = Counter(fid for r in rs for fid in answered[id(r)])
@@ -173,6 +224,13 @@ def answered_counts(form: Form, results: list[UnitResult]) -> dict:
     if khois:
         out["khoi"] = {k: _by_type(form, rs, make) for k, rs in _by_khoi(members, khois).items()}
     return out
+
+
+def _answered(r: UnitResult, fields: list[Field]) -> list[str]:
+    """The fields of ``fields`` the unit gave a valid value of (valid_value, written out)."""
+    loai, values, invalid = r.unit.loai_hinh, r.values, r.invalid
+    return [f.id for f in fields
+            if loai in f.applies and f.id not in invalid and values.get(f.id) is not None]
 
 
 def status_counts(results: list[UnitResult]) -> dict:

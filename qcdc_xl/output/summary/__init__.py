@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from qcdc_xl.output.fileio import LockedFileError, atomic_write
@@ -27,6 +26,7 @@ from .detail import write_detail
 from .figures import FiguresSheet
 from .general import GeneralSheet
 from .listing_sheet import ListingSheet
+from .sheet import SummaryWorkbook
 from .lists import write_issues, write_returns, write_sentences
 
 __all__ = ["write_summary", "sheet_names", "STATUS_VI", "SummaryLockedError"]
@@ -50,7 +50,7 @@ def write_summary(form: Form, report: Report, path: Path) -> Path:
 
 
 def _write(book: Book, path: Path) -> None:
-    wb = xlsxwriter.Workbook(str(path), {
+    wb = SummaryWorkbook(str(path), {
         "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
         "default_format_properties": {"font_name": "Times New Roman", "font_size": 11},
     })

@@ -9,9 +9,9 @@ from qcdc_xl.form.formulas import compute_derived
 from qcdc_xl.report.records import Report, UnitResult
 from qcdc_xl.form.report_spec import summary_spec
 from qcdc_xl.form.spec import YESNO_LIST, Field, Form
-from qcdc_xl.report.summarise import answered_counts, compute_totals, khoi_values, status_counts, valid_value
+from qcdc_xl.report.summarise import answered_counts, compute_totals, khoi_values, status_counts
 from qcdc_xl.report.summarise import attribute_value as summarise_attribute
-from .cells import nfc, put, row_height
+from .cells import nfc, put_row, row_height
 from .detail import detail_layout
 
 STATUS_VI = {"ok": "Đạt", "errors": "Có lỗi", "missing": "Chưa nộp",
@@ -47,10 +47,12 @@ class Book:
         self.khois = khoi_values(self.results)
         self.detail = detail_layout(form, len(self.results), bool(self.khois))
         self.yes = yes_option(form)
+        self.inputs = [f for f in form.fields.values() if f.is_input]
         self.wb = self.st = None
         self.figure_rows: dict = {}  # base id -> (sheet name, row) of a figures sheet
         self.series_cols: dict = {}  # sheet name -> (header row, first col, last col) of block 0
         self.listing_counts: list = []  # (listing, sheet name, (first, last, label, total col))
+        self.detail_fields = None  # (column, field, style) of «Chi tiết đơn vị», see detail.py
 
     # -- facts of the form
     def attributes(self) -> list:
@@ -73,7 +75,9 @@ class Book:
 
     def unit_values(self, r: UnitResult) -> dict:
         """Valid inputs plus derived fields recomputed from them (as the totals are)."""
-        values = {f.id: valid_value(r, f) for f in self.form.fields.values() if f.is_input}
+        loai, given, invalid = r.unit.loai_hinh, r.values, r.invalid
+        values = {f.id: given.get(f.id) if loai in f.applies and f.id not in invalid else None
+                  for f in self.inputs}  # valid_value, written out
         counts = {name: len(rows or ()) for name, rows in r.tables.items()}
         values.update(compute_derived(self.form, r.unit.loai_hinh, values, counts))
         for a in self.attributes():
@@ -116,13 +120,20 @@ class Book:
             text += f"; {s['missing']} đơn vị chưa nộp (chưa có trong số liệu)"
         return text + "."
 
-    def list_row(self, ws, row: int, values: list, heads: list, styles: list) -> None:
-        """One row of a list: each value by its type and style, the row tall enough for the
+    def list_row(self, ws, row: int, values: list, heads: list, styles: list | None = None,
+                 formats: list | None = None) -> None:
+        """One row of a list: each value by its type and style (``styles``: names of each
+        column's style; or ``formats``: the formats themselves), the row tall enough for the
         longest wrapped text (Excel does not grow rows on load)."""
-        for col, (value, names) in enumerate(zip(values, styles)):
-            put(ws, row, col, value, self.st("cell", *names))
-        ws.set_row(row, max([15.0] + [row_height(v, w) for v, (_, w) in zip(values, heads)
-                                      if isinstance(v, str)]))
+        if formats is None:
+            formats = [self.st("cell", *names) for names in styles]
+        put_row(ws, row, values, formats)
+        tallest = 15.0
+        for v, (_, w) in zip(values, heads):
+            # a text of one line within its column is one line high: 15, never the tallest
+            if isinstance(v, str) and (len(v) > w * 1.1 or "\n" in v):
+                tallest = max(tallest, row_height(v, w))
+        ws.set_row(row, tallest)
 
     def table(self, ws, header: int, last: int, heads: list, name: str) -> None:
         """An Excel table with filters over rows header..last (at least one data row)."""

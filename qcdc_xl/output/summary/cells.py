@@ -4,12 +4,12 @@ Text that came from units is only ever written with ``write_string`` (a name beg
 ``=`` stays text)."""
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 import unicodedata
 
 from qcdc_xl.memo import Memo
+from .sheet import SummarySheet, put_by_methods
 
 DASH = "—"
 
@@ -20,20 +20,19 @@ def nfc(text) -> str:
 
 def put(ws, row: int, col: int, value, fmt=None) -> None:
     """Write any value by its type; text always as text (never a formula or a link)."""
-    if value is None or value == "":
-        ws.write_blank(row, col, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_boolean(row, col, value, fmt)
-    elif isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            ws.write_string(row, col, str(value), fmt)
-        else:
-            ws.write_number(row, col, value, fmt)
-    elif isinstance(value, (dt.date, dt.datetime)):
-        value = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
-        ws.write_datetime(row, col, value, fmt)
+    if isinstance(ws, SummarySheet):
+        ws.put(row, col, value, fmt)
     else:
-        ws.write_string(row, col, nfc(value), fmt)
+        put_by_methods(ws, row, col, value, fmt)
+
+
+def put_row(ws, row: int, values: list, formats: list, first_col: int = 0) -> None:
+    """:func:`put` of each value with its format, from column ``first_col`` on."""
+    if isinstance(ws, SummarySheet):
+        ws.put_row(row, values, formats, first_col)
+    else:
+        for col, (value, fmt) in enumerate(zip(values, formats), start=first_col):
+            put_by_methods(ws, row, col, value, fmt)
 
 
 def formula(ws, row: int, col: int, expr: str, fmt, cached) -> None:
@@ -48,7 +47,14 @@ def quoted(text: str) -> str:
 
 def crit(text: str) -> str:
     """A SUMIFS/COUNTIFS criterion matching exactly ``text`` (no wildcards, no operators)."""
+    return _CRITERIA.get(text, _criterion, text)
+
+
+def _criterion(text: str) -> str:
     return quoted("=" + re.sub(r"([~*?])", r"~\1", nfc(text)))
+
+
+_CRITERIA = Memo(kept=10_000)  # text -> crit(text): the same few types and options, ~80,000 asks
 
 
 MAX_ROW_HEIGHT = 409  # points: Excel's limit (a longer list of unit names scrolls in its cell)

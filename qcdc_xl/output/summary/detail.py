@@ -8,7 +8,7 @@ from xlsxwriter.utility import xl_col_to_name
 from qcdc_xl.report.records import UnitResult
 from qcdc_xl.form.spec import Field, Form
 from qcdc_xl.report.summarise import UNKNOWN
-from .cells import crit, nfc, page, put
+from .cells import crit, nfc, page, put, put_row
 
 SHEET_NAME = "Chi tiết đơn vị"
 PERIOD = "Cả giai đoạn"
@@ -160,20 +160,31 @@ def _row(book, ws, row: int, number: int, r: UnitResult) -> None:
         column = attribute_column(book.form, a.name)
         if values.get(column) in a.options:
             invalid.discard(column)  # the units list supplied a valid value
-    for c in d.columns:
-        if c.field is not None:
-            _cell(book, ws, row, d.col[c.key], c.field, r, values, typed, muted,
-                  c.field.id in invalid)
-
-
-def _cell(book, ws, row, col, f: Field, r: UnitResult, values, typed, muted,
-          invalid: bool) -> None:
-    st = book.st
-    if not f.applies_to(r.unit.loai_hinh):
-        ws.write_blank(row, col, None, st("cell", "na"))
-    elif invalid:  # the text as typed: SUMIFS ignores text, so never counted
-        put(ws, row, col, "" if typed.get(f.id) is None else str(typed[f.id]),
-            st("cell", "invalid"))
+    columns = _field_columns(book)
+    row_values, formats, noted = [], [], []
+    for col, f, kind in columns:  # (formats asked cell by cell, in order: their xf numbers
+        # follow the order they are first asked in)
+        if not f.applies_to(r.unit.loai_hinh):
+            row_values.append(None)
+            formats.append(st("cell", "na"))
+        elif f.id in invalid:  # the text as typed: SUMIFS ignores text, so never counted
+            row_values.append("" if typed.get(f.id) is None else str(typed[f.id]))
+            formats.append(st("cell", "invalid"))
+            noted.append(col)
+        else:
+            row_values.append(values.get(f.id))
+            formats.append(st("cell", kind, muted))
+    if columns:
+        put_row(ws, row, row_values, formats, first_col=columns[0][0])
+    for col in noted:
         ws.write_comment(row, col, INVALID_NOTE, {"author": "qcdc-xl", "x_scale": 1.6})
-    else:
-        put(ws, row, col, values.get(f.id), st("cell", book.kind(f), muted))
+
+
+def _field_columns(book) -> list:
+    """(column, field, style of its value) of each field column, in order: one run after
+    the unit's columns (see :func:`detail_layout`). Worked out once per book."""
+    if book.detail_fields is None:
+        d = book.detail
+        book.detail_fields = [(d.col[c.key], c.field, book.kind(c.field))
+                              for c in d.columns if c.field is not None]
+    return book.detail_fields

@@ -71,10 +71,12 @@ class ListingSheet:
         if counts:
             self._counts(ws, top, counts, (header + 1, header + max(len(rows), 1)))
         row = header
-        styles = [self._style(k) for k in self.keys]
+        styles, formats = [self._style(k) for k in self.keys], None
         for n, (r, item) in enumerate(rows, start=1):
             row += 1
-            book.list_row(ws, row, self._values(n, r, item), self.heads, styles)
+            if formats is None:  # the same for every row: asked once, when first needed
+                formats = [book.st("cell", *names) for names in styles]
+            book.list_row(ws, row, self._values(n, r, item), self.heads, formats=formats)
         book.table(ws, header, row, self.heads, listing.excel_table)
         if counts:
             ws.freeze_panes(0, 0)  # the counts block sits above; a frozen header would hide it

@@ -19,7 +19,7 @@ def write_sentences(book, ws) -> None:
     for col, text in enumerate(("TT", "Nội dung", "Câu văn", "Chú thích")):
         put(ws, row, col, text, st("head"))
     header = row
-    for i, e in enumerate(report_entries(book.form, book.results, book.totals), start=1):
+    for i, e in enumerate(report_entries(book.form, book.results, book.totals, book.answered), start=1):
         row += 1
         put(ws, row, 0, i, st("cell", "center"))
         put(ws, row, 1, e.topic, st("cell", "wrap"))

@@ -1,0 +1,128 @@
+"""The summary's faster sheet writer (qcdc_xl/output/summary/sheet.py) writes the very bytes
+xlsxwriter's own writer writes, for every kind of cell and row it can meet."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+import zipfile
+
+import pytest
+import xlsxwriter
+
+from qcdc_xl.output.summary.sheet import SummarySheet, SummaryWorkbook
+
+
+def _fill(wb) -> None:
+    """Two sheets with every kind of cell, row and column setting the summary uses, and
+    those it does not (rich strings, booleans, errors, array formulas)."""
+    bold, money = wb.add_format({"bold": True}), wb.add_format({"num_format": "#,##0"})
+    wrap = wb.add_format({"text_wrap": True, "border": 1})
+    ws = wb.add_worksheet("Một")
+    ws.merge_range(0, 0, 0, 5, "TIÊU ĐỀ", bold)
+    ws.set_row(1, 30)  # a row with a height and no cell
+    ws.set_row(2, None, money)  # a row format that unformatted cells take
+    ws.write_string(2, 1, "trong dòng có định dạng")
+    ws.write_number(2, 3, 12)
+    ws.set_column(4, 4, 20, wrap)  # a column format that unformatted cells take
+    ws.write_number(3, 4, 1.5)
+    ws.write_string(3, 2, "_x0041_ và <&> \"ngoặc\" \n xuống dòng")
+    for row in range(5, 60):  # several blocks of 16 rows, sparse columns, wide columns
+        ws.write_number(row, 0, row * 1000.25, money)
+        if row % 3:
+            ws.write_string(row, 2 + row % 5, f"văn bản {row % 7}", wrap)
+        if row % 4 == 0:
+            ws.write_blank(row, 30 + row % 3, None, bold)  # columns AE…AG
+        if row % 11 == 0:
+            ws.write_datetime(row, 1, dt.datetime(2024, 1, row % 28 + 1, 8, 30), money)
+        if row % 13 == 0:
+            ws.write_number(row, 5, 1 / 3)
+            ws.write_number(row, 6, 10 ** 17)
+            ws.write_number(row, 7, -0.0)
+        ws.set_row(row, 15 + row % 4 * 10) if row % 2 else None
+    ws.write_formula(61, 0, "=SUM(A6:A60)", money, 12345)
+    ws.write_formula(61, 1, '="a"&"b"', None, "ab")
+    ws.write_formula(61, 2, "=1/0", None, "#DIV/0!")
+    ws.write_formula(61, 3, "=TRUE()", None, True)
+    ws.write_boolean(62, 0, False, bold)
+    ws.write_rich_string(62, 1, "thường ", bold, "đậm", " cuối")
+    ws.write_array_formula(63, 0, 63, 0, "{=SUM(A6:A8*1)}", None, 3)
+    ws.write_comment(64, 3, "ghi chú trên dòng không có ô")
+    ws.write_comment(5, 40, "ghi chú ngoài các cột có ô")
+    ws.set_row(70, 40, None, {"hidden": True, "level": 1})
+    ws.write_string(70, 0, "dòng ẩn")
+    if not wb.constant_memory:  # (xlsxwriter has no tables in that mode)
+        ws.add_table(72, 0, 80, 3, {"columns": [{"header": h} for h in "abcd"]})
+    ws.write_string(75, 1, "trong bảng")
+    other = wb.add_worksheet("Hai")  # a sheet with a comment only
+    other.write_comment(3, 3, "chỉ có ghi chú")
+    wb.add_worksheet("Ba")  # an empty sheet
+
+
+def _sheets(path) -> dict:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+@pytest.mark.parametrize("options", [{}, {"constant_memory": True}])
+def test_same_bytes_as_xlsxwriter(tmp_path, options):
+    created = {"created": dt.datetime(2024, 1, 1)}
+    stock, fast = tmp_path / "stock.xlsx", tmp_path / "fast.xlsx"
+    for cls, path in ((xlsxwriter.Workbook, stock), (SummaryWorkbook, fast)):
+        wb = cls(str(path), dict(options))
+        wb.set_properties(created)
+        _fill(wb)
+        if cls is SummaryWorkbook:
+            assert all(isinstance(ws, SummarySheet) for ws in wb.worksheets())
+        wb.close()
+    a, b = _sheets(stock), _sheets(fast)
+    assert a.keys() == b.keys()
+    assert b"<v>" in a["xl/worksheets/sheet1.xml"]
+    assert [n for n in a if a[n] != b[n]] == []
+
+
+VALUES = [None, "", "chữ", "=1+1", "http://x.vn", "  cách đầu", "Vie\u0302\u0323t (NFD)", True, False,
+          0, -5, 3.25, 10 ** 20, float("nan"), float("inf"), dt.date(2024, 2, 29),
+          dt.datetime(2024, 12, 20, 7, 5), Decimal("1.50"), "x" * 20_000, "ỹ" * 40_000]
+
+
+def _put_everything(wb) -> None:
+    from qcdc_xl.output.summary.cells import put
+    ws, fmt = wb.add_worksheet("Giá trị"), wb.add_format({"border": 1})
+    for row, value in enumerate(VALUES, start=2):
+        put(ws, row, 1, value)
+        put(ws, row, 3, value, fmt)
+        put(ws, row, 2, "chữ")  # the same text again: one shared string, counted twice
+    put(ws, -1, 0, "ngoài trang")
+    put(ws, 1_048_576, 0, 5)
+    put(ws, 0, 16_384, "ngoài trang")
+
+
+def test_put_stores_what_xlsxwriter_methods_store(tmp_path):
+    stock, fast = tmp_path / "stock.xlsx", tmp_path / "fast.xlsx"
+    for cls, path in ((xlsxwriter.Workbook, stock), (SummaryWorkbook, fast)):
+        wb = cls(str(path), {"default_date_format": "dd/mm/yy"})  # a date without format takes it
+        wb.set_properties({"created": dt.datetime(2024, 1, 1)})
+        _put_everything(wb)
+        wb.close()
+    a, b = _sheets(stock), _sheets(fast)
+    assert a.keys() == b.keys()
+    assert [n for n in a if a[n] != b[n]] == []
+    assert b"Vi\xe1\xbb\x87t" in a["xl/sharedStrings.xml"]  # the text NFC in both
+
+
+def test_put_row_stores_what_put_stores(tmp_path):
+    from qcdc_xl.output.summary.cells import put, put_row
+    stock, fast = tmp_path / "stock.xlsx", tmp_path / "fast.xlsx"
+    for cls, path in ((xlsxwriter.Workbook, stock), (SummaryWorkbook, fast)):
+        wb = cls(str(path), {"default_date_format": "dd/mm/yy"})
+        wb.set_properties({"created": dt.datetime(2024, 1, 1)})
+        ws, fmt = wb.add_worksheet("Dòng"), wb.add_format({"italic": True})
+        put(ws, 0, 5, "trước")  # a shared string already there
+        put(ws, 0, 6, dt.date(2024, 2, 29))  # a date already seen
+        for row in range(3, 6):
+            put_row(ws, row, VALUES + ["trước", "chữ"], [fmt if i % 2 else None for i in range(22)])
+        put_row(ws, 1_048_576, ["ngoài trang"], [None])
+        put_row(ws, 7, ["x"] * 16_385, [None] * 16_385)  # past the last column
+        wb.close()
+    a, b = _sheets(stock), _sheets(fast)
+    assert [n for n in a if a[n] != b[n]] == []
