@@ -126,3 +126,30 @@ def test_put_row_stores_what_put_stores(tmp_path):
         wb.close()
     a, b = _sheets(stock), _sheets(fast)
     assert [n for n in a if a[n] != b[n]] == []
+
+
+
+def test_an_untested_xlsxwriter_gets_its_own_methods_and_the_same_summary(form, monkeypatch, tmp_path):
+    """SummarySheet leans on xlsxwriter's internals: only the versions it was compared with use
+    it; with any other the summary is written through xlsxwriter's public methods, to the same
+    bytes."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from result_builders import scenario
+    from qcdc_xl.output.summary import sheet, write_summary
+    from qcdc_xl.report.records import Report
+    from qcdc_xl.report.summarise import compute_totals
+
+    assert sheet.fast_cells_safe(xlsxwriter.__version__)  # this suite tests the one installed
+    assert not sheet.fast_cells_safe("3.4.0") and not sheet.fast_cells_safe("4.0.0")
+    results = scenario(form)
+    report = Report(form.id, form.version, "2022-07-01T10:00:00", results,
+                    [i for r in results for i in r.issues], compute_totals(form, results))
+    fast = write_summary(form, report, tmp_path / "fast.xlsx")
+    monkeypatch.setattr(sheet.SummaryWorkbook, "worksheet_class", xlsxwriter.worksheet.Worksheet)
+    plain = write_summary(form, report, tmp_path / "plain.xlsx")
+    with zipfile.ZipFile(fast) as a, zipfile.ZipFile(plain) as b:
+        assert a.namelist() == b.namelist()
+        differ = [n for n in a.namelist() if n != "docProps/core.xml" and a.read(n) != b.read(n)]
+    assert differ == []

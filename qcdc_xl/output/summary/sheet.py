@@ -15,6 +15,7 @@ import datetime as dt
 import math
 import unicodedata
 
+import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import (CellBlankTuple, CellBooleanTuple, CellDatetimeTuple,
@@ -237,7 +238,17 @@ _new = tuple.__new__  # a cell tuple without the namedtuple's Python-level __new
 _FAST = frozenset({CellStringTuple, CellBlankTuple, CellNumberTuple, CellDatetimeTuple})
 
 
-class SummaryWorkbook(Workbook):
-    """An xlsxwriter workbook whose worksheets are :class:`SummarySheet`."""
+# The xlsxwriter versions whose internals SummarySheet was compared with (test_summary_sheet):
+# with any other, the summary is written by xlsxwriter's own methods (slower, never wrong).
+TESTED_XLSXWRITER = ("3.3.",)
 
-    worksheet_class = SummarySheet
+
+def fast_cells_safe(version: str = xlsxwriter.__version__) -> bool:
+    return version.startswith(TESTED_XLSXWRITER)
+
+
+class SummaryWorkbook(Workbook):
+    """An xlsxwriter workbook whose worksheets are :class:`SummarySheet` (plain ones with an
+    xlsxwriter these were not tested with)."""
+
+    worksheet_class = SummarySheet if fast_cells_safe() else Worksheet
