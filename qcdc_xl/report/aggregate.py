@@ -7,6 +7,7 @@ an issue and never stops the others. Inputs are only ever opened for reading.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -94,6 +95,12 @@ _WORKER: dict = {}
 
 def _init_worker(form: Form, units_by_code: dict) -> None:
     _WORKER["form"], _WORKER["units"] = form, units_by_code
+    # A worker makes and drops tens of thousands of objects per file, almost none in cycles:
+    # the collector's default pace (every 700 new objects, ≈ 1 run per file) cost ≈ 1.3 ms of
+    # each file's ≈ 25; one run per 50,000 costs ≈ 0.2 ms. What the worker keeps for good
+    # (modules, the form, the units) is moved out of the collector's sight.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def _work(found: Found):
