@@ -7,7 +7,6 @@ an issue and never stops the others. Inputs are only ever opened for reading.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -18,6 +17,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
 
+from qcdc_xl.collector import bulk_work, pace_for_bulk
 from qcdc_xl.intake.discover import READABLE, Found, find_returns
 from qcdc_xl.output.fileio import atomic_write_text
 from qcdc_xl.output.json_text import indented_json
@@ -95,12 +95,7 @@ _WORKER: dict = {}
 
 def _init_worker(form: Form, units_by_code: dict) -> None:
     _WORKER["form"], _WORKER["units"] = form, units_by_code
-    # A worker makes and drops tens of thousands of objects per file, almost none in cycles:
-    # the collector's default pace (every 700 new objects, ≈ 1 run per file) cost ≈ 1.3 ms of
-    # each file's ≈ 25; one run per 50,000 costs ≈ 0.2 ms. What the worker keeps for good
-    # (modules, the form, the units) is moved out of the collector's sight.
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    pace_for_bulk()  # a worker only reads: see qcdc_xl/collector.py
 
 
 def _work(found: Found):
@@ -341,9 +336,15 @@ def run_aggregate(form: Form, units: list[Unit], returns_dir: Path, summary_path
                   json_path: Path | None = None, feedback_dir: Path | None = None,
                   progress: Callable[[int], Callable[[], None]] | None = None) -> Outcome:
     """The ``aggregate`` command: everything but argument parsing and printing."""
+    with bulk_work():  # (results, then ~500,000 summary cells: see qcdc_xl/collector.py)
+        report = build_report(form, units, returns_dir, progress=progress)
+        return _write_outputs(form, report, returns_dir, summary_path, json_path, feedback_dir)
+
+
+def _write_outputs(form: Form, report: Report, returns_dir: Path, summary_path: Path,
+                   json_path: Path | None, feedback_dir: Path | None) -> Outcome:
     from qcdc_xl.output.summary import SummaryLockedError, write_summary
 
-    report = build_report(form, units, returns_dir, progress=progress)
     try:
         write_summary(form, report, summary_path)
     except SummaryLockedError as exc:
