@@ -25,7 +25,8 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 
 from qcdc_xl.form.formulas import is_blank
 from qcdc_xl.template.metadata import FEEDBACK_SHEET, KEYS, META_SHEET
-from qcdc_xl.intake.pristine import IdentityMatcher, Pristine, PristineSheet, cell_key, signature, sorted_row_keys, text_key
+from qcdc_xl.intake.pristine import (IdentityMatcher, Pristine, PristineSheet, cell_key, known_cell_key, signature,
+                                     sorted_row_keys, text_key)
 from qcdc_xl.report.records import CellRead
 
 _ALIGN_SLACK = 2000  # return rows past the template's end still aligned (rows inserted)
@@ -46,20 +47,20 @@ class _Sheet:
     excluded: set = field(default_factory=set)  # (row, col) read as identity (meta sheet)
     input_areas: list = field(default_factory=list)  # (first, last, {cols}) of its tables
     rows: "_RowMap | None" = None
+    row_signatures: dict = field(default_factory=dict)  # row -> signature (see _signatures)
+    left_out: set = field(default_factory=set)  # (row, col) of content no signature holds
     _keys: dict | None = None
 
-    def key(self, at: tuple):
-        """cell_key of the content at (row, col), worked out once per cell (the anchors,
-        the signatures and the differences all ask)."""
+    def keys(self) -> dict:
+        """(row, col) -> cell_key of all the content, worked out once per sheet in one pass
+        (the anchors, the signatures and the differences all ask)."""
         if self._keys is None:
-            self._keys = {}
-        found = self._keys.get(at, _NO_KEY)
-        if found is _NO_KEY:
-            found = self._keys[at] = cell_key(*self.content[at])
-        return found
+            self._keys = {at: known_cell_key(value, formula) for at, (value, formula) in self.content.items()}
+        return self._keys
 
-
-_NO_KEY = object()
+    def key(self, at: tuple):
+        """cell_key of the content at (row, col)."""
+        return self.keys()[at]
 
 
 def _content(ws) -> dict:
@@ -67,14 +68,15 @@ def _content(ws) -> dict:
 
     out = {}
     for at, cell in ws._cells.items():
-        if cell.value is None and cell.data_type != "f":
+        value = cell.value
+        if value is None and cell.data_type != "f":
             continue  # most cells: formatted, empty (is_blank; no formula)
         if isinstance(cell, MergedCell):
             continue
-        formula = _formula_text(cell)
-        if formula is None and is_blank(cell.value):
-            continue
-        out[at] = (cell.value, formula)
+        formula = _formula_text(cell) if cell.data_type == "f" else None
+        if formula is None and (value is None or (isinstance(value, str) and not value.strip())):
+            continue  # is_blank, inline: a sheet has thousands of cells
+        out[at] = (value, formula)
     return out
 
 
@@ -201,11 +203,17 @@ class _RowMap:
         pairs = sorted(set(anchors) | {(0, 0)})
         self.ret = [r for r, _ in pairs]
         self.tpl = [t for _, t in pairs]
+        # every anchor on the diagonal: each row is the template's row of the same number
+        self.identity = all(r == t for r, t in pairs)
 
     def template_row(self, row: int) -> int | None:
+        if self.identity:
+            return row if row >= 1 else None
         return self._map(row, self.ret, self.tpl)
 
     def return_row(self, row: int) -> int | None:
+        if self.identity:
+            return row if row >= 1 else None
         return self._map(row, self.tpl, self.ret)
 
     @staticmethod
@@ -284,21 +292,30 @@ def _col_of_cell(a1: str) -> int:
     return column_index_from_string(a1.rstrip("0123456789"))
 
 
-def _anchors(sheet: _Sheet, fields: dict, areas: dict) -> list[tuple[int, int]]:
-    """(return row, template row) of the fields and table edges of this sheet, each one
-    only where the row around it agrees with the template's (a name edited to point at
-    another row is no anchor)."""
+def _anchors(sheet: _Sheet, field_cells, areas: dict) -> list[tuple[int, int]]:
+    """(return row, template row) of the fields (``field_cells``: (id, row, col) of this
+    sheet's) and table edges of this sheet, before :func:`_rows_agree` is asked."""
     page, out = sheet.page, []
-    for fid, read in fields.items():
-        if read.sheet == sheet.ws.title and fid in page.anchors:
-            out.append((_row_of_cell(read.cell), page.anchors[fid]))
+    for fid, row, _col in field_cells:
+        if fid in page.anchors:
+            out.append((row, page.anchors[fid]))
     for name, area in areas.items():
         if area.ws.title != sheet.ws.title:
             continue
         for edge, row in (("top", area.header_row), ("bottom", area.bottom)):
             if f"table:{name}:{edge}" in page.anchors:
                 out.append((row, page.anchors[f"table:{name}:{edge}"]))
-    return [(r, t) for r, t in out if _rows_agree(sheet, r, t)]
+    return out
+
+
+def _row_map(sheet: _Sheet, anchors: list[tuple[int, int]], signatures: list) -> _RowMap:
+    """The rows aligned. Most sheets of most returns are their template's row for row: the
+    same rows of content (the signatures, as one list) and every anchor on the diagonal;
+    then every pair :func:`_align` would find is (r, r), and so is the map, without asking
+    it. Otherwise the anchors that agree with the template, then rows matched by content."""
+    if all(r == t for r, t in anchors) and signatures == sheet.page.signatures:
+        return _RowMap([])
+    return _align(sheet, [(r, t) for r, t in anchors if _rows_agree(sheet, r, t)], signatures)
 
 
 def _rows_agree(sheet: _Sheet, row: int, tpl_row: int) -> bool:
@@ -307,8 +324,8 @@ def _rows_agree(sheet: _Sheet, row: int, tpl_row: int) -> bool:
     wanted = sheet.page.row_cells(tpl_row)
     if not wanted:
         return True
-    return any(sheet.key((row, c)) == key for c, key in wanted
-               if (row, c) in sheet.content)
+    keys = sheet.keys()
+    return any(keys[(row, c)] == key for c, key in wanted if (row, c) in keys)
 
 
 # ---------------------------------------------------------------- comparing
@@ -348,7 +365,8 @@ class Comparison:
                     cols = {area.columns[c] for c in input_columns.get(name, ()) if area.columns.get(c)}
                     sheet.input_areas.append((area.first, area.last, cols))
             if page is not None:
-                sheet.rows = _align(sheet, _anchors(sheet, fields, areas), self._signatures(sheet))
+                anchors = _anchors(sheet, self._field_cells(sheet), areas)
+                sheet.rows = _row_map(sheet, anchors, self._signatures(sheet))
             self.sheets[ws.title] = sheet
         self.gone = _sheets_gone(static, set(matched.values()))
         return self
@@ -369,20 +387,20 @@ class Comparison:
 
     def _signatures(self, sheet: _Sheet) -> list:
         """(row, signature) of the return rows holding template-like content: inputs, read
-        identity and texts naming the unit left out (they differ from file to file)."""
+        identity and texts naming the unit left out (they differ from file to file). Kept
+        on the sheet too: each row's signature, and the cells left out of them."""
         page = sheet.page
         skipped = {(r, c) for fid, r, c in self._field_cells(sheet)} | sheet.excluded
         by_col = page.patterns_by_col()
         areas = [area for area in sheet.input_areas if area[2]]
         input_cols = {c for _first, _last, cols in areas for c in cols}
-        key_of, rows = sheet.key, {}
-        for at in sheet.content:  # ~1,500 cells a return: the per-cell work kept to lookups
-            if at in skipped:
-                continue
+        rows, left_out = {}, sheet.left_out
+        for at, key in sheet.keys().items():  # ~1,500 cells a return: the per-cell work kept to lookups
             r, c = at
-            if c in input_cols and any(first <= r <= last and c in cols for first, last, cols in areas):
+            if at in skipped or (c in input_cols and any(first <= r <= last and c in cols
+                                                         for first, last, cols in areas)):
+                left_out.add(at)
                 continue
-            key = key_of(at)
             if key[0] == "s" and c in by_col:  # a title naming the unit: the template's pattern
                 key = next((("p", text) for text in by_col[c]
                             if self._pattern(text).fullmatch(key[1])), key)
@@ -390,7 +408,9 @@ class Comparison:
             if cells is None:
                 cells = rows[r] = {}
             cells[c] = key
-        return [(r, signature(cells)) for r, cells in sorted(rows.items())]
+        out = [(r, signature(cells)) for r, cells in sorted(rows.items())]
+        sheet.row_signatures = dict(out)
+        return out
 
     def _field_cells(self, sheet: _Sheet):
         if self._by_sheet is None:  # the fields' cells by sheet, parsed once per return
@@ -420,13 +440,21 @@ class Comparison:
         outside, tampered, hidden = [], [], set()
         for title, sheet in self.sheets.items():
             page, rows = sheet.page, sheet.rows
+            keys = sheet.keys() if page is not None else {}
+            row, t, same = None, None, False
             for (r, c) in sorted(sheet.content):
+                if r != row:  # a new row: its template row, and whether it is the template's
+                    row = r
+                    t = rows.template_row(r) if rows is not None else None
+                    same = t is not None and page.signature_at(t) == sheet.row_signatures.get(r)
+                if same and (r, c) not in sheet.left_out:
+                    continue  # in the row's signature, which is the template row's: the same
                 if (title, r, c) in taken or (r, c) in sheet.excluded:
                     continue
-                t = rows.template_row(r) if rows is not None else None
-                key = sheet.key((r, c))
-                if t is not None and (page.cells.get((t, c)) == key or self._names_the_unit(page, t, c, key)):
-                    continue
+                if t is not None:
+                    key = keys[(r, c)]
+                    if page.cells.get((t, c)) == key or self._names_the_unit(page, t, c, key):
+                        continue
                 read = self._read(sheet, r, c)
                 if t is not None and (t, c) in page.formula_cells:
                     tampered.append((read, page.tt_cells.get((t, c))))
@@ -442,7 +470,7 @@ class Comparison:
     def _formulas_gone(self, sheet: _Sheet, taken: set) -> list:
         """Template formula cells that are empty in the return (deleted, not moved)."""
         out = []
-        for (t, c) in sorted(sheet.page.formula_cells):
+        for (t, c) in sheet.page.sorted_formula_cells():
             r = sheet.rows.return_row(t)
             if r is None or (sheet.ws.title, r, c) in taken or (r, c) in sheet.content:
                 continue
