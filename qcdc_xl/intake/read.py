@@ -375,6 +375,23 @@ def _name_index(wb) -> dict:
 def _destination(wb, dn) -> tuple[Any, int, int] | None:
     """(worksheet, row, col) of the top-left cell a name points at, or None (#REF!, ranges
     on other workbooks, constants)."""
+    place = _place(dn)
+    if place is None or place[0] not in wb.sheetnames:
+        return None
+    return wb[place[0]], place[1], place[2]
+
+
+_PLACES = Memo(kept=20_000)  # (the name's class, its text) -> _parsed_place: the same names in every return
+
+
+def _place(dn) -> tuple[str, int, int] | None:
+    """(sheet name, row, col) the name's text points at, worked out once per text: what a
+    name points at is its text only (openpyxl's type and destinations parse nothing else;
+    a name pointing nowhere, rare, is parsed each time)."""
+    return _PLACES.get((dn.__class__, dn.attr_text), _parsed_place, dn)
+
+
+def _parsed_place(dn) -> tuple[str, int, int] | None:
     try:
         if dn.type != "RANGE":
             return None
@@ -382,9 +399,9 @@ def _destination(wb, dn) -> tuple[Any, int, int] | None:
     except Exception:  # #REF!, another workbook ([1]Sheet!A1: openpyxl's TokenizerError), garbage
         return None
     m = _COORD_RE.match(coord or "")
-    if not m or sheet not in wb.sheetnames:
+    if not m:
         return None
-    return wb[sheet], int(m.group(2)), column_index_from_string(m.group(1))
+    return sheet, int(m.group(2)), column_index_from_string(m.group(1))
 
 
 def broken_names(book: _Book, form: Form, rel: str) -> list[Issue]:
@@ -395,20 +412,34 @@ def broken_names(book: _Book, form: Form, rel: str) -> list[Issue]:
         dn = index.get(fid.casefold())
         if dn is None:
             continue
-        target = " ".join(str(getattr(dn, "attr_text", "") or "").split())[:80]
         if _destination(book.wb, dn) is not None:
-            if ":" in target.rsplit("!", 1)[-1]:  # the template names one cell, never a range
+            if ":" in _target(dn).rsplit("!", 1)[-1]:  # the template names one cell, never a range
+                target = _target(dn)
                 issues.append(issue("damaged_part", file=rel, field=fid, value=target, message=(
                     f"Tệp «{rel}»: tên «{fid}» của ô «{f.label}» đang trỏ tới cả một vùng («{target}») "
                     f"thay vì một ô (tên đã bị sửa); chỉ ô đầu của vùng được đọc. Hãy chép số liệu "
                     f"sang biểu mẫu gốc của đơn vị rồi gửi lại.")))
             continue
+        target = _target(dn)
         issues.append(issue("damaged_part", file=rel, field=fid, value=target or None, message=(
             f"Tệp «{rel}»: tên «{fid}» của ô «{f.label}» không còn trỏ tới một ô của tệp (đang là "
             f"«{target}», thường do xóa dòng, cột hoặc trang, hay chép ô từ tệp khác), nên giá trị "
             f"của ô này không đọc được và không được tổng hợp. Hãy chép số liệu sang biểu mẫu gốc "
             f"của đơn vị rồi gửi lại.")))
     return issues
+
+
+_TARGETS = Memo(kept=20_000)  # a name's text -> _target: the same texts in every return
+
+
+def _target(dn) -> str:
+    """The name's text as a message shows it (white space runs as one space, 80 characters)."""
+    text = getattr(dn, "attr_text", "")
+    return _TARGETS.get(text, _shown_target, text) if isinstance(text, str) else _shown_target(text)
+
+
+def _shown_target(text) -> str:
+    return " ".join(str(text or "").split())[:80]
 
 
 def read_fields(book: _Book, form: Form) -> tuple[dict[str, CellRead], set]:

@@ -25,7 +25,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 
 from qcdc_xl.form.formulas import is_blank
 from qcdc_xl.template.metadata import FEEDBACK_SHEET, KEYS, META_SHEET
-from qcdc_xl.intake.pristine import (IdentityMatcher, Pristine, PristineSheet, cell_key, known_cell_key, signature,
+from qcdc_xl.intake.pristine import (IdentityMatcher, Pristine, PristineSheet, cell_key, known_cell_key,
                                      sorted_row_keys, text_key)
 from qcdc_xl.report.records import CellRead
 
@@ -50,6 +50,14 @@ class _Sheet:
     row_signatures: dict = field(default_factory=dict)  # row -> signature (see _signatures)
     left_out: set = field(default_factory=set)  # (row, col) of content no signature holds
     _keys: dict | None = None
+    _order: list | None = None
+
+    def order(self) -> list:
+        """The (row, col) of the content, sorted (once: the signatures and the differences
+        both go through the content in order)."""
+        if self._order is None:
+            self._order = sorted(self.content)
+        return self._order
 
     def keys(self) -> dict:
         """(row, col) -> cell_key of all the content, worked out once per sheet in one pass
@@ -392,23 +400,28 @@ class Comparison:
         page = sheet.page
         skipped = {(r, c) for fid, r, c in self._field_cells(sheet)} | sheet.excluded
         by_col = page.patterns_by_col()
-        areas = [area for area in sheet.input_areas if area[2]]
-        input_cols = {c for _first, _last, cols in areas for c in cols}
-        rows, left_out = {}, sheet.left_out
-        for at, key in sheet.keys().items():  # ~1,500 cells a return: the per-cell work kept to lookups
+        spans: dict[int, list] = {}  # input column -> (first, last) rows of the tables holding it
+        for first, last, cols in sheet.input_areas:
+            for c in cols:
+                spans.setdefault(c, []).append((first, last))
+        keys, left_out = sheet.keys(), sheet.left_out
+        out, row, cells = [], None, []
+        for at in sheet.order():  # ~1,000 cells a return: the per-cell work kept to lookups
             r, c = at
-            if at in skipped or (c in input_cols and any(first <= r <= last and c in cols
-                                                         for first, last, cols in areas)):
+            if at in skipped or (c in spans and any(first <= r <= last for first, last in spans[c])):
                 left_out.add(at)
                 continue
+            key = keys[at]
             if key[0] == "s" and c in by_col:  # a title naming the unit: the template's pattern
                 key = next((("p", text) for text in by_col[c]
                             if self._pattern(text).fullmatch(key[1])), key)
-            cells = rows.get(r)
-            if cells is None:
-                cells = rows[r] = {}
-            cells[c] = key
-        out = [(r, signature(cells)) for r, cells in sorted(rows.items())]
+            if r != row:
+                if cells:
+                    out.append((row, tuple(cells)))  # in column order: signature(), unsorted
+                row, cells = r, []
+            cells.append((c, key))
+        if cells:
+            out.append((row, tuple(cells)))
         sheet.row_signatures = dict(out)
         return out
 
@@ -442,7 +455,7 @@ class Comparison:
             page, rows = sheet.page, sheet.rows
             keys = sheet.keys() if page is not None else {}
             row, t, same = None, None, False
-            for (r, c) in sorted(sheet.content):
+            for (r, c) in sheet.order():
                 if r != row:  # a new row: its template row, and whether it is the template's
                     row = r
                     t = rows.template_row(r) if rows is not None else None
