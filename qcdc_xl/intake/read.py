@@ -607,9 +607,9 @@ def read_tables(book: _Book, form: Form, is_template, rel: str, areas: dict | No
         if odd:
             issues.append(_odd_table_issue(area, spec, label, odd, rel))
         rows, filled = [], set()
-        typed = _rows_typed_in(area, spec)
+        typed_in = _typed_in(area, spec)
         for row in _rows_with_cells(area, area.first, area.last):
-            if row in typed and _row_filled(book, area, row, spec):
+            if typed_in(row) and _row_filled(book, area, row, spec):
                 rows.append(_row_reads(book, area, row))
                 filled.add(row)
         covered |= _area_cells(area, filled)
@@ -639,14 +639,20 @@ def _odd_table_issue(area: _TableArea, spec: Table, label: str, odd: list[str], 
         f"thuộc tính của bảng."))
 
 
-def _rows_typed_in(area: _TableArea, spec: Table) -> set:
-    """The rows of the table whose input cells hold a value or a formula at all: only they
-    can be filled (one pass over the sheet's cells instead of a look at each input cell of
-    each of a table's two hundred rows, mostly empty)."""
-    cols = {area.columns[c.id] for c in spec.input_columns if c.id in area.columns}
+def _typed_in(area: _TableArea, spec: Table):
+    """Whether a row of the table (one that holds cells) has an input cell holding a value
+    or a formula at all: only such a row can be filled (a look at its few input cells
+    before the reads of _row_filled; a table's two hundred rows are mostly empty)."""
+    cols = sorted({area.columns[c.id] for c in spec.input_columns if c.id in area.columns})
     cells = area.ws._cells
-    return {r for r, c in _keys_in_rows(area.ws, area.first, area.last)
-            if c in cols and ((cell := cells[r, c]).value is not None or cell.data_type == "f")}
+
+    def typed_in(row: int) -> bool:
+        for c in cols:
+            cell = cells.get((row, c))
+            if cell is not None and (cell.value is not None or cell.data_type == "f"):
+                return True
+        return False
+    return typed_in
 
 
 def _keys_in_rows(ws, first: int, last: int):

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from openpyxl.cell.cell import MergedCell
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from qcdc_xl.form.formulas import is_blank
@@ -72,19 +71,18 @@ class _Sheet:
 
 
 def _content(ws) -> dict:
-    from qcdc_xl.intake.read import _formula_text
-
+    """(row, col) -> (value, formula) of the cells holding something (read._formula_text
+    and is_blank, inline: a sheet has thousands of cells, most of them formatted, empty)."""
     out = {}
     for at, cell in ws._cells.items():
         value = cell.value
-        if value is None and cell.data_type != "f":
-            continue  # most cells: formatted, empty (is_blank; no formula)
-        if isinstance(cell, MergedCell):
-            continue
-        formula = _formula_text(cell) if cell.data_type == "f" else None
-        if formula is None and (value is None or (isinstance(value, str) and not value.strip())):
-            continue  # is_blank, inline: a sheet has thousands of cells
-        out[at] = (value, formula)
+        if value is None:
+            continue  # empty; a formula cell without text too, and every MergedCell
+        if cell.data_type == "f":
+            text = value if isinstance(value, str) else getattr(value, "text", None)
+            out[at] = (value, str(text) if text is not None else None)
+        elif not (isinstance(value, str) and not value.strip()):
+            out[at] = (value, None)
     return out
 
 
@@ -425,13 +423,14 @@ class Comparison:
         sheet.row_signatures = dict(out)
         return out
 
-    def _field_cells(self, sheet: _Sheet):
+    def _field_cells(self, sheet: _Sheet) -> list:
+        """(field id, row, col) of the fields read on this sheet, in the fields' order."""
         if self._by_sheet is None:  # the fields' cells by sheet, parsed once per return
             self._by_sheet = {}
             for fid, read in self.fields.items():
                 self._by_sheet.setdefault(read.sheet, []).append(
                     (fid, _row_of_cell(read.cell), _col_of_cell(read.cell)))
-        yield from self._by_sheet.get(sheet.ws.title, ())
+        return self._by_sheet.get(sheet.ws.title, [])
 
     def is_template(self, title: str, row: int, col: int) -> bool:
         """The cell holds what the template holds at its place (for the rows below tables)."""
