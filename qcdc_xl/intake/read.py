@@ -311,8 +311,8 @@ def _formula_text(cell) -> str | None:
 
 
 def _cell_read(book: _Book, ws, row: int, col: int) -> CellRead:
-    cell = _peek(ws, row, col)
-    formula = _formula_text(cell)
+    cell = ws._cells.get((row, col))  # _peek
+    formula = _formula_text(cell) if cell is not None and cell.data_type == "f" else None
     if formula is not None:
         value = book.cached_value(ws.title, row, col)
     else:
@@ -684,7 +684,11 @@ def _area_cells(area: _TableArea, rows) -> set:
     lo, hi = _column_span(area)
     if not rows:
         return set()
-    return {(area.ws.title, r, c) for r, c in _keys_in_rows(area.ws, min(rows), max(rows))
+    title = area.ws.title
+    if getattr(area.ws, "sorted_keys", None) is not None and len(rows) < 64:
+        # a few rows of a table of hundreds (the filled ones): each row's cells by bisection
+        return {(title, r, c) for row in set(rows) for r, c in _keys_in_rows(area.ws, row, row) if lo <= c <= hi}
+    return {(title, r, c) for r, c in _keys_in_rows(area.ws, min(rows), max(rows))
             if r in rows and lo <= c <= hi}
 
 
