@@ -126,7 +126,10 @@ class _MergeIndex:
                     self.by_row.setdefault(row, []).append(box)
 
     def hides(self, row: int, col: int) -> bool:
-        for top, left, bottom, right in [*self.by_row.get(row, ()), *self.tall]:
+        for top, left, bottom, right in self.by_row.get(row, ()):  # merges spanning the row
+            if left <= col <= right and (row, col) != (top, left):
+                return True
+        for top, left, bottom, right in self.tall:
             if top <= row <= bottom and left <= col <= right and (row, col) != (top, left):
                 return True
         return False
@@ -453,18 +456,20 @@ class Comparison:
         for title, sheet in self.sheets.items():
             page, rows = sheet.page, sheet.rows
             keys = sheet.keys() if page is not None else {}
+            left_out, excluded, row_signatures = sheet.left_out, sheet.excluded, sheet.row_signatures
             row, t, same = None, None, False
-            for (r, c) in sheet.order():
+            for at in sheet.order():
+                r, c = at
                 if r != row:  # a new row: its template row, and whether it is the template's
                     row = r
                     t = rows.template_row(r) if rows is not None else None
-                    same = t is not None and page.signature_at(t) == sheet.row_signatures.get(r)
-                if same and (r, c) not in sheet.left_out:
+                    same = t is not None and page.signature_at(t) == row_signatures.get(r)
+                if same and at not in left_out:
                     continue  # in the row's signature, which is the template row's: the same
-                if (title, r, c) in taken or (r, c) in sheet.excluded:
+                if (title, r, c) in taken or at in excluded:
                     continue
                 if t is not None:
-                    key = keys[(r, c)]
+                    key = keys[at]
                     if page.cells.get((t, c)) == key or self._names_the_unit(page, t, c, key):
                         continue
                 read = self._read(sheet, r, c)

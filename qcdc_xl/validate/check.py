@@ -594,17 +594,16 @@ def _check_fields(ctx: _Ctx) -> Iterator[Issue]:
         if refused:
             ctx.invalid.add(f.id)
     yield from ctx.found
-    for f, _label in ctx.plan.inputs:
-        yield from _check_requirement(ctx, f)
+    for f, label in ctx.plan.inputs:
+        yield from _check_requirement(ctx, f, label)
         yield from _check_unexpected(ctx, f)
 
 
-def _check_requirement(ctx: _Ctx, f: Field) -> Iterator[Issue]:
+def _check_requirement(ctx: _Ctx, f: Field, label: str) -> Iterator[Issue]:
     if f.only_if is not None and f.only_if.field in ctx.invalid:
         return  # the condition could not be read: already reported there
     problem = formulas.requirement(f, ctx.present)
     read = ctx.raw.fields.get(f.id)
-    label = field_label(f)
     if problem == "missing":
         why = ""
         if f.only_if is not None:
