@@ -58,16 +58,31 @@ class _Sheet:
             self._order = sorted(self.content)
         return self._order
 
-    def keys(self) -> dict:
-        """(row, col) -> cell_key of all the content, worked out once per sheet in one pass
-        (the anchors, the signatures and the differences all ask)."""
+    def keys(self) -> "_Keys":
+        """(row, col) -> cell_key of the content, each worked out the first time it is asked
+        (the anchors, the signatures and the differences all ask; a cell read as a field is
+        never asked: its value may have no key, e.g. an integer too large for a float)."""
         if self._keys is None:
-            self._keys = {at: known_cell_key(value, formula) for at, (value, formula) in self.content.items()}
+            self._keys = _Keys(self.content)
         return self._keys
 
     def key(self, at: tuple):
         """cell_key of the content at (row, col)."""
         return self.keys()[at]
+
+
+class _Keys(dict):
+    """cell_key by (row, col) of a sheet's content, made on first lookup (known_cell_key)."""
+
+    __slots__ = ("content",)
+
+    def __init__(self, content: dict):
+        super().__init__()
+        self.content = content
+
+    def __missing__(self, at):
+        found = self[at] = known_cell_key(*self.content[at])
+        return found
 
 
 def _content(ws) -> dict:
@@ -333,8 +348,8 @@ def _rows_agree(sheet: _Sheet, row: int, tpl_row: int) -> bool:
     wanted = sheet.page.row_cells(tpl_row)
     if not wanted:
         return True
-    keys = sheet.keys()
-    return any(keys[(row, c)] == key for c, key in wanted if (row, c) in keys)
+    keys, content = sheet.keys(), sheet.content
+    return any(keys[(row, c)] == key for c, key in wanted if (row, c) in content)
 
 
 # ---------------------------------------------------------------- comparing
