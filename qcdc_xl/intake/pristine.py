@@ -66,7 +66,10 @@ def cell_key(value: Any, formula: str | None) -> tuple | None:
     if isinstance(value, (dt.date, dt.datetime)):
         return ("d", value.isoformat())
     if isinstance(value, (int, float)):
-        return ("n", float(value))
+        try:
+            return ("n", float(value))
+        except OverflowError:  # an integer of hundreds of digits: no number of a template is it
+            return ("n", value)
     return ("o", repr(value))
 
 
