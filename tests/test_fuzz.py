@@ -90,6 +90,14 @@ def test_a_name_pointing_into_another_workbook_costs_that_field(form, control, t
     assert _same_except(result, control, "so_dang_vien")
 
 
+def test_an_absurdly_large_number_typed_over_a_label_is_data_outside(form, control, tmp_path):
+    path = _mutant(tmp_path, "nhan_so_lon.xlsx", {INFO: lambda x: _cell(x, "A2", "><v>" + "9" * 400 + "</v></c>")})
+    result = _result(path, form)
+    found = [i for i in result.issues if i.cell == "A2"]
+    assert [(i.code, i.sheet) for i in found] == [("data_outside_table", "Thông tin chung")]
+    assert found[0].value.startswith("999")
+
+
 @pytest.mark.parametrize("typed", ["<v>" + "9" * 400 + "</v>", "<v>1e308</v>"])
 def test_an_absurdly_large_number_is_out_of_range(form, control, tmp_path, typed):
     path = _mutant(tmp_path, "so_lon.xlsx", {INFO: lambda x: _cell(x, "C14", f">{typed}</c>")})

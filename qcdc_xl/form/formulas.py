@@ -65,21 +65,42 @@ def compute_derived(form: Form, loai_hinh: str, values: Mapping,
     Derived fields may build on each other (a period rate of period sums), so each one is
     computed after the fields it names; the spec loader has already rejected unknown names.
     """
+    order, fields = _derived_order(form, loai_hinh)
     out = dict(values)
-    pending = [f for f in form.formula_fields(loai_hinh)]
-    done = set()
+    for f in order:
+        out[f.id] = python_value(f, out, row_counts)
+    return {f.id: out[f.id] for f in fields}
+
+
+_ORDERS: dict = {}  # (id(form), loai_hinh) -> (form, order, fields); the form kept, so its id is its own
+
+
+def _derived_order(form: Form, loai_hinh: str) -> tuple[list, list]:
+    """The applicable formula fields in the order they are computed (each after the formula
+    fields it names), and in form order; worked out once per form and unit type."""
+    found = _ORDERS.get((id(form), loai_hinh))
+    if found is None or found[0] is not form:
+        if len(_ORDERS) >= 256:  # forms made by tests, one after another
+            _ORDERS.clear()
+        fields = form.formula_fields(loai_hinh)
+        found = _ORDERS[(id(form), loai_hinh)] = (form, _dependency_order(form, fields), fields)
+    return found[1], found[2]
+
+
+def _dependency_order(form: Form, fields: list) -> list:
+    pending, done, order = list(fields), set(), []
     while pending:
         progressed = False
         for f in list(pending):
             deps = [d for d in (f.num, f.den, *f.of) if d]
             if all(d in done or not form.fields[d].is_formula for d in deps):
-                out[f.id] = python_value(f, out, row_counts)
+                order.append(f)
                 done.add(f.id)
                 pending.remove(f)
                 progressed = True
         if not progressed:
             raise ValueError("circular derived fields: " + ", ".join(f.id for f in pending))
-    return {f.id: out[f.id] for f in form.formula_fields(loai_hinh)}
+    return order
 
 
 def rate(numerator: float | None, denominator: float | None) -> float | None:

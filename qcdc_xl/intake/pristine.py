@@ -66,8 +66,31 @@ def cell_key(value: Any, formula: str | None) -> tuple | None:
     if isinstance(value, (dt.date, dt.datetime)):
         return ("d", value.isoformat())
     if isinstance(value, (int, float)):
-        return ("n", float(value))
+        try:
+            return ("n", float(value))
+        except OverflowError:  # an integer of hundreds of digits: no number of a template is it
+            return ("n", value)
     return ("o", repr(value))
+
+
+@lru_cache(maxsize=65536)
+def _typed_cell_key(kind: type, value: Any, formula: str | None) -> tuple | None:
+    return cell_key(value, formula)
+
+
+_PLAIN = frozenset({str, float, int, bool, type(None)})
+
+
+def known_cell_key(value: Any, formula: str | None) -> tuple | None:
+    """:func:`cell_key`, remembered: a return's cells are mostly its template's, the same
+    texts, numbers and formulas in every return. By the value's type too (1, 1.0 and True
+    are equal keys of a dict, not the same cell); other values (dates, whose equal ones
+    may be written differently across time zones, an array formula's object) are worked
+    out each time."""
+    kind = value.__class__
+    if kind in _PLAIN:
+        return _typed_cell_key(kind, value, formula)
+    return cell_key(value, formula)
 
 
 @dataclass
@@ -86,6 +109,8 @@ class PristineSheet:
     _by_row: dict | None = field(default=None, compare=False, repr=False)
     _row_keys: tuple | None = field(default=None, compare=False, repr=False)  # (sorted_row_keys,)
     _by_col: dict | None = field(default=None, compare=False, repr=False)
+    _signature_at: dict | None = field(default=None, compare=False, repr=False)
+    _formulas_sorted: list | None = field(default=None, compare=False, repr=False)
 
     def expected(self, row: int, col: int):
         return self.cells.get((row, col))
@@ -100,6 +125,18 @@ class PristineSheet:
             self._by_row = by_row
         return self._by_row.get(row, [])
 
+
+    def signature_at(self, row: int) -> tuple | None:
+        """The signature of one template row (None: the row holds no content), indexed once."""
+        if self._signature_at is None:
+            self._signature_at = dict(self.signatures)
+        return self._signature_at.get(row)
+
+    def sorted_formula_cells(self) -> list:
+        """The formula cells' (row, col) in order (sorted once: every return asks)."""
+        if self._formulas_sorted is None:
+            self._formulas_sorted = sorted(self.formula_cells)
+        return self._formulas_sorted
 
     def signature_row_keys(self) -> list | None:
         """:func:`sorted_row_keys` of the signatures (worked out once: every return asks)."""

@@ -320,8 +320,8 @@ def _formula_text(cell) -> str | None:
 
 
 def _cell_read(book: _Book, ws, row: int, col: int) -> CellRead:
-    cell = _peek(ws, row, col)
-    formula = _formula_text(cell)
+    cell = ws._cells.get((row, col))  # _peek
+    formula = _formula_text(cell) if cell is not None and cell.data_type == "f" else None
     if formula is not None:
         value = book.cached_value(ws.title, row, col)
     else:
@@ -384,6 +384,23 @@ def _name_index(wb) -> dict:
 def _destination(wb, dn) -> tuple[Any, int, int] | None:
     """(worksheet, row, col) of the top-left cell a name points at, or None (#REF!, ranges
     on other workbooks, constants)."""
+    place = _place(dn)
+    if place is None or place[0] not in wb.sheetnames:
+        return None
+    return wb[place[0]], place[1], place[2]
+
+
+_PLACES = Memo(kept=20_000)  # (the name's class, its text) -> _parsed_place: the same names in every return
+
+
+def _place(dn) -> tuple[str, int, int] | None:
+    """(sheet name, row, col) the name's text points at, worked out once per text: what a
+    name points at is its text only (openpyxl's type and destinations parse nothing else;
+    a name pointing nowhere, rare, is parsed each time)."""
+    return _PLACES.get((dn.__class__, dn.attr_text), _parsed_place, dn)
+
+
+def _parsed_place(dn) -> tuple[str, int, int] | None:
     try:
         if dn.type != "RANGE":
             return None
@@ -391,9 +408,9 @@ def _destination(wb, dn) -> tuple[Any, int, int] | None:
     except Exception:  # #REF!, another workbook ([1]Sheet!A1: openpyxl's TokenizerError), garbage
         return None
     m = _COORD_RE.match(coord or "")
-    if not m or sheet not in wb.sheetnames:
+    if not m:
         return None
-    return wb[sheet], int(m.group(2)), column_index_from_string(m.group(1))
+    return sheet, int(m.group(2)), column_index_from_string(m.group(1))
 
 
 def broken_names(book: _Book, form: Form, rel: str) -> list[Issue]:
@@ -404,20 +421,34 @@ def broken_names(book: _Book, form: Form, rel: str) -> list[Issue]:
         dn = index.get(fid.casefold())
         if dn is None:
             continue
-        target = " ".join(str(getattr(dn, "attr_text", "") or "").split())[:80]
         if _destination(book.wb, dn) is not None:
-            if ":" in target.rsplit("!", 1)[-1]:  # the template names one cell, never a range
+            if ":" in _target(dn).rsplit("!", 1)[-1]:  # the template names one cell, never a range
+                target = _target(dn)
                 issues.append(issue("damaged_part", file=rel, field=fid, value=target, message=(
                     f"Tệp «{rel}»: tên «{fid}» của ô «{f.label}» đang trỏ tới cả một vùng («{target}») "
                     f"thay vì một ô (tên đã bị sửa); chỉ ô đầu của vùng được đọc. Hãy chép số liệu "
                     f"sang biểu mẫu gốc của đơn vị rồi gửi lại.")))
             continue
+        target = _target(dn)
         issues.append(issue("damaged_part", file=rel, field=fid, value=target or None, message=(
             f"Tệp «{rel}»: tên «{fid}» của ô «{f.label}» không còn trỏ tới một ô của tệp (đang là "
             f"«{target}», thường do xóa dòng, cột hoặc trang, hay chép ô từ tệp khác), nên giá trị "
             f"của ô này không đọc được và không được tổng hợp. Hãy chép số liệu sang biểu mẫu gốc "
             f"của đơn vị rồi gửi lại.")))
     return issues
+
+
+_TARGETS = Memo(kept=20_000)  # a name's text -> _target: the same texts in every return
+
+
+def _target(dn) -> str:
+    """The name's text as a message shows it (white space runs as one space, 80 characters)."""
+    text = getattr(dn, "attr_text", "")
+    return _TARGETS.get(text, _shown_target, text) if isinstance(text, str) else _shown_target(text)
+
+
+def _shown_target(text) -> str:
+    return " ".join(str(text or "").split())[:80]
 
 
 def read_fields(book: _Book, form: Form) -> tuple[dict[str, CellRead], set]:
@@ -585,9 +616,9 @@ def read_tables(book: _Book, form: Form, is_template, rel: str, areas: dict | No
         if odd:
             issues.append(_odd_table_issue(area, spec, label, odd, rel))
         rows, filled = [], set()
-        typed = _rows_typed_in(area, spec)
+        typed_in = _typed_in(area, spec)
         for row in _rows_with_cells(area, area.first, area.last):
-            if row in typed and _row_filled(book, area, row, spec):
+            if typed_in(row) and _row_filled(book, area, row, spec):
                 rows.append(_row_reads(book, area, row))
                 filled.add(row)
         covered |= _area_cells(area, filled)
@@ -617,14 +648,20 @@ def _odd_table_issue(area: _TableArea, spec: Table, label: str, odd: list[str], 
         f"thuộc tính của bảng."))
 
 
-def _rows_typed_in(area: _TableArea, spec: Table) -> set:
-    """The rows of the table whose input cells hold a value or a formula at all: only they
-    can be filled (one pass over the sheet's cells instead of a look at each input cell of
-    each of a table's two hundred rows, mostly empty)."""
-    cols = {area.columns[c.id] for c in spec.input_columns if c.id in area.columns}
+def _typed_in(area: _TableArea, spec: Table):
+    """Whether a row of the table (one that holds cells) has an input cell holding a value
+    or a formula at all: only such a row can be filled (a look at its few input cells
+    before the reads of _row_filled; a table's two hundred rows are mostly empty)."""
+    cols = sorted({area.columns[c.id] for c in spec.input_columns if c.id in area.columns})
     cells = area.ws._cells
-    return {r for r, c in _keys_in_rows(area.ws, area.first, area.last)
-            if c in cols and ((cell := cells[r, c]).value is not None or cell.data_type == "f")}
+
+    def typed_in(row: int) -> bool:
+        for c in cols:
+            cell = cells.get((row, c))
+            if cell is not None and (cell.value is not None or cell.data_type == "f"):
+                return True
+        return False
+    return typed_in
 
 
 def _keys_in_rows(ws, first: int, last: int):
@@ -656,7 +693,11 @@ def _area_cells(area: _TableArea, rows) -> set:
     lo, hi = _column_span(area)
     if not rows:
         return set()
-    return {(area.ws.title, r, c) for r, c in _keys_in_rows(area.ws, min(rows), max(rows))
+    title = area.ws.title
+    if getattr(area.ws, "sorted_keys", None) is not None and len(rows) < 64:
+        # a few rows of a table of hundreds (the filled ones): each row's cells by bisection
+        return {(title, r, c) for row in set(rows) for r, c in _keys_in_rows(area.ws, row, row) if lo <= c <= hi}
+    return {(title, r, c) for r, c in _keys_in_rows(area.ws, min(rows), max(rows))
             if r in rows and lo <= c <= hi}
 
 

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from openpyxl.cell.cell import MergedCell
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from qcdc_xl.form.formulas import is_blank
 from qcdc_xl.template.metadata import FEEDBACK_SHEET, KEYS, META_SHEET
-from qcdc_xl.intake.pristine import IdentityMatcher, Pristine, PristineSheet, cell_key, signature, sorted_row_keys, text_key
+from qcdc_xl.intake.pristine import (IdentityMatcher, Pristine, PristineSheet, cell_key, known_cell_key,
+                                     sorted_row_keys, text_key)
 from qcdc_xl.report.records import CellRead
 
 _ALIGN_SLACK = 2000  # return rows past the template's end still aligned (rows inserted)
@@ -46,35 +46,58 @@ class _Sheet:
     excluded: set = field(default_factory=set)  # (row, col) read as identity (meta sheet)
     input_areas: list = field(default_factory=list)  # (first, last, {cols}) of its tables
     rows: "_RowMap | None" = None
+    row_signatures: dict = field(default_factory=dict)  # row -> signature (see _signatures)
+    left_out: set = field(default_factory=set)  # (row, col) of content no signature holds
     _keys: dict | None = None
+    _order: list | None = None
+
+    def order(self) -> list:
+        """The (row, col) of the content, sorted (once: the signatures and the differences
+        both go through the content in order)."""
+        if self._order is None:
+            self._order = sorted(self.content)
+        return self._order
+
+    def keys(self) -> "_Keys":
+        """(row, col) -> cell_key of the content, each worked out the first time it is asked
+        (the anchors, the signatures and the differences all ask; a cell read as a field is
+        never asked: its value may have no key, e.g. an integer too large for a float)."""
+        if self._keys is None:
+            self._keys = _Keys(self.content)
+        return self._keys
 
     def key(self, at: tuple):
-        """cell_key of the content at (row, col), worked out once per cell (the anchors,
-        the signatures and the differences all ask)."""
-        if self._keys is None:
-            self._keys = {}
-        found = self._keys.get(at, _NO_KEY)
-        if found is _NO_KEY:
-            found = self._keys[at] = cell_key(*self.content[at])
+        """cell_key of the content at (row, col)."""
+        return self.keys()[at]
+
+
+class _Keys(dict):
+    """cell_key by (row, col) of a sheet's content, made on first lookup (known_cell_key)."""
+
+    __slots__ = ("content",)
+
+    def __init__(self, content: dict):
+        super().__init__()
+        self.content = content
+
+    def __missing__(self, at):
+        found = self[at] = known_cell_key(*self.content[at])
         return found
 
 
-_NO_KEY = object()
-
-
 def _content(ws) -> dict:
-    from qcdc_xl.intake.read import _formula_text
-
+    """(row, col) -> (value, formula) of the cells holding something (read._formula_text
+    and is_blank, inline: a sheet has thousands of cells, most of them formatted, empty)."""
     out = {}
     for at, cell in ws._cells.items():
-        if cell.value is None and cell.data_type != "f":
-            continue  # most cells: formatted, empty (is_blank; no formula)
-        if isinstance(cell, MergedCell):
-            continue
-        formula = _formula_text(cell)
-        if formula is None and is_blank(cell.value):
-            continue
-        out[at] = (cell.value, formula)
+        value = cell.value
+        if value is None:
+            continue  # empty; a formula cell without text too, and every MergedCell
+        if cell.data_type == "f":
+            text = value if isinstance(value, str) else getattr(value, "text", None)
+            out[at] = (value, str(text) if text is not None else None)
+        elif not (isinstance(value, str) and not value.strip()):
+            out[at] = (value, None)
     return out
 
 
@@ -118,7 +141,10 @@ class _MergeIndex:
                     self.by_row.setdefault(row, []).append(box)
 
     def hides(self, row: int, col: int) -> bool:
-        for top, left, bottom, right in [*self.by_row.get(row, ()), *self.tall]:
+        for top, left, bottom, right in self.by_row.get(row, ()):  # merges spanning the row
+            if left <= col <= right and (row, col) != (top, left):
+                return True
+        for top, left, bottom, right in self.tall:
             if top <= row <= bottom and left <= col <= right and (row, col) != (top, left):
                 return True
         return False
@@ -201,11 +227,17 @@ class _RowMap:
         pairs = sorted(set(anchors) | {(0, 0)})
         self.ret = [r for r, _ in pairs]
         self.tpl = [t for _, t in pairs]
+        # every anchor on the diagonal: each row is the template's row of the same number
+        self.identity = all(r == t for r, t in pairs)
 
     def template_row(self, row: int) -> int | None:
+        if self.identity:
+            return row if row >= 1 else None
         return self._map(row, self.ret, self.tpl)
 
     def return_row(self, row: int) -> int | None:
+        if self.identity:
+            return row if row >= 1 else None
         return self._map(row, self.tpl, self.ret)
 
     @staticmethod
@@ -284,21 +316,30 @@ def _col_of_cell(a1: str) -> int:
     return column_index_from_string(a1.rstrip("0123456789"))
 
 
-def _anchors(sheet: _Sheet, fields: dict, areas: dict) -> list[tuple[int, int]]:
-    """(return row, template row) of the fields and table edges of this sheet, each one
-    only where the row around it agrees with the template's (a name edited to point at
-    another row is no anchor)."""
+def _anchors(sheet: _Sheet, field_cells, areas: dict) -> list[tuple[int, int]]:
+    """(return row, template row) of the fields (``field_cells``: (id, row, col) of this
+    sheet's) and table edges of this sheet, before :func:`_rows_agree` is asked."""
     page, out = sheet.page, []
-    for fid, read in fields.items():
-        if read.sheet == sheet.ws.title and fid in page.anchors:
-            out.append((_row_of_cell(read.cell), page.anchors[fid]))
+    for fid, row, _col in field_cells:
+        if fid in page.anchors:
+            out.append((row, page.anchors[fid]))
     for name, area in areas.items():
         if area.ws.title != sheet.ws.title:
             continue
         for edge, row in (("top", area.header_row), ("bottom", area.bottom)):
             if f"table:{name}:{edge}" in page.anchors:
                 out.append((row, page.anchors[f"table:{name}:{edge}"]))
-    return [(r, t) for r, t in out if _rows_agree(sheet, r, t)]
+    return out
+
+
+def _row_map(sheet: _Sheet, anchors: list[tuple[int, int]], signatures: list) -> _RowMap:
+    """The rows aligned. Most sheets of most returns are their template's row for row: the
+    same rows of content (the signatures, as one list) and every anchor on the diagonal;
+    then every pair :func:`_align` would find is (r, r), and so is the map, without asking
+    it. Otherwise the anchors that agree with the template, then rows matched by content."""
+    if all(r == t for r, t in anchors) and signatures == sheet.page.signatures:
+        return _RowMap([])
+    return _align(sheet, [(r, t) for r, t in anchors if _rows_agree(sheet, r, t)], signatures)
 
 
 def _rows_agree(sheet: _Sheet, row: int, tpl_row: int) -> bool:
@@ -307,8 +348,8 @@ def _rows_agree(sheet: _Sheet, row: int, tpl_row: int) -> bool:
     wanted = sheet.page.row_cells(tpl_row)
     if not wanted:
         return True
-    return any(sheet.key((row, c)) == key for c, key in wanted
-               if (row, c) in sheet.content)
+    keys, content = sheet.keys(), sheet.content
+    return any(keys[(row, c)] == key for c, key in wanted if (row, c) in content)
 
 
 # ---------------------------------------------------------------- comparing
@@ -348,7 +389,8 @@ class Comparison:
                     cols = {area.columns[c] for c in input_columns.get(name, ()) if area.columns.get(c)}
                     sheet.input_areas.append((area.first, area.last, cols))
             if page is not None:
-                sheet.rows = _align(sheet, _anchors(sheet, fields, areas), self._signatures(sheet))
+                anchors = _anchors(sheet, self._field_cells(sheet), areas)
+                sheet.rows = _row_map(sheet, anchors, self._signatures(sheet))
             self.sheets[ws.title] = sheet
         self.gone = _sheets_gone(static, set(matched.values()))
         return self
@@ -369,36 +411,44 @@ class Comparison:
 
     def _signatures(self, sheet: _Sheet) -> list:
         """(row, signature) of the return rows holding template-like content: inputs, read
-        identity and texts naming the unit left out (they differ from file to file)."""
+        identity and texts naming the unit left out (they differ from file to file). Kept
+        on the sheet too: each row's signature, and the cells left out of them."""
         page = sheet.page
         skipped = {(r, c) for fid, r, c in self._field_cells(sheet)} | sheet.excluded
         by_col = page.patterns_by_col()
-        areas = [area for area in sheet.input_areas if area[2]]
-        input_cols = {c for _first, _last, cols in areas for c in cols}
-        key_of, rows = sheet.key, {}
-        for at in sheet.content:  # ~1,500 cells a return: the per-cell work kept to lookups
-            if at in skipped:
-                continue
+        spans: dict[int, list] = {}  # input column -> (first, last) rows of the tables holding it
+        for first, last, cols in sheet.input_areas:
+            for c in cols:
+                spans.setdefault(c, []).append((first, last))
+        keys, left_out = sheet.keys(), sheet.left_out
+        out, row, cells = [], None, []
+        for at in sheet.order():  # ~1,000 cells a return: the per-cell work kept to lookups
             r, c = at
-            if c in input_cols and any(first <= r <= last and c in cols for first, last, cols in areas):
+            if at in skipped or (c in spans and any(first <= r <= last for first, last in spans[c])):
+                left_out.add(at)
                 continue
-            key = key_of(at)
+            key = keys[at]
             if key[0] == "s" and c in by_col:  # a title naming the unit: the template's pattern
                 key = next((("p", text) for text in by_col[c]
                             if self._pattern(text).fullmatch(key[1])), key)
-            cells = rows.get(r)
-            if cells is None:
-                cells = rows[r] = {}
-            cells[c] = key
-        return [(r, signature(cells)) for r, cells in sorted(rows.items())]
+            if r != row:
+                if cells:
+                    out.append((row, tuple(cells)))  # in column order: signature(), unsorted
+                row, cells = r, []
+            cells.append((c, key))
+        if cells:
+            out.append((row, tuple(cells)))
+        sheet.row_signatures = dict(out)
+        return out
 
-    def _field_cells(self, sheet: _Sheet):
+    def _field_cells(self, sheet: _Sheet) -> list:
+        """(field id, row, col) of the fields read on this sheet, in the fields' order."""
         if self._by_sheet is None:  # the fields' cells by sheet, parsed once per return
             self._by_sheet = {}
             for fid, read in self.fields.items():
                 self._by_sheet.setdefault(read.sheet, []).append(
                     (fid, _row_of_cell(read.cell), _col_of_cell(read.cell)))
-        yield from self._by_sheet.get(sheet.ws.title, ())
+        return self._by_sheet.get(sheet.ws.title, [])
 
     def is_template(self, title: str, row: int, col: int) -> bool:
         """The cell holds what the template holds at its place (for the rows below tables)."""
@@ -420,13 +470,23 @@ class Comparison:
         outside, tampered, hidden = [], [], set()
         for title, sheet in self.sheets.items():
             page, rows = sheet.page, sheet.rows
-            for (r, c) in sorted(sheet.content):
-                if (title, r, c) in taken or (r, c) in sheet.excluded:
+            keys = sheet.keys() if page is not None else {}
+            left_out, excluded, row_signatures = sheet.left_out, sheet.excluded, sheet.row_signatures
+            row, t, same = None, None, False
+            for at in sheet.order():
+                r, c = at
+                if r != row:  # a new row: its template row, and whether it is the template's
+                    row = r
+                    t = rows.template_row(r) if rows is not None else None
+                    same = t is not None and page.signature_at(t) == row_signatures.get(r)
+                if same and at not in left_out:
+                    continue  # in the row's signature, which is the template row's: the same
+                if (title, r, c) in taken or at in excluded:
                     continue
-                t = rows.template_row(r) if rows is not None else None
-                key = sheet.key((r, c))
-                if t is not None and (page.cells.get((t, c)) == key or self._names_the_unit(page, t, c, key)):
-                    continue
+                if t is not None:
+                    key = keys[at]
+                    if page.cells.get((t, c)) == key or self._names_the_unit(page, t, c, key):
+                        continue
                 read = self._read(sheet, r, c)
                 if t is not None and (t, c) in page.formula_cells:
                     tampered.append((read, page.tt_cells.get((t, c))))
@@ -442,7 +502,7 @@ class Comparison:
     def _formulas_gone(self, sheet: _Sheet, taken: set) -> list:
         """Template formula cells that are empty in the return (deleted, not moved)."""
         out = []
-        for (t, c) in sorted(sheet.page.formula_cells):
+        for (t, c) in sheet.page.sorted_formula_cells():
             r = sheet.rows.return_row(t)
             if r is None or (sheet.ws.title, r, c) in taken or (r, c) in sheet.content:
                 continue

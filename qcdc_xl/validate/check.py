@@ -78,6 +78,62 @@ def where(read: CellRead | None, label: str) -> str:
     return f"Trang «{read.sheet}», ô {read.cell} ({label})"
 
 
+# ---------------------------------------------------------------- what a form asks of a unit type
+
+
+@dataclass
+class _Plan:
+    """What the checks of one form for one unit type go through, worked out once per
+    process (the form never changes; every return of the type asks): the fields by kind,
+    each with its label, the rules and the tables."""
+
+    inputs: list  # (Field, label) of the applicable input fields, in form order
+    identity: list  # (Field, label) of the applicable identity fields
+    not_applicable: list  # fields (no formula) that do not apply to the type
+    formula_fields: list  # the applicable formula fields
+    rules: list
+    tables: list  # the applicable tables
+    # table name -> (its label, [(input column, "table.column" id)]), for every table
+    table_columns: dict = field(default_factory=dict)
+    field_sheets: list = field(default_factory=list)  # (field id, its template sheet's name), all fields
+    sheet_parts: list = field(default_factory=list)  # (sheet, field ids, table names): _sheet_parts
+    _expected: tuple = (None, {})  # (the pristine description, field id -> expected_formulas)
+
+    def expected_formulas(self, form: Form, f: Field, static) -> set:
+        """:func:`expected_formulas`, worked out once per field (for this pristine description)."""
+        if self._expected[0] is not static:
+            self._expected = (static, {})
+        found = self._expected[1].get(f.id)
+        if found is None:
+            found = self._expected[1][f.id] = expected_formulas(form, f, static)
+        return found
+
+    @classmethod
+    def of(cls, form: Form, loai_hinh: str) -> "_Plan":
+        fields = form.fields.values()
+        return cls(inputs=[(f, field_label(f)) for f in form.input_fields(loai_hinh)],
+                   identity=[(f, field_label(f)) for f in fields if f.is_identity and f.applies_to(loai_hinh)],
+                   not_applicable=[f for f in fields if not f.applies_to(loai_hinh) and not f.is_formula],
+                   formula_fields=form.formula_fields(loai_hinh), rules=form.rules_for(loai_hinh),
+                   tables=form.tables_for(loai_hinh),
+                   table_columns={t.name: (table_label(form, t), [(c, f"{t.name}.{c.id}") for c in t.input_columns])
+                                  for t in form.tables.values()},
+                   field_sheets=[(f.id, form.sheet(f.sheet).name) for f in fields],
+                   sheet_parts=[(sheet, *_sheet_parts(form, sheet, loai_hinh)) for sheet in form.sheets])
+
+
+_PLANS: dict = {}  # (id(form), loai_hinh) -> (form, _Plan); the form kept, so its id is its own
+
+
+def _plan(form: Form, loai_hinh: str) -> _Plan:
+    found = _PLANS.get((id(form), loai_hinh))
+    if found is None or found[0] is not form:
+        if len(_PLANS) >= 256:  # forms made by tests, one after another
+            _PLANS.clear()
+        found = _PLANS[(id(form), loai_hinh)] = (form, _Plan.of(form, loai_hinh))
+    return found[1]
+
+
 # ---------------------------------------------------------------- context
 
 
@@ -94,6 +150,11 @@ class _Ctx:
     invalid: set = field(default_factory=set)
     tables: dict = field(default_factory=dict)
     found: list = field(default_factory=list)  # issues collected by check_value
+    plan: _Plan | None = None
+
+    def __post_init__(self):
+        if self.plan is None:
+            self.plan = _plan(self.form, self.loai_hinh)
 
     def issue(self, code: str, message: str, severity: str | None = None,
               read: CellRead | None = None, field_id: str | None = None, value=None,
@@ -209,10 +270,10 @@ def _check_identity(ctx: _Ctx, known: bool) -> Iterator[Issue]:
 def _template_sheet_names(ctx: _Ctx) -> dict[str, str]:
     """Template sheet name -> the name it has in this file (form sheets may be renamed)."""
     names = {s.name: s.name for s in ctx.form.sheets}
-    for f in ctx.form.fields.values():
-        read = ctx.raw.fields.get(f.id)
+    for fid, sheet_name in ctx.plan.field_sheets:
+        read = ctx.raw.fields.get(fid)
         if read is not None:
-            names[ctx.form.sheet(f.sheet).name] = read.sheet
+            names[sheet_name] = read.sheet
     return names
 
 
@@ -246,9 +307,9 @@ def expected_formulas(form: Form, f: Field, static) -> set:
 
 def _check_formulas(ctx: _Ctx) -> Iterator[Issue]:
     static = pristine(ctx.form, ctx.loai_hinh)
-    for f in ctx.form.formula_fields(ctx.loai_hinh):
+    for f in ctx.plan.formula_fields:
         read = ctx.raw.fields.get(f.id)
-        if read is None or formula_shape(read.formula) not in expected_formulas(ctx.form, f, static):
+        if read is None or formula_shape(read.formula) not in ctx.plan.expected_formulas(ctx.form, f, static):
             yield _tampered(ctx, read, f.id, field_label(f))
     yield from _check_tt(ctx, static)
     yield from _check_template_formulas(ctx)
@@ -439,27 +500,27 @@ def check_value(ctx: _Ctx, spec, read: CellRead | None, field_id: str, label: st
             ctx.found.append(problem)
             return None, True
     value, code = coerce_value(spec.type, raw_value, spec.options)
-    shown = for_people(read)
     if code is not None:
         severity = ERROR if code in ERROR_CODES else WARNING
-        text = _coercion_message(code, spec.type, value, shown, spec.options, raw=raw_value)
+        text = _coercion_message(code, spec.type, value, for_people(read), spec.options, raw=raw_value)
         ctx.found.append(ctx.issue(code, severity=severity, read=read, field_id=field_id,
                                    message=f"{where(read, label)}: {text}"))
         if code in ERROR_CODES:
             return None, True
     if value is None:
         return None, False
-    problems = list(_bounds(spec, value))
-    for severity, text in problems:
-        ctx.found.append(ctx.issue("out_of_range", severity=severity, read=read, field_id=field_id,
-                                   message=f"{where(read, label)}: {text}"))
-    if any(sev == ERROR for sev, _ in problems):
-        return None, True
+    if not (spec.min is None and spec.max is None and spec.warn_min is None and spec.warn_max is None):
+        problems = list(_bounds(spec, value))
+        for severity, text in problems:
+            ctx.found.append(ctx.issue("out_of_range", severity=severity, read=read, field_id=field_id,
+                                       message=f"{where(read, label)}: {text}"))
+        if any(sev == ERROR for sev, _ in problems):
+            return None, True
     pattern = getattr(spec, "pattern", None)
     if pattern and isinstance(value, str) and not re.match(pattern, value):
         hint = getattr(spec, "pattern_hint", None) or "mẫu quy định"
         ctx.found.append(ctx.issue("wrong_type", severity=WARNING, read=read, field_id=field_id,
-                                   message=f"{where(read, label)}: «{shown}» có vẻ không đúng dạng "
+                                   message=f"{where(read, label)}: «{for_people(read)}» có vẻ không đúng dạng "
                                            f"({hint}). Hãy kiểm tra lại."))
     return value, False
 
@@ -525,27 +586,24 @@ def _outside_usual(spec, value) -> str:
 def _check_fields(ctx: _Ctx) -> Iterator[Issue]:
     """Every applicable single-cell input: reading, ranges, then required / must-be-empty."""
     ctx.found = []
-    for f in ctx.form.fields.values():
-        if not f.is_input or not f.applies_to(ctx.loai_hinh):
-            continue
+    for f, label in ctx.plan.inputs:
         read = ctx.raw.fields.get(f.id)
-        value, refused = check_value(ctx, f, read, f.id, field_label(f))
+        value, refused = check_value(ctx, f, read, f.id, label)
         ctx.values[f.id] = value
         ctx.present[f.id] = (read.value if read.value is not None else read.formula) if refused else value
         if refused:
             ctx.invalid.add(f.id)
     yield from ctx.found
-    for f in ctx.form.input_fields(ctx.loai_hinh):
-        yield from _check_requirement(ctx, f)
+    for f, label in ctx.plan.inputs:
+        yield from _check_requirement(ctx, f, label)
         yield from _check_unexpected(ctx, f)
 
 
-def _check_requirement(ctx: _Ctx, f: Field) -> Iterator[Issue]:
+def _check_requirement(ctx: _Ctx, f: Field, label: str) -> Iterator[Issue]:
     if f.only_if is not None and f.only_if.field in ctx.invalid:
         return  # the condition could not be read: already reported there
     problem = formulas.requirement(f, ctx.present)
     read = ctx.raw.fields.get(f.id)
-    label = field_label(f)
     if problem == "missing":
         why = ""
         if f.only_if is not None:
@@ -586,22 +644,21 @@ def _check_unexpected(ctx: _Ctx, f: Field) -> Iterator[Issue]:
 def _check_identity_values(ctx: _Ctx) -> Iterator[Issue]:
     """Identity cells (prefilled, locked) go into values as read; their checks are identity's
     (a cell the file garbles is reported here and left empty)."""
-    for f in ctx.form.fields.values():
-        if f.is_identity and f.applies_to(ctx.loai_hinh):
-            read = ctx.raw.fields.get(f.id)
-            if read is not None and read.problem:
-                ctx.values[f.id] = None
-                yield _unreadable_cell(ctx, read, f.id, field_label(f))
-                continue
-            value, _ = coerce_value(f.type, read.value if read else None, f.options)
-            ctx.values[f.id] = value
+    for f, label in ctx.plan.identity:
+        read = ctx.raw.fields.get(f.id)
+        if read is not None and read.problem:
+            ctx.values[f.id] = None
+            yield _unreadable_cell(ctx, read, f.id, label)
+            continue
+        value, _ = coerce_value(f.type, read.value if read else None, f.options)
+        ctx.values[f.id] = value
 
 
 def _check_not_applicable(ctx: _Ctx) -> Iterator[Issue]:
     kind = ctx.form.type_label(ctx.loai_hinh)
-    for f in ctx.form.fields.values():
+    for f in ctx.plan.not_applicable:
         read = ctx.raw.fields.get(f.id)
-        if f.applies_to(ctx.loai_hinh) or f.is_formula or read is None or is_blank(read.value):
+        if read is None or is_blank(read.value):
             continue
         yield ctx.issue("not_applicable", read=read, field_id=f.id, message=(
             f"{where(read, field_label(f))}: có giá trị «{typed(read)}» nhưng mục này không áp dụng cho "
@@ -612,7 +669,7 @@ def _check_not_applicable(ctx: _Ctx) -> Iterator[Issue]:
 
 
 def _check_rules(ctx: _Ctx) -> Iterator[Issue]:
-    for rule in ctx.form.rules_for(ctx.loai_hinh):
+    for rule in ctx.plan.rules:
         if not formulas.rule_violated(rule, ctx.values):
             continue
         read = ctx.raw.fields.get(rule.left)
@@ -654,7 +711,7 @@ def _leave_out_contradictions(ctx: _Ctx) -> None:
     """Both numbers of an error-level contradiction leave the totals: one of them is wrong and
     nobody can tell which (a summary must never show 80/79 = 101%). A warning-level rule, such
     as complaints resolved from an earlier year's backlog, keeps its values."""
-    broken = [r for r in ctx.form.rules_for(ctx.loai_hinh)
+    broken = [r for r in ctx.plan.rules
               if r.severity == ERROR and formulas.rule_violated(r, ctx.values)]
     for rule in broken:
         for fid in rule.field_ids:
@@ -684,11 +741,10 @@ def _check_tables(ctx: _Ctx) -> Iterator[Issue]:
 
 
 def _check_row(ctx: _Ctx, table: Table, row: dict, n: int) -> dict:
-    text = table_label(ctx.form, table)
+    text, columns = ctx.plan.table_columns[table.name]
     out = {}
-    for col in table.input_columns:
+    for col, fid in columns:
         read = row.get(col.id)
-        fid = f"{table.name}.{col.id}"
         value, _ = check_value(ctx, col, read, fid, _column_label(text, col, n))
         if col.required and is_blank(read.value if read else None) and not (read and read.formula):
             ctx.found.append(ctx.issue("required_missing", read=read, field_id=fid, message=(
@@ -770,9 +826,8 @@ def _sheet_parts(form: Form, sheet: Sheet, loai_hinh: str) -> tuple[set, set]:
 def _deleted_sheets(ctx: _Ctx) -> Iterator[tuple[Sheet, set, set]]:
     """Sheets of the form of which the file holds no field and no table: deleted by the unit
     (a renamed sheet still carries its names and tables, so it is not taken for deleted)."""
-    for sheet in ctx.form.sheets:
-        fields, tables = _sheet_parts(ctx.form, sheet, ctx.loai_hinh)
-        if (fields or tables) and not fields & set(ctx.raw.fields) and not tables & set(ctx.raw.tables):
+    for sheet, fields, tables in ctx.plan.sheet_parts:
+        if (fields or tables) and fields.isdisjoint(ctx.raw.fields) and tables.isdisjoint(ctx.raw.tables):
             yield sheet, fields, tables
 
 
@@ -804,7 +859,7 @@ def _check_lost_parts(ctx: _Ctx) -> Iterator[Issue]:
     if ctx.raw.meta.get("form_version") != ctx.form.version:
         return  # another version: form_version_mismatch says what is missing
     known = _damaged(ctx.raw) | _on_deleted_sheets(ctx)
-    for f in ctx.form.input_fields(ctx.loai_hinh):
+    for f, _label in ctx.plan.inputs:
         if f.id not in ctx.raw.fields and f.id not in known:
             yield ctx.issue("damaged_part", field_id=f.id, sheet=ctx.form.sheet(f.sheet).name, message=(
                 f"Mục «{field_label(f)}»: tệp không còn ô nhập của mục này (tên «{f.id}» của ô đã bị "
