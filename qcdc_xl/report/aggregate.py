@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 import sys
+import zlib
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -93,8 +95,16 @@ def unreadable_format(found: Found) -> Issue:
 _WORKER: dict = {}
 
 
-def _init_worker(form: Form, units_by_code: dict) -> None:
-    _WORKER["form"], _WORKER["units"] = form, units_by_code
+def _worker_setup(form: Form, units_by_code: dict) -> bytes:
+    """The form and the units as one compressed pickle: a pool starts its workers one after
+    the other, each start waiting until that worker has read all its start-up data from a
+    pipe, which it does only after its imports; data under the pipe's buffer (64 KiB here;
+    ≈ 25 KiB for 1,000 units, 175 KiB plain) lets every worker start at once."""
+    return zlib.compress(pickle.dumps((form, units_by_code), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _init_worker(setup: bytes) -> None:
+    _WORKER["form"], _WORKER["units"] = pickle.loads(zlib.decompress(setup))
     pace_for_bulk()  # a worker only reads: see qcdc_xl/collector.py
 
 
@@ -160,7 +170,7 @@ def _read_in_pool(form: Form, units_by_code: dict, files: list[Found], workers: 
         in_flight: dict = {}
         try:
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(form, units_by_code)) as pool:
+                                     initargs=(_worker_setup(form, units_by_code),)) as pool:
                 while queue or in_flight:
                     while queue and len(in_flight) < 2 * workers:
                         found = queue.pop(0)
@@ -203,7 +213,7 @@ def _read_alone(form: Form, units_by_code: dict, found: Found, ctx, work: Callab
     """One file in its own fresh process: its outcome, or the issue saying it crashed."""
     try:
         with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(form, units_by_code)) as pool:
+                                 initargs=(_worker_setup(form, units_by_code),)) as pool:
             future = pool.submit(work, found)
             try:
                 return future.result(timeout=FILE_TIMEOUT)
