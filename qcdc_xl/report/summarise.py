@@ -112,11 +112,8 @@ class _Columns:
         return self._kept[key]
 
     def valid(self, field: Field) -> list:
-        """valid_value of each member, written out."""
-        fid, applies = field.id, field.applies
-        return self._column(("valid", fid), lambda: [
-            r.values.get(fid) if r.unit.loai_hinh in applies and fid not in r.invalid else None
-            for r in self.members])
+        """valid_value of each member."""
+        return self._column(("valid", field.id), lambda: [valid_value(r, field) for r in self.members])
 
     def numbers(self, field: Field) -> list:
         """The valid numbers, 0 for the rest (adding 0 changes no sum: a -0.0 total that
@@ -227,10 +224,8 @@ def answered_counts(form: Form, results: list[UnitResult]) -> dict:
 
 
 def _answered(r: UnitResult, fields: list[Field]) -> list[str]:
-    """The fields of ``fields`` the unit gave a valid value of (valid_value, written out)."""
-    loai, values, invalid = r.unit.loai_hinh, r.values, r.invalid
-    return [f.id for f in fields
-            if loai in f.applies and f.id not in invalid and values.get(f.id) is not None]
+    """The fields of ``fields`` the unit gave a valid value of."""
+    return [f.id for f in fields if valid_value(r, f) is not None]
 
 
 def status_counts(results: list[UnitResult]) -> dict:

@@ -9,7 +9,7 @@ from qcdc_xl.form.formulas import compute_derived
 from qcdc_xl.report.records import Report, UnitResult
 from qcdc_xl.form.report_spec import summary_spec
 from qcdc_xl.form.spec import YESNO_LIST, Field, Form
-from qcdc_xl.report.summarise import answered_counts, compute_totals, khoi_values, status_counts
+from qcdc_xl.report.summarise import answered_counts, compute_totals, khoi_values, status_counts, valid_value
 from qcdc_xl.report.summarise import attribute_value as summarise_attribute
 from .cells import nfc, put_row, row_height
 from .detail import detail_layout
@@ -75,9 +75,7 @@ class Book:
 
     def unit_values(self, r: UnitResult) -> dict:
         """Valid inputs plus derived fields recomputed from them (as the totals are)."""
-        loai, given, invalid = r.unit.loai_hinh, r.values, r.invalid
-        values = {f.id: given.get(f.id) if loai in f.applies and f.id not in invalid else None
-                  for f in self.inputs}  # valid_value, written out
+        values = {f.id: valid_value(r, f) for f in self.inputs}
         counts = {name: len(rows or ()) for name, rows in r.tables.items()}
         values.update(compute_derived(self.form, r.unit.loai_hinh, values, counts))
         for a in self.attributes():
