@@ -11,6 +11,7 @@ import operator
 from typing import Callable, Iterable, Mapping
 
 from qcdc_xl.form.spec import Field, Form, Rule
+from qcdc_xl.memo import FormMemo
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "=": operator.eq}
 _NEGATED = {"<=": ">", ">=": "<", "<": ">=", ">": "<=", "=": "<>"}
@@ -72,19 +73,18 @@ def compute_derived(form: Form, loai_hinh: str, values: Mapping,
     return {f.id: out[f.id] for f in fields}
 
 
-_ORDERS: dict = {}  # (id(form), loai_hinh) -> (form, order, fields); the form kept, so its id is its own
+_ORDERS = FormMemo()  # (form, loai_hinh) -> (order, fields)
 
 
 def _derived_order(form: Form, loai_hinh: str) -> tuple[list, list]:
     """The applicable formula fields in the order they are computed (each after the formula
     fields it names), and in form order; worked out once per form and unit type."""
-    found = _ORDERS.get((id(form), loai_hinh))
-    if found is None or found[0] is not form:
-        if len(_ORDERS) >= 256:  # forms made by tests, one after another
-            _ORDERS.clear()
-        fields = form.formula_fields(loai_hinh)
-        found = _ORDERS[(id(form), loai_hinh)] = (form, _dependency_order(form, fields), fields)
-    return found[1], found[2]
+    return _ORDERS.get(form, loai_hinh, _order_and_fields, form, loai_hinh)
+
+
+def _order_and_fields(form: Form, loai_hinh: str) -> tuple[list, list]:
+    fields = form.formula_fields(loai_hinh)
+    return _dependency_order(form, fields), fields
 
 
 def _dependency_order(form: Form, fields: list) -> list:

@@ -21,6 +21,7 @@ from qcdc_xl.form import formulas
 from qcdc_xl.validate.coerce import ERROR_CODES, coerce_value, has_hidden_characters, too_large
 from qcdc_xl.form.formulas import is_blank
 from qcdc_xl.report.issues import ERROR, WARNING, Issue, issue, shown_value
+from qcdc_xl.memo import FormMemo
 from qcdc_xl.template.metadata import LISTS_SHEET, META_SHEET, tag_matches
 from qcdc_xl.intake.read import formula_shape, pristine, table_label
 from qcdc_xl.report.records import STATUS_ERRORS, STATUS_OK, CellRead, RawReturn, UnitResult
@@ -122,16 +123,11 @@ class _Plan:
                    sheet_parts=[(sheet, *_sheet_parts(form, sheet, loai_hinh)) for sheet in form.sheets])
 
 
-_PLANS: dict = {}  # (id(form), loai_hinh) -> (form, _Plan); the form kept, so its id is its own
+_PLANS = FormMemo()  # (form, loai_hinh) -> _Plan
 
 
 def _plan(form: Form, loai_hinh: str) -> _Plan:
-    found = _PLANS.get((id(form), loai_hinh))
-    if found is None or found[0] is not form:
-        if len(_PLANS) >= 256:  # forms made by tests, one after another
-            _PLANS.clear()
-        found = _PLANS[(id(form), loai_hinh)] = (form, _Plan.of(form, loai_hinh))
-    return found[1]
+    return _PLANS.get(form, loai_hinh, _Plan.of, form, loai_hinh)
 
 
 # ---------------------------------------------------------------- context
