@@ -320,8 +320,8 @@ def _formula_text(cell) -> str | None:
 
 
 def _cell_read(book: _Book, ws, row: int, col: int) -> CellRead:
-    cell = ws._cells.get((row, col))  # _peek
-    formula = _formula_text(cell) if cell is not None and cell.data_type == "f" else None
+    cell = _peek(ws, row, col)
+    formula = _formula_text(cell)
     if formula is not None:
         value = book.cached_value(ws.title, row, col)
     else:

@@ -86,17 +86,18 @@ class _Keys(dict):
 
 
 def _content(ws) -> dict:
-    """(row, col) -> (value, formula) of the cells holding something (read._formula_text
-    and is_blank, inline: a sheet has thousands of cells, most of them formatted, empty)."""
+    """(row, col) -> (value, formula) of the cells holding something (a sheet has thousands
+    of cells, most of them formatted, empty: those cost one test)."""
+    from qcdc_xl.intake.read import _formula_text
+
     out = {}
     for at, cell in ws._cells.items():
         value = cell.value
         if value is None:
             continue  # empty; a formula cell without text too, and every MergedCell
         if cell.data_type == "f":
-            text = value if isinstance(value, str) else getattr(value, "text", None)
-            out[at] = (value, str(text) if text is not None else None)
-        elif not (isinstance(value, str) and not value.strip()):
+            out[at] = (value, _formula_text(cell))
+        elif not is_blank(value):
             out[at] = (value, None)
     return out
 
