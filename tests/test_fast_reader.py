@@ -393,6 +393,29 @@ def test_members_unpack_as_zipfile_unpacks_them():
     assert mine_read > 1000  # the plain members are unpacked by _inflate, not zipfile
 
 
+def test_a_member_that_lies_about_its_size_is_never_inflated_past_it():
+    """A member declaring 100 bytes that inflates to 50 MB (a bomb) is not unpacked by
+    screen._inflate beyond the declared size: it is handed to zipfile, which reads it, or
+    fails, as before."""
+    import io
+    import tracemalloc
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"0" * 50_000_000)
+    data = buf.getvalue()
+    info = zipfile.ZipFile(io.BytesIO(data)).infolist()[0]
+    assert screen._inflate(data, info) == b"0" * 50_000_000  # told the truth: unpacked here
+    info.file_size = 100
+    tracemalloc.start()
+    try:
+        assert screen._inflate(data, info) is None
+        assert tracemalloc.get_traced_memory()[1] < 5_000_000
+    finally:
+        tracemalloc.stop()
+
+
 def test_footers_of_one_shape_parse_alike():
     """fastread remembers whether openpyxl takes a sheet's header and footer by their shape
     (the texts, which name the unit, left out) when the texts are plain enough: every

@@ -150,8 +150,11 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
         if info.compress_type == zipfile.ZIP_STORED:
             body = packed
         else:
+            # never more than the declared size (+1, to see a lie): the part may be a bomb
             inflater = zlib.decompressobj(-15)
-            body = inflater.decompress(packed) + inflater.flush()
+            body = inflater.decompress(packed, info.file_size + 1)
+            if not inflater.eof:
+                return None
     except zlib.error:
         return None
     if len(body) != info.file_size or zlib.crc32(body) != info.CRC:
