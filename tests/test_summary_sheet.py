@@ -53,6 +53,12 @@ def _fill(wb) -> None:
     if not wb.constant_memory:  # (xlsxwriter has no tables in that mode)
         ws.add_table(72, 0, 80, 3, {"columns": [{"header": h} for h in "abcd"]})
     ws.write_string(75, 1, "trong bảng")
+    if not wb.constant_memory:  # a table as the summary adds them: stretched (sheet.py)
+        ws.add_table(90, 2, 400, 6, {
+            "name": "tbl_dai", "style": "Table Style Light 1", "autofilter": True,
+            "columns": [{"header": f"cột {h}", "header_format": bold} for h in "abcde"]})
+        ws.add_table("I91:J93", {"autofilter": False, "columns": [{"header": "x"}]})
+        ws.merge_range(401, 2, 401, 6, "dưới bảng", bold)
     other = wb.add_worksheet("Hai")  # a sheet with a comment only
     other.write_comment(3, 3, "chỉ có ghi chú")
     wb.add_worksheet("Ba")  # an empty sheet
@@ -153,3 +159,29 @@ def test_an_untested_xlsxwriter_gets_its_own_methods_and_the_same_summary(form, 
         assert a.namelist() == b.namelist()
         differ = [n for n in a.namelist() if n != "docProps/core.xml" and a.read(n) != b.read(n)]
     assert differ == []
+
+
+def test_a_stretched_table_is_taken_and_overlaps_are_still_refused(tmp_path):
+    """SummarySheet adds a plain table over its first rows only and stretches it (xlsxwriter
+    would visit every cell): the same bytes (test above), and an overlap met anywhere in its
+    rows is refused as xlsxwriter refuses it, for a table and for a merge, either first."""
+    from xlsxwriter.exceptions import OverlappingRange
+
+    wb = SummaryWorkbook(str(tmp_path / "t.xlsx"))
+    ws = wb.add_worksheet()
+    ws.merge_range(0, 0, 0, 4, "tiêu đề")
+    ws.add_table(2, 0, 500, 3, {"name": "tbl_a", "columns": [{"header": h} for h in "abcd"]})
+    assert (400, 1) not in ws.table_cells  # stretched: its rows were not visited one by one
+    assert ws.tables[-1]["range"] == "A3:D501" and ws.tables[-1]["autofilter"] == "A3:D501"
+    with pytest.raises(OverlappingRange, match="previous table range 'A3:D501'"):
+        ws.merge_range(450, 3, 450, 6, "chồng lên bảng")
+    with pytest.raises(OverlappingRange, match="previous table range 'A3:D501'"):
+        ws.add_table(499, 3, 600, 5, {"name": "tbl_b"})
+    with pytest.raises(OverlappingRange, match="previous merge range 'A1:E1'"):
+        ws.add_table(0, 4, 10, 6, {"name": "tbl_c"})
+    ws.merge_range(700, 0, 705, 1, "xa bảng")
+    with pytest.raises(OverlappingRange, match="previous merge range 'A701:B706'"):
+        ws.add_table(600, 1, 900, 2, {"name": "tbl_d", "columns": [{"header": "x", "formula": "=1"}]})
+    assert ws.add_table(502, 0, 600, 3, {"name": "tbl_e"}) == 0  # just below: no overlap
+    assert [t["name"] for t in ws.tables] == ["tbl_a", "tbl_e"]
+    wb.close()

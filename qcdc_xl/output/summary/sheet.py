@@ -16,10 +16,11 @@ import math
 import unicodedata
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.exceptions import OverlappingRange
+from xlsxwriter.utility import xl_col_to_name, xl_range
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import (CellBlankTuple, CellBooleanTuple, CellDatetimeTuple,
-                                  CellNumberTuple, CellStringTuple, Worksheet)
+                                  CellNumberTuple, CellStringTuple, Worksheet, convert_range_args)
 
 
 class SummarySheet(Worksheet):
@@ -28,6 +29,7 @@ class SummarySheet(Worksheet):
     def __init__(self):
         super().__init__()
         self._serials: dict = {}  # date or naive datetime -> its Excel serial (dates repeat)
+        self._table_areas: list = []  # (first row, first col, last row, last col, range) of each table
 
     def _serial(self, moment) -> float:
         """xlsxwriter's Excel serial of a date (as midnight) or datetime, remembered."""
@@ -120,6 +122,84 @@ class SummarySheet(Worksheet):
         strings.count += count  # each text counted, as xlsxwriter counts them
         if low is not None:
             self._stored(row, low, high)
+
+    @convert_range_args
+    def add_table(self, first_row: int, first_col: int, last_row: int, last_col: int,
+                  options: dict | None = None):
+        """xlsxwriter's ``add_table``, without its overlap check cell by cell (it visits and
+        remembers every cell of the table: the summary's five tables hold ~480,000, a third
+        of a second). Overlaps are refused by areas instead, here and in :meth:`merge_range`;
+        a table of plain columns is added over its header and first row (the only rows
+        xlsxwriter writes or checks), then stretched to its last row."""
+        if self.constant_memory:
+            return super().add_table(first_row, first_col, last_row, last_col, options)
+        low_row, high_row = sorted((first_row, last_row))
+        low_col, high_col = sorted((first_col, last_col))
+        self._refuse_overlap("Table", low_row, low_col, high_row, high_col)
+        if not self._stretchable(first_row, first_col, last_row, last_col, options):
+            result = super().add_table(first_row, first_col, last_row, last_col, options)
+        else:
+            result = super().add_table(first_row, first_col, first_row + 1, last_col, options)
+            if result == 0:
+                self._stretch(self.tables[-1], first_row, first_col, last_row, last_col)
+        if result == 0:
+            self._table_areas.append((low_row, low_col, high_row, high_col,
+                                      xl_range(low_row, low_col, high_row, high_col)))
+        return result
+
+    @convert_range_args
+    def merge_range(self, first_row: int, first_col: int, last_row: int, last_col: int,
+                    data, cell_format=None):
+        """xlsxwriter's ``merge_range``, also refusing a stretched table's rows (see
+        :meth:`add_table`) that xlsxwriter does not know cell by cell."""
+        if not self.constant_memory and not (first_row == last_row and first_col == last_col):
+            low_row, high_row = sorted((first_row, last_row))
+            low_col, high_col = sorted((first_col, last_col))
+            self._refuse_overlap("Merge", low_row, low_col, high_row, high_col, merges=False)
+        return super().merge_range(first_row, first_col, last_row, last_col, data, cell_format)
+
+    def _refuse_overlap(self, what: str, first_row: int, first_col: int, last_row: int,
+                        last_col: int, merges: bool = True) -> None:
+        """OverlappingRange, as xlsxwriter raises it, when the area meets a table (or, with
+        ``merges``, a merged range) already there: a corrupt file for Excel."""
+        def meets(r0, c0, r1, c1):
+            return r0 <= last_row and first_row <= r1 and c0 <= last_col and first_col <= c1
+        if not (0 <= first_row and last_row < self.xls_rowmax and 0 <= first_col
+                and last_col < self.xls_colmax):
+            return  # out of the sheet: xlsxwriter refuses it on its own
+        cell_range = xl_range(first_row, first_col, last_row, last_col)
+        for r0, c0, r1, c1, previous in self._table_areas:
+            if meets(r0, c0, r1, c1):
+                raise OverlappingRange(f"{what} range '{cell_range}' overlaps previous "
+                                       f"table range '{previous}'.")
+        for r0, c0, r1, c1 in self.merge if merges else ():
+            if meets(r0, c0, r1, c1):
+                raise OverlappingRange(f"{what} range '{cell_range}' overlaps previous merge "
+                                       f"range '{xl_range(r0, c0, r1, c1)}'.")
+
+    def _stretchable(self, first_row: int, first_col: int, last_row: int, last_col: int,
+                     options) -> bool:
+        """Whether xlsxwriter's table of these options depends on its last row only through
+        its ranges: a header row, no total row, no data, no column formulas or totals."""
+        if not isinstance(options, dict) or not set(options) <= _PLAIN_TABLE_OPTIONS:
+            return False
+        columns = options.get("columns", [])
+        if not isinstance(columns, list) or not all(
+                isinstance(c, dict) and set(c) <= _PLAIN_COLUMN_OPTIONS for c in columns):
+            return False
+        return 0 <= first_row and first_row + 1 < last_row < self.xls_rowmax \
+            and 0 <= first_col <= last_col < self.xls_colmax
+
+    def _stretch(self, table: dict, first_row: int, first_col: int, last_row: int,
+                 last_col: int) -> None:
+        """A table added over rows first_row..first_row + 1 given its true last row: what
+        xlsxwriter's add_table derives from it (ranges, the autofilter's cells)."""
+        cell_range = xl_range(first_row, first_col, last_row, last_col)
+        table["range"] = table["a_range"] = cell_range  # (no total row)
+        if "autofilter" in table:
+            table["autofilter"] = cell_range
+            for col in range(first_col, last_col + 1):
+                self.filter_cells[(first_row, col)] = ("table", cell_range)
 
     def _stored(self, row: int, low: int, high: int) -> None:
         """The used range grown to cells stored at ``row``, columns ``low``..``high`` (what
@@ -233,6 +313,11 @@ def put_by_methods(ws, row: int, col: int, value, fmt=None) -> None:
 
 
 _nfc = unicodedata.normalize
+# add_table options whose table depends on its last row only through its ranges
+_PLAIN_TABLE_OPTIONS = frozenset({"name", "style", "autofilter", "columns", "banded_rows",
+                                  "banded_columns", "first_column", "last_column",
+                                  "description", "title"})
+_PLAIN_COLUMN_OPTIONS = frozenset({"header", "header_format", "format"})
 _new = tuple.__new__  # a cell tuple without the namedtuple's Python-level __new__
 # cell kinds written here; the others by xlsxwriter itself
 _FAST = frozenset({CellStringTuple, CellBlankTuple, CellNumberTuple, CellDatetimeTuple})
