@@ -226,6 +226,21 @@ def test_properties_fixed_and_output_deterministic(form, results, tmp_path):
     assert props.creator == "qcdc-xl" and props.created.year == 2022
 
 
+def test_current_totals_are_taken_as_given_and_give_the_same_workbook(form, results, tmp_path,
+                                                                      monkeypatch):
+    """aggregate hands its just-computed totals over (totals_current): the summary then does
+    not compute them again, and is the very workbook it writes when it does."""
+    from qcdc_xl.output.summary import book
+    report = make_report(form, results)
+    recomputed = write_summary(form, report, tmp_path / "a.xlsx").read_bytes()
+    asked = []
+    monkeypatch.setattr(book, "compute_totals", lambda *a: asked.append(a) or compute_totals(*a))
+    given = write_summary(form, report, tmp_path / "b.xlsx", totals_current=True).read_bytes()
+    assert asked == [] and given == recomputed
+    write_summary(form, report, tmp_path / "c.xlsx")
+    assert len(asked) == 1  # (the spy works: without the flag they are computed)
+
+
 def test_atomic_write_leaves_no_temp(form, results, tmp_path):
     target = write_summary(form, make_report(form, results), tmp_path / "out" / "tong_hop.xlsx")
     assert [p.name for p in target.parent.iterdir()] == ["tong_hop.xlsx"]

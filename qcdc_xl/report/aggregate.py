@@ -356,7 +356,7 @@ def _write_outputs(form: Form, report: Report, returns_dir: Path, summary_path: 
     from qcdc_xl.output.summary import SummaryLockedError, write_summary
 
     try:
-        write_summary(form, report, summary_path)
+        write_summary(form, report, summary_path, totals_current=True)  # (build_report's)
     except SummaryLockedError as exc:
         raise AggregateError(str(exc)) from None
     except OSError as exc:

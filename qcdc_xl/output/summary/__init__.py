@@ -43,10 +43,14 @@ def sheet_names(form: Form) -> list[str]:
         + [x.name for x in spec.listings]
 
 
-def write_summary(form: Form, report: Report, path: Path) -> Path:
+def write_summary(form: Form, report: Report, path: Path, totals_current: bool = False) -> Path:
     """Write the summary workbook atomically; raise :class:`SummaryLockedError` if the
-    target is open/locked (the old file is then left as it was)."""
-    return atomic_write(path, lambda target: _write(Book(form, report), target))
+    target is open/locked (the old file is then left as it was). ``totals_current``: the
+    caller knows ``report.totals`` to be :func:`~qcdc_xl.report.summarise.compute_totals` of
+    ``report.units`` as they are now (``aggregate`` just made them), so they are not
+    recomputed; else they are, for the cached values to match the formulas."""
+    book = Book(form, report, report.totals if totals_current else None)
+    return atomic_write(path, lambda target: _write(book, target))
 
 
 def _write(book: Book, path: Path) -> None:

@@ -38,11 +38,12 @@ def attribute_column(form: Form, name: str) -> str:
 
 
 class Book:
-    def __init__(self, form: Form, report: Report):
+    def __init__(self, form: Form, report: Report, totals: dict | None = None):
         self.form, self.report = form, report
         self.spec = summary_spec(form)
         self.results = report.units
-        self.totals = compute_totals(form, self.results)  # recomputed: matches the formulas
+        # the totals of these very results (given, else recomputed): they match the formulas
+        self.totals = compute_totals(form, self.results) if totals is None else totals
         self.answered = answered_counts(form, self.results)
         self.khois = khoi_values(self.results)
         self.detail = detail_layout(form, len(self.results), bool(self.khois))
