@@ -84,6 +84,7 @@ def test_same_bytes_as_xlsxwriter(tmp_path, options):
     assert a.keys() == b.keys()
     assert b"<v>" in a["xl/worksheets/sheet1.xml"]
     assert [n for n in a if a[n] != b[n]] == []
+    assert stock.read_bytes() == fast.read_bytes()  # the zip file too: parts deflated alike
 
 
 VALUES = [None, "", "chữ", "=1+1", "http://x.vn", "  cách đầu", "Vie\u0302\u0323t (NFD)", True, False,
@@ -185,3 +186,37 @@ def test_a_stretched_table_is_taken_and_overlaps_are_still_refused(tmp_path):
     assert ws.add_table(502, 0, 600, 3, {"name": "tbl_e"}) == 0  # just below: no overlap
     assert [t["name"] for t in ws.tables] == ["tbl_a", "tbl_e"]
     wb.close()
+
+
+def _fill_big(wb) -> None:
+    """A sheet of several megabytes (many pieces for the deflating thread), a small one, a
+    sheet with a newline in a text."""
+    ws = wb.add_worksheet("Lớn")
+    for row in range(15_000):
+        ws.write_string(row, 0, f"dòng {row % 997} — văn bản")
+        ws.write_number(row, 1, row * 1.25)
+        ws.write_string(row, 2, f"tên {row}")
+    wb.add_worksheet("Nhỏ").write_string(0, 0, "một\nhai")
+
+
+@pytest.mark.parametrize("breaks", [False, True])
+def test_parts_deflated_by_the_thread_make_the_same_zip(tmp_path, monkeypatch, breaks):
+    """SummaryWorkbook's worksheets are deflated by a thread as they are written and zipfile
+    takes that stream (_Replay): the file is the one xlsxwriter writes, byte for byte; a
+    failing thread leaves the part to zipfile, the same file again."""
+    from qcdc_xl.output.summary import sheet
+    replayed = []
+    flush = sheet._Replay.flush
+    monkeypatch.setattr(sheet._Replay, "flush", lambda self: replayed.append(1) or flush(self))
+    if breaks:
+        def fail(self, text):
+            raise MemoryError
+        monkeypatch.setattr(sheet._DeflatingFile, "_deflate", fail)
+    stock, fast = tmp_path / "stock.xlsx", tmp_path / "fast.xlsx"
+    for cls, path in ((xlsxwriter.Workbook, stock), (SummaryWorkbook, fast)):
+        wb = cls(str(path))
+        wb.set_properties({"created": dt.datetime(2024, 1, 1)})
+        _fill_big(wb)
+        wb.close()
+    assert len(replayed) == (0 if breaks else 2)  # both worksheets, no other part
+    assert stock.stat().st_size > 50_000 and stock.read_bytes() == fast.read_bytes()
