@@ -49,6 +49,11 @@ def _fill(wb) -> None:
     ws.write_comment(64, 3, "ghi chú trên dòng không có ô")
     ws.write_comment(5, 40, "ghi chú ngoài các cột có ô")
     ws.set_row(70, 40, None, {"hidden": True, "level": 1})
+    ws.set_row(71, 0)  # a zero height hides the row
+    other_rows = wb.add_worksheet("Dòng cao")  # rows set before any cell (no used range yet)
+    other_rows.set_row(4, 33.3)
+    other_rows.set_row(2, None, bold)
+    other_rows.write_number(6, 3, 1)
     ws.write_string(70, 0, "dòng ẩn")
     if not wb.constant_memory:  # (xlsxwriter has no tables in that mode)
         ws.add_table(72, 0, 80, 3, {"columns": [{"header": h} for h in "abcd"]})

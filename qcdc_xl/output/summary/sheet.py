@@ -25,7 +25,8 @@ from xlsxwriter.exceptions import OverlappingRange
 from xlsxwriter.utility import xl_col_to_name, xl_range
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import (CellBlankTuple, CellBooleanTuple, CellDatetimeTuple,
-                                  CellNumberTuple, CellStringTuple, Worksheet, convert_range_args)
+                                  CellNumberTuple, CellStringTuple, RowInfo, Worksheet,
+                                  convert_range_args)
 
 
 class SummarySheet(Worksheet):
@@ -216,6 +217,33 @@ class SummarySheet(Worksheet):
             for col in range(first_col, last_col + 1):
                 self.filter_cells[(first_row, col)] = ("table", cell_range)
 
+    def set_row(self, row: int, height=None, cell_format=None, options=None):
+        """xlsxwriter's ``set_row`` (through ``set_row_pixels``) without its layers of calls
+        when no options are given: every list row sets its height (~26,000 rows)."""
+        if options or self.constant_memory or type(row) is not int \
+                or not 0 <= row < self.xls_rowmax or self.dim_colmin is not None \
+                and not self.dim_colmin < self.xls_colmax:
+            return super().set_row(row, height, cell_format, options)
+        pixels = None if height is None else int(height * 4.0 / 3.0 + 0.5)
+        col = 0 if self.dim_colmin is None else self.dim_colmin  # (what _check_dimensions gets)
+        if self.dim_rowmin is None or row < self.dim_rowmin:
+            self.dim_rowmin = row
+        if self.dim_rowmax is None or row > self.dim_rowmax:
+            self.dim_rowmax = row
+        if self.dim_colmin is None:
+            self.dim_colmin = col
+        if self.dim_colmax is None or col > self.dim_colmax:
+            self.dim_colmax = col
+        hidden = False
+        if pixels is None:
+            pixels = self.default_row_height
+        if pixels == 0:  # a zero height hides the row, at the default height
+            hidden, pixels = True, self.default_row_height
+        self.row_info[row] = RowInfo(height=pixels, row_format=cell_format, hidden=hidden,
+                                     level=0, collapsed=False)
+        self.row_sizes[row] = [pixels, hidden]
+        return 0
+
     def _stored(self, row: int, low: int, high: int) -> None:
         """The used range grown to cells stored at ``row``, columns ``low``..``high`` (what
         xlsxwriter's ``_check_dimensions`` does for each cell)."""
@@ -237,10 +265,14 @@ class SummarySheet(Worksheet):
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
             for cols in (table.get(row), comments.get(row)):
                 if cols:
-                    used = [c for c in cols if first <= c <= last]
-                    if used:
-                        low, high = (min(used), max(used)) if low is None else \
-                            (min(low, *used), max(high, *used))
+                    least, most = min(cols), max(cols)
+                    if least < first or most > last:  # (a comment outside the cells' columns)
+                        used = [c for c in cols if first <= c <= last]
+                        if not used:
+                            continue
+                        least, most = min(used), max(used)
+                    low, high = (least, most) if low is None else \
+                        (min(low, least), max(high, most))
             if (row + 1) % 16 == 0 or row == self.dim_rowmax:
                 if low is not None:
                     spans[row // 16] = f"{low + 1}:{high + 1}"
@@ -255,19 +287,26 @@ class SummarySheet(Worksheet):
         first, last = self.dim_colmin, self.dim_colmax
         names = [xl_col_to_name(c) for c in range(last + 1)]
         styles: dict = {}  # format -> ' s="…"' (its xf index, given when first written)
+        tags: dict = {}  # (span, row's settings) -> the <row> attributes after r="…"
         write, fast, text_cell, blank_cell = self.fh.write, _FAST, CellStringTuple, CellBlankTuple
+        parts: list = []  # rows are written a few hundred at a time
+        append = parts.append
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = table.get(row)
             info = row_info.get(row)
             if not cells and info is None and row not in comments:
                 continue
             span = spans.get(row // 16)
+            number = str(row + 1)
+            key = (span, info) if info is None else \
+                (span, info.height, info.row_format, info.hidden, info.level, info.collapsed)
+            attributes = tags.get(key)
+            if attributes is None:
+                attributes = tags[key] = self._row_attributes(span, info)
             if not cells:
-                self._write_row(row, span, info, empty_row=True)
+                append(f'<row r="{number}"{attributes}/>')
                 continue
-            self._write_row(row, span, info)
-            parts = []
-            append, number = parts.append, str(row + 1)
+            append(f'<row r="{number}"{attributes}>')
             columns = sorted(cells)
             if columns[0] < first or columns[-1] > last:  # (never, as cells grow the range)
                 columns = [c for c in columns if first <= c <= last]
@@ -290,7 +329,42 @@ class SummarySheet(Worksheet):
                 else:  # a number or a date
                     append(f'<c r="{names[col]}{number}"{style}><v>{cell[0]:.16G}</v></c>')
             append("</row>")
-            write("".join(parts))
+            if len(parts) > 2000:
+                write("".join(parts))
+                parts.clear()
+        write("".join(parts))
+
+    def _row_attributes(self, span, info) -> str:
+        """What xlsxwriter's ``_write_row`` writes after ``r="…"`` in a ``<row>`` element
+        (the row's format given its xf index here, as there, before the row's cells)."""
+        height, row_format, hidden, level, collapsed = (
+            (info.height, info.row_format, info.hidden, info.level, info.collapsed)
+            if info else (None, None, 0, 0, 0))
+        if height is None:
+            height = self.default_row_height
+        attributes = []
+        xf_index = row_format._get_xf_index() if row_format else 0
+        if span:
+            attributes.append(("spans", span))
+        if xf_index:
+            attributes.append(("s", xf_index))
+        if row_format:
+            attributes.append(("customFormat", 1))
+        custom = height != self.original_row_height or (
+            height == self.original_row_height and height != self.default_row_height)
+        if custom:
+            attributes.append(("ht", f"{height * 0.75:.16g}"))
+        if hidden:
+            attributes.append(("hidden", 1))
+        if custom:
+            attributes.append(("customHeight", 1))
+        if level:
+            attributes.append(("outlineLevel", level))
+        if collapsed:
+            attributes.append(("collapsed", 1))
+        if self.excel_version == 2010:
+            attributes.append(("x14ac:dyDescent", "0.25"))
+        return "".join(f' {key}="{value}"' for key, value in attributes)
 
     def _style_attribute(self, row: int, col: int, fmt, styles: dict) -> str:
         """The ``s="…"`` of a cell: its format, else its row's, else its column's (as
