@@ -54,6 +54,8 @@ class Book:
         self.series_cols: dict = {}  # sheet name -> (header row, first col, last col) of block 0
         self.listing_counts: list = []  # (listing, sheet name, (first, last, label, total col))
         self.detail_fields = None  # (column, field, style) of «Chi tiết đơn vị», see detail.py
+        self.detail_plans: dict = {}  # (unit type, muted) -> its rows' plan, see detail.py
+        self.detail_positions = None  # field id -> its place among those columns
 
     # -- facts of the form
     def attributes(self) -> list:

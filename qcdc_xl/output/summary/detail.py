@@ -161,23 +161,46 @@ def _row(book, ws, row: int, number: int, r: UnitResult) -> None:
         if values.get(column) in a.options:
             invalid.discard(column)  # the units list supplied a valid value
     columns = _field_columns(book)
-    row_values, formats, noted = [], [], []
-    for col, f, kind in columns:  # (formats asked cell by cell, in order: their xf numbers
-        # follow the order they are first asked in)
-        if not f.applies_to(r.unit.loai_hinh):
-            row_values.append(None)
-            formats.append(st("cell", "na"))
-        elif f.id in invalid:  # the text as typed: SUMIFS ignores text, so never counted
-            row_values.append("" if typed.get(f.id) is None else str(typed[f.id]))
-            formats.append(st("cell", "invalid"))
-            noted.append(col)
-        else:
-            row_values.append(values.get(f.id))
-            formats.append(st("cell", kind, muted))
+    ids, formats = _row_plan(book, r.unit.loai_hinh, muted)
+    row_values = [None if fid is None else values.get(fid) for fid in ids]
+    noted = []
+    if invalid:  # the text as typed: SUMIFS ignores text, so never counted
+        position = _positions(book)
+        patched = sorted(i for i in map(position.get, invalid) if i is not None and ids[i])
+        if patched:
+            formats = list(formats)
+        for i in patched:
+            fid = ids[i]
+            row_values[i] = "" if typed.get(fid) is None else str(typed[fid])
+            formats[i] = st("cell", "invalid")
+            noted.append(columns[i][0])
     if columns:
         put_row(ws, row, row_values, formats, first_col=columns[0][0])
     for col in noted:
         ws.write_comment(row, col, INVALID_NOTE, {"author": "qcdc-xl", "x_scale": 1.6})
+
+
+def _row_plan(book, loai_hinh: str, muted) -> tuple:
+    """(field id, or None where the field does not apply, of each field column; the cells'
+    formats) of a unit of this type, counted or not: the same for all such units, but for
+    their invalid values. Worked out once per book and kind of row."""
+    plans = book.detail_plans
+    key = (loai_hinh, muted)
+    if key not in plans:
+        st, ids, formats = book.st, [], []
+        for _col, f, kind in _field_columns(book):
+            applies = f.applies_to(loai_hinh)
+            ids.append(f.id if applies else None)
+            formats.append(st("cell", kind, muted) if applies else st("cell", "na"))
+        plans[key] = (ids, formats)
+    return plans[key]
+
+
+def _positions(book) -> dict:
+    """Field id -> its place among the field columns."""
+    if book.detail_positions is None:
+        book.detail_positions = {f.id: i for i, (_c, f, _k) in enumerate(_field_columns(book))}
+    return book.detail_positions
 
 
 def _field_columns(book) -> list:
