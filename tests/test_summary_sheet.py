@@ -225,3 +225,36 @@ def test_parts_deflated_by_the_thread_make_the_same_zip(tmp_path, monkeypatch, b
         wb.close()
     assert len(replayed) == (0 if breaks else 2)  # both worksheets, no other part
     assert stock.stat().st_size > 50_000 and stock.read_bytes() == fast.read_bytes()
+
+
+def _renamed_functions() -> list:
+    """The functions xlsxwriter's _prepare_formula renames without future functions on, read
+    from its own source (so that a pattern it adds shows here)."""
+    import inspect
+    import re
+    source = inspect.getsource(xlsxwriter.worksheet.Worksheet._prepare_formula)
+    dynamic = source.split("if not self.use_future_functions")[0]
+    return re.findall(r're\.sub\(r"\\[bS]?([A-Z.]+)\\\(', dynamic)
+
+
+@pytest.mark.parametrize("future", [False, True])
+def test_formulas_prepared_as_xlsxwriter_prepares_them(future):
+    """SummarySheet skips xlsxwriter's renaming passes over a formula that names none of the
+    functions they rename: the same formula text for every one that does, and for those
+    the summary writes; and the passes are skipped for those."""
+    import re as regex
+    from unittest import mock
+    names = _renamed_functions()
+    assert len(names) >= 29 and "XLOOKUP" in names and "INGLE" in names  # (read right)
+    ours, stock = SummarySheet(), xlsxwriter.worksheet.Worksheet()
+    ours.use_future_functions = stock.use_future_functions = future
+    formulas = ["=SUMIFS('Chi tiết đơn vị'!$K$6:$K$1005,'Chi tiết đơn vị'!$J$6:$J$1005,1)",
+                "{=SUM(A1:A3*1)}", '=IFERROR(A1/B1,"")', "=_xlfn.XLOOKUP(1,A:A,B:B)",
+                "=MAPPING(1)+XMAP(2)", "=mysingle(1)"]
+    formulas += [f"=SUM({n}(A1))+1" for n in names] + [f"=1+S{n}(A1)" for n in names]
+    for formula in formulas:
+        assert ours._prepare_formula(formula) == stock._prepare_formula(formula), formula
+        assert ours._prepare_formula(formula, True) == stock._prepare_formula(formula, True)
+    with mock.patch.object(regex, "sub", side_effect=AssertionError("a pass was made")):
+        if not future:
+            assert ours._prepare_formula(formulas[0]) == formulas[0][1:]
