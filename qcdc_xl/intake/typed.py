@@ -23,6 +23,7 @@ from typing import Any
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from qcdc_xl.form.formulas import is_blank
+from qcdc_xl.memo import Memo
 from qcdc_xl.template.metadata import FEEDBACK_SHEET, KEYS, META_SHEET
 from qcdc_xl.intake.pristine import (IdentityMatcher, Pristine, PristineSheet, cell_key, known_cell_key,
                                      sorted_row_keys, text_key)
@@ -198,14 +199,18 @@ def _meta_values(ws) -> set:
 # ---------------------------------------------------------------- values under merges
 
 
-def under_merges(ws, content: dict) -> set:
+def under_merges(ws, content: dict, by_row: list | None = None) -> set:
     """The cells of ``content`` hidden under a merged area (not its top-left cell). The
     reader keeps their values (screen.lenient_cells binds merges as ranges only), so only
-    where they are is worked out here: their message says to unmerge to see them."""
+    where they are is worked out here: their message says to unmerge to see them.
+    ``by_row``: the content's _RowContent, when the sheet was read by rows."""
     if not ws.merged_cells.ranges:
         return set()
     index = _MergeIndex(ws.merged_cells.ranges)
     if not index.tall:  # only the rows a merge spans need a look
+        if by_row is not None:
+            spanned = index.by_row
+            return {at for entry in by_row if entry.row in spanned for at in entry.order if index.hides(*at)}
         return {at for at in content if at[0] in index.by_row and index.hides(*at)}
     return {at for at in content if index.hides(*at)}
 
@@ -400,6 +405,13 @@ def _col_of_cell(a1: str) -> int:
     return column_index_from_string(a1.rstrip("0123456789"))
 
 
+_A1_PLACES = Memo(kept=20_000)  # a field's cell (A1) -> (row, col): the same cells in every return
+
+
+def _place_of(a1: str) -> tuple[int, int]:
+    return _row_of_cell(a1), _col_of_cell(a1)
+
+
 def _anchors(sheet: _Sheet, field_cells, areas: dict) -> list[tuple[int, int]]:
     """(return row, template row) of the fields (``field_cells``: (id, row, col) of this
     sheet's) and table edges of this sheet, before :func:`_rows_agree` is asked."""
@@ -474,7 +486,7 @@ class Comparison:
             signatures = self._read_by_rows(sheet) if page is not None else None
             if signatures is None:  # not by rows: cell by cell
                 sheet.content = _content(ws)
-            sheet.hidden = under_merges(ws, sheet.content)
+            sheet.hidden = under_merges(ws, sheet.content, sheet.by_row)
             if page is not None:
                 anchors = _anchors(sheet, self._field_cells(sheet), areas)
                 if signatures is None:
@@ -588,11 +600,11 @@ class Comparison:
 
     def _field_cells(self, sheet: _Sheet) -> list:
         """(field id, row, col) of the fields read on this sheet, in the fields' order."""
-        if self._by_sheet is None:  # the fields' cells by sheet, parsed once per return
+        if self._by_sheet is None:  # the fields' cells by sheet (each A1 parsed once per process)
             self._by_sheet = {}
             for fid, read in self.fields.items():
                 self._by_sheet.setdefault(read.sheet, []).append(
-                    (fid, _row_of_cell(read.cell), _col_of_cell(read.cell)))
+                    (fid, *_A1_PLACES.get(read.cell, _place_of, read.cell)))
         return self._by_sheet.get(sheet.ws.title, [])
 
     def is_template(self, title: str, row: int, col: int) -> bool:
