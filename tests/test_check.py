@@ -375,3 +375,23 @@ def test_a_deleted_sheet_is_one_error_naming_it(check, sheet):
         ("required_missing", sheet, None, "error")]
     assert "không còn trong tệp" in result.issues[0].message
     assert result.status == "errors"
+
+
+@pytest.mark.parametrize("where", ["another_sheet", "meta_sheet"])
+def test_a_name_moved_to_another_sheet_is_reported(check, form, where):
+    """A field's name re-pointed at another sheet than its section's (or at the hidden meta
+    sheet): the cell read may not be the field's (each template sheet's fields all on one
+    sheet, the usual return, is passed over at once)."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    sheet = "Phụ lục 2" if where == "another_sheet" else metadata.META_SHEET
+    moved = next(f.id for f in form.fields_for("HCSN") if form.sheet(f.sheet).name == "Thông tin chung")
+
+    def edit(wb):
+        names = wb.defined_names
+        del names[moved]
+        names[moved] = DefinedName(moved, attr_text=f"'{sheet}'!$Z$90")
+    result = check("HCSN", edit=edit)
+    found = [i for i in result.issues if i.code == "damaged_part" and i.field == moved]
+    assert found and f"trang «{sheet}»" in found[0].message
+    assert not [i for i in check("HCSN").issues if i.code == "damaged_part"]

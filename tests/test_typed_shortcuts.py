@@ -114,3 +114,83 @@ def test_shortcuts_find_what_the_full_comparison_finds(form, template, tmp_path,
     if case == "formula_typed_over":
         assert any(s == "Kiểm tra" for s, _ in tampered)
 
+
+
+# ---------------------------------------------------------------- rows remembered across returns
+
+
+def _cell_by_cell(monkeypatch) -> None:
+    monkeypatch.setattr(typed.Comparison, "_read_by_rows", lambda self, sheet: None)
+
+
+def _by_rows_taken(monkeypatch) -> list:
+    """The sheets whose content and signatures were put together from remembered rows."""
+    taken, real = [], typed.Comparison._read_by_rows
+    monkeypatch.setattr(typed.Comparison, "_read_by_rows", lambda self, sheet: (
+        lambda out: (out is not None and taken.append(sheet.ws.title)) or out)(real(self, sheet)))
+    return taken
+
+
+@pytest.mark.parametrize("case", ["untouched", "label_typed_over", "beside_a_label", "rows_inserted",
+                                  "formula_typed_over", "renamed"])
+def test_rows_remembered_find_what_cell_by_cell_finds(form, template, tmp_path, monkeypatch, case):
+    """The fast reader hands each distinct row once per process (the same object in every
+    return); the comparison remembers what it makes of a row by it. Read twice (the second
+    time from what the first remembered) and cell by cell, a return gives the same."""
+    path = b.fill(template, tmp_path / f"{case}.xlsx", values=b.complete_values(form, "HCSN"),
+                  rows={"tbl_van_ban": [DOC]}, edit=_edits(template)[case])
+    monkeypatch.setattr(typed, "_ROWS_KEPT", 10 ** 9)  # nothing forgotten between the two reads
+    with monkeypatch.context() as m:
+        taken = _by_rows_taken(m)
+        first = _what_is_found(path, form)
+        remembered = len(typed._ROW_CONTENT)
+        again = _what_is_found(path, form)
+    # (the files the tests write hold no shared string: every sheet of theirs is read by rows)
+    assert {P1, "Kiểm tra", "Số liệu" if case == "renamed" else P2} <= set(taken)
+    assert len(typed._ROW_CONTENT) == remembered  # the second read made nothing anew
+    with monkeypatch.context() as m:
+        _cell_by_cell(m)
+        slow = _what_is_found(path, form)
+    assert first == again == slow
+
+
+ODD_ROWS = {  # rows the fast reader takes that are not one row each, in increasing order
+    "row_again": '<row r="3"><c r="A3" t="inlineStr"><is><t>viết lại</t></is></c></row>',
+    "out_of_order": '<row r="2"><c r="Z2" t="inlineStr"><is><t>ngược</t></is></c></row>',
+    "cells_of_two_rows": '<row r="300"><c r="A300" t="inlineStr"><is><t>một</t></is></c>'
+                         '<c r="B301" t="inlineStr"><is><t>lạc</t></is></c></row>',
+}
+
+
+def _part_of(parts: dict, sheet: str) -> str:
+    """The worksheet part of a sheet of a file openpyxl saved (its name is not the first
+    attribute there: hostile.sheet_part looks for the form's own)."""
+    import re
+
+    rid = re.search(f'name="{sheet}"[^>]*r:id="([^"]+)"', parts["xl/workbook.xml"].decode()).group(1)
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    target = re.search(f'<Relationship[^>]*Target="([^"]+)"[^>]*Id="{rid}"', rels) or re.search(
+        f'<Relationship[^>]*Id="{rid}"[^>]*Target="([^"]+)"', rels)
+    return "xl/" + target.group(1).split("xl/")[-1].lstrip("/")
+
+
+@pytest.mark.parametrize("kind", ODD_ROWS)
+def test_odd_rows_are_compared_cell_by_cell(kind, form, template, tmp_path, monkeypatch):
+    import hostile as h
+    from qcdc_xl.intake import fastread
+
+    filled = b.fill(template, tmp_path / "filled.xlsx", values=b.complete_values(form, "HCSN"))
+    parts = h.members(filled.read_bytes())
+    part = _part_of(parts, "Thông tin chung")
+    parts[part] = parts[part].replace(b"</sheetData>", ODD_ROWS[kind].encode() + b"</sheetData>", 1)
+    path = h.write_zip(tmp_path / f"{kind}.xlsx", parts)
+    book = fastread.open_fast(path.read_bytes())
+    assert book.wb["Thông tin chung"].scanned_rows is not None  # the reader hands its rows
+    with monkeypatch.context() as m:
+        taken = _by_rows_taken(m)
+        quick = _what_is_found(path, form)
+    assert "Thông tin chung" not in taken and P1 in taken  # that sheet alone read cell by cell
+    with monkeypatch.context() as m:
+        _cell_by_cell(m)
+        assert _what_is_found(path, form) == quick
+    assert any(s == "Thông tin chung" for s, *_ in quick[0])  # what was typed there is found

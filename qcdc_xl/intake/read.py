@@ -320,12 +320,13 @@ def _formula_text(cell) -> str | None:
 
 
 def _cell_read(book: _Book, ws, row: int, col: int) -> CellRead:
-    cell = _peek(ws, row, col)
-    formula = _formula_text(cell)
-    if formula is not None:
+    cell = ws._cells.get((row, col))  # (_peek's look, inline: ~300 reads a return)
+    if cell is None:
+        formula = value = None
+    elif cell.data_type == "f" and (formula := _formula_text(cell)) is not None:
         value = book.cached_value(ws.title, row, col)
     else:
-        value = None if cell is None else cell.value
+        formula, value = None, cell.value
     problem = None
     if isinstance(value, Unreadable):  # what the file holds is shown, never used as a value
         value, problem = value.raw, value.why
@@ -616,9 +617,8 @@ def read_tables(book: _Book, form: Form, is_template, rel: str, areas: dict | No
         if odd:
             issues.append(_odd_table_issue(area, spec, label, odd, rel))
         rows, filled = [], set()
-        typed_in = _typed_in(area, spec)
-        for row in _rows_with_cells(area, area.first, area.last):
-            if typed_in(row) and _row_filled(book, area, row, spec):
+        for row in _typed_rows(area, spec):
+            if _row_filled(book, area, row, spec):
                 rows.append(_row_reads(book, area, row))
                 filled.add(row)
         covered |= _area_cells(area, filled)
@@ -648,20 +648,19 @@ def _odd_table_issue(area: _TableArea, spec: Table, label: str, odd: list[str], 
         f"thuộc tính của bảng."))
 
 
-def _typed_in(area: _TableArea, spec: Table):
-    """Whether a row of the table (one that holds cells) has an input cell holding a value
-    or a formula at all: only such a row can be filled (a look at its few input cells
-    before the reads of _row_filled; a table's two hundred rows are mostly empty)."""
-    cols = sorted({area.columns[c.id] for c in spec.input_columns if c.id in area.columns})
-    cells = area.ws._cells
-
-    def typed_in(row: int) -> bool:
-        for c in cols:
-            cell = cells.get((row, c))
-            if cell is not None and (cell.value is not None or cell.data_type == "f"):
-                return True
-        return False
-    return typed_in
+def _typed_rows(area: _TableArea, spec: Table) -> list[int]:
+    """The data rows of the table, in order, with an input cell holding a value or a formula
+    at all: only such a row can be filled (a look at its input cells before the reads of
+    _row_filled; a table's two hundred rows are mostly empty). One pass over the cells the
+    sheet holds in those rows: a table's ref may claim a million rows."""
+    cols = {area.columns[c.id] for c in spec.input_columns if c.id in area.columns}
+    cells, out = area.ws._cells, set()
+    for at in _keys_in_rows(area.ws, area.first, area.last):
+        if at[1] in cols and at[0] not in out:
+            cell = cells[at]
+            if cell.value is not None or cell.data_type == "f":
+                out.add(at[0])
+    return sorted(out)
 
 
 def _keys_in_rows(ws, first: int, last: int):
@@ -673,13 +672,6 @@ def _keys_in_rows(ws, first: int, last: int):
         return [(r, c) for r, c in ws._cells if first <= r <= last]
     keys = sorted_keys()
     return keys[bisect_left(keys, (first, 0)):bisect_left(keys, (last + 1, 0))]
-
-
-def _rows_with_cells(area: _TableArea, first: int, last: int) -> list[int]:
-    """The rows from ``first`` to ``last`` holding a cell in the table's columns. A table's
-    ref may claim a million rows; only what the sheet holds is looked at."""
-    lo, hi = _column_span(area)
-    return sorted({r for r, c in _keys_in_rows(area.ws, first, last) if lo <= c <= hi})
 
 
 def _column_span(area: _TableArea) -> tuple[int, int]:

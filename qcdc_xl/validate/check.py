@@ -879,6 +879,9 @@ def _check_misplaced_names(ctx: _Ctx) -> Iterator[Issue]:
         if fid in ctx.form.fields:
             found_on.setdefault(ctx.form.fields[fid].sheet, []).append(read.sheet)
     usual = {sheet: max(set(names), key=names.count) for sheet, names in found_on.items()}
+    if all(names.count(usual[sheet]) == len(names) and usual[sheet] not in (META_SHEET, LISTS_SHEET)
+           for sheet, names in found_on.items()):
+        return  # (nearly every return) each template sheet's fields all on one sheet, not hidden
     for fid, read in ctx.raw.fields.items():
         f = ctx.form.fields.get(fid)
         if f is None or not f.applies_to(ctx.loai_hinh):
