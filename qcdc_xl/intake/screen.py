@@ -166,9 +166,10 @@ _LAST_PACKAGE: list = [None, None]  # (the bytes, their Package): one return at 
 
 
 def package(data: bytes) -> Package:
-    """The Package of ``data``, made once for the bytes object being read (the same object
-    goes from sniffing to screening to reading); raises what zipfile raises."""
-    if _LAST_PACKAGE[0] is data:
+    """The Package of ``data``, made once for the bytes being read (the same object goes
+    from sniffing to screening to reading; equal bytes, the same file read again to restore
+    its tables or look for macros, share it too); raises what zipfile raises."""
+    if _LAST_PACKAGE[0] is data or _LAST_PACKAGE[0] == data:  # (a Package depends on the bytes only)
         return _LAST_PACKAGE[1]
     found = Package(data)
     _LAST_PACKAGE[:] = [data, found]

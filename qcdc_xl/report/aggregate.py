@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import pickle
 import sys
+import tempfile
 import zlib
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures import TimeoutError as FuturesTimeout
@@ -95,16 +96,34 @@ def unreadable_format(found: Found) -> Issue:
 _WORKER: dict = {}
 
 
-def _worker_setup(form: Form, units_by_code: dict) -> bytes:
-    """The form and the units as one compressed pickle: a pool starts its workers one after
-    the other, each start waiting until that worker has read all its start-up data from a
-    pipe, which it does only after its imports; data under the pipe's buffer (64 KiB here;
-    ≈ 25 KiB for 1,000 units, 175 KiB plain) lets every worker start at once."""
-    return zlib.compress(pickle.dumps((form, units_by_code), protocol=pickle.HIGHEST_PROTOCOL))
+def _worker_setup(form: Form, units_by_code: dict) -> str:
+    """The path of a new private temporary file holding the form and the units (one
+    compressed pickle), which each worker loads in its initializer. (A pool's initargs are
+    written into each new worker's pipe before the parent goes on: a worker that dies at
+    start-up before reading them leaves a write larger than the pipe's buffer blocked for
+    ever. A path never fills the buffer, so the pool that reads the files can itself be
+    asked whether its workers start (_workers_answer), instead of a pool of its own
+    started first, which cost a whole process start, ≈ 0.2–0.4 s.)"""
+    data = zlib.compress(pickle.dumps((form, units_by_code), protocol=pickle.HIGHEST_PROTOCOL))
+    fd, path = tempfile.mkstemp(prefix="qcdc_setup_", suffix=".bin")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return path
 
 
-def _init_worker(setup: bytes) -> None:
-    _WORKER["form"], _WORKER["units"] = pickle.loads(zlib.decompress(setup))
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:  # (a stopped worker may still hold it on Windows: the OS cleans up)
+        pass
+
+
+def _init_worker(setup: str) -> None:
+    # A reader never meets a numpy value; openpyxl imports numpy, when it is installed, only
+    # to count its number types as numbers when writing: ≈ 0.2 s of each worker's start.
+    sys.modules.setdefault("numpy", None)  # (None: "import numpy" raises ImportError)
+    with open(setup, "rb") as fh:
+        _WORKER["form"], _WORKER["units"] = pickle.loads(zlib.decompress(fh.read()))
     pace_for_bulk()  # a worker only reads: see qcdc_xl/collector.py
 
 
@@ -163,14 +182,28 @@ def _read_in_pool(form: Form, units_by_code: dict, files: list[Found], workers: 
     culprit becomes an ``unreadable_file`` issue and is never read in this process. The
     files not yet started go to a new pool."""
     ctx = get_context("spawn")  # the same start method everywhere, as on Windows
-    if not _workers_start(ctx):
+    try:
+        setup = _worker_setup(form, units_by_code)
+    except OSError:  # no temporary file can be written here: this process reads them all
         return list(files)
-    queue = list(files)
+    try:
+        return _read_in_pools(setup, files, workers, outcomes, on_done, work, ctx)
+    finally:
+        _remove_quietly(setup)
+
+
+def _read_in_pools(setup: str, files: list[Found], workers: int, outcomes: dict,
+                   on_done: Callable[[], None], work: Callable, ctx) -> list[Found]:
+    queue, checked = list(files), False
     while queue:
         in_flight: dict = {}
         try:
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(_worker_setup(form, units_by_code),)) as pool:
+                                     initargs=(setup,)) as pool:
+                if not checked:
+                    if not _workers_answer(pool, workers):
+                        return queue
+                    checked = True
                 while queue or in_flight:
                     while queue and len(in_flight) < 2 * workers:
                         found = queue.pop(0)
@@ -186,34 +219,36 @@ def _read_in_pool(form: Form, units_by_code: dict, files: list[Found], workers: 
                         on_done()
         except BrokenProcessPool:
             for found in in_flight.values():
-                outcomes[found.rel] = _read_alone(form, units_by_code, found, ctx, work)
+                outcomes[found.rel] = _read_alone(setup, found, ctx, work)
                 on_done()
         except OSError:  # processes cannot be started here (sandbox, no semaphores, …)
             return list(in_flight.values()) + queue
     return []
 
 
-def _workers_start(ctx) -> bool:
-    """Whether a worker process can start and run at all here. A script fed on standard
-    input or without a ``__main__`` guard, a frozen program or a sandbox makes every worker
-    die at start-up: the machine's trouble, not a file's, so reading stays in this process
-    instead of blaming each file for a crash. (Asked of a pool of its own, with nothing to
-    send: a worker that dies at start-up before reading a large ``initargs`` — the form and the
-    units — leaves the parent blocked for ever writing it, since multiprocessing keeps the
-    pipe's read end open until that write ends; so the reading pool cannot ask for itself.)"""
+def _workers_answer(pool: ProcessPoolExecutor, workers: int) -> bool:
+    """Whether the pool's workers start and run at all here, asked before any file is sent.
+    A script fed on standard input or without a ``__main__`` guard, a frozen program or a
+    sandbox makes every worker die at start-up: the machine's trouble, not a file's, so
+    reading stays in this process instead of blaming each file for a crash. One question per
+    worker, so that all of them start at once (the pool starts a worker for a task only
+    when none is idle); the first answer is enough."""
     try:
-        with ProcessPoolExecutor(1, mp_context=ctx) as pool:
-            # a builtin: the child need not import this package just to answer (≈ 0.3 s)
-            return pool.submit(abs, -1).result(timeout=120) == 1
-    except (BrokenProcessPool, OSError, FuturesTimeout, RuntimeError):
+        asked = [pool.submit(abs, -1) for _ in range(workers)]  # a builtin: nothing to import
+        done, _ = wait(asked, timeout=120, return_when=FIRST_COMPLETED)
+        if not done:
+            _stop(pool)
+            return False
+        return next(iter(done)).result() == 1
+    except (BrokenProcessPool, OSError, RuntimeError):
         return False
 
 
-def _read_alone(form: Form, units_by_code: dict, found: Found, ctx, work: Callable):
+def _read_alone(setup: str, found: Found, ctx, work: Callable):
     """One file in its own fresh process: its outcome, or the issue saying it crashed."""
     try:
         with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(_worker_setup(form, units_by_code),)) as pool:
+                                 initargs=(setup,)) as pool:
             future = pool.submit(work, found)
             try:
                 return future.result(timeout=FILE_TIMEOUT)
