@@ -81,11 +81,8 @@ class FastSheet:
     """One worksheet: its cells from the scan, the rest from the skeleton (shared, read only)."""
 
     def __init__(self, title: str, cells: dict, shape: "_SheetShape", formulas: dict | None = None,
-                 extent: tuple[int, int] | None = None, scanned_rows: list | None = None):
+                 extent: tuple[int, int] | None = None):
         self.title, self._cells = title, cells
-        # the _Row of each row in the file's order when the cells are theirs as they are (no
-        # shared string): the same row of every return is the same object (typed's row memo)
-        self.scanned_rows = scanned_rows
         # what the scan worked out on the way: the cached values of the formula cells (as
         # _cached_here takes them from the cells) and the last row and column written
         self._formulas, self._extent = formulas, extent
@@ -681,7 +678,6 @@ class _SheetScan:
         # the cells), and the last row and column any cell is written at
         self.formulas: dict | None = None
         self.extent = (0, 0)
-        self.rows: list | None = None  # the _Row objects, when the cells are made of them only
 
     def cells(self, body: bytes) -> dict:
         _check_encoding(self.head, "sheet")
@@ -699,7 +695,6 @@ class _SheetScan:
         if not any(map(_REFS, rows)):
             out = {}
             deque(map(out.update, map(_CELLS, rows)), maxlen=0)  # in the file's order
-            self.rows = rows
         else:
             out = self._with_strings(rows)
         if len(out) == sum(map(len, map(_PAIRS, rows))):  # no cell written twice
@@ -1148,7 +1143,7 @@ def open_fast(data: bytes):
             raise NotFast("sheet part without cells")
         head = parts[shape.part][:4096]
         scan = _SheetScan(skel, strings, head, shape.part)
-        sheets.append(FastSheet(title, scan.cells(body), shape, scan.formulas, scan.extent, scan.rows))
+        sheets.append(FastSheet(title, scan.cells(body), shape, scan.formulas, scan.extent))
     wb = FastWorkbook(sheets, skel.names, properties, custom)
     # calamine is handed the file when every cell the sheets write lies inside a grid it can
     # allocate: the cells just scanned are all of them (read.calamine_safe, without a rescan)

@@ -204,16 +204,6 @@ class IdentityMatcher:
         self.options = {kind: tuple(text_key(o) for o in identity.get(kind) or ())
                         for kind in self.pieces[1::2] if kind != "file"}
 
-    @staticmethod
-    def may_match(text: str, value: str) -> bool:
-        """False when ``value`` is not the template text ``text`` for any unit (the tests
-        :meth:`fullmatch` begins with, which look at the literal pieces only)."""
-        pieces = _pieces(text)
-        if len(pieces) == 1:
-            return value == pieces[0]
-        first, last = pieces[0], pieces[-1]
-        return len(value) >= len(first) + len(last) and value.startswith(first) and value.endswith(last)
-
     def fullmatch(self, value: str) -> bool:
         if len(self.pieces) == 1:
             return value == self.pieces[0]

@@ -23,7 +23,6 @@ from typing import Any
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from qcdc_xl.form.formulas import is_blank
-from qcdc_xl.memo import Memo
 from qcdc_xl.template.metadata import FEEDBACK_SHEET, KEYS, META_SHEET
 from qcdc_xl.intake.pristine import (IdentityMatcher, Pristine, PristineSheet, cell_key, known_cell_key,
                                      sorted_row_keys, text_key)
@@ -49,7 +48,6 @@ class _Sheet:
     rows: "_RowMap | None" = None
     row_signatures: dict = field(default_factory=dict)  # row -> signature (see _signatures)
     left_out: set = field(default_factory=set)  # (row, col) of content no signature holds
-    by_row: list | None = None  # its rows' _RowContent in row order (None: not read by rows)
     _keys: dict | None = None
     _order: list | None = None
 
@@ -104,88 +102,6 @@ def _content(ws) -> dict:
     return out
 
 
-# ---------------------------------------------------------------- the same rows in every return
-
-_ROWS_KEPT = 20_000  # distinct rows remembered per process (as fastread keeps its rows)
-_ROW_CONTENT: dict = {}  # fastread _Row (by identity) -> _RowContent
-_NO_COLS = frozenset()
-
-
-class _RowContent:
-    """What :func:`_content` and the cells' keys make of one row scanned by the fast reader.
-    The reader hands the same _Row object for the same bytes of a row (most rows of a
-    return are its template's, the same in every return), so this is worked out once per
-    distinct row and process. ``row`` is the row all its cells are in (None: cells of
-    several rows: the sheet is then read cell by cell). The row's last signature is kept
-    with it (``sig``, made for template sheet ``sig_page`` with columns ``sig_drop`` left
-    out): the next return leaves out the same columns of the same row."""
-
-    __slots__ = ("row", "content", "keys", "order", "cols", "sig", "sig_page", "sig_drop")
-
-    def __init__(self, cells: dict):
-        from qcdc_xl.intake.read import _formula_text
-
-        content = {}
-        for at, cell in cells.items():
-            value = cell.value
-            if value is None:
-                continue
-            if cell.data_type == "f":
-                content[at] = (value, _formula_text(cell))
-            elif not is_blank(value):
-                content[at] = (value, None)
-        rows = {r for r, _ in cells}
-        self.row = rows.pop() if len(rows) == 1 else None
-        self.content = content
-        self.keys = {}  # of the cells a signature holds, as made (an input's is seldom asked)
-        self.order = tuple(sorted(content))
-        self.cols = frozenset(c for _, c in content)
-        self.sig, self.sig_page, self.sig_drop = None, None, None
-
-    def signature(self, drop, page: PristineSheet) -> "_RowSignature":
-        if self.sig_page is not page or self.sig_drop != drop:
-            self.sig, self.sig_page, self.sig_drop = _RowSignature(self, drop, page), page, frozenset(drop)
-        return self.sig
-
-
-def _row_content(scanned) -> _RowContent:
-    found = _ROW_CONTENT.get(scanned)
-    if found is None:
-        found = _RowContent(scanned.cells)
-        if scanned.keep:  # a row of shared formulas is scanned anew each time: not kept
-            if len(_ROW_CONTENT) >= _ROWS_KEPT:
-                _ROW_CONTENT.clear()
-            _ROW_CONTENT[scanned] = found
-    return found
-
-
-class _RowSignature:
-    """One row's signature with some of its columns left out (inputs, fields, identity),
-    before the texts naming the unit are matched: ``cells`` as (col, key), ``candidates``
-    the (index into cells, template texts that may name the unit there), ``left_out`` the
-    places left out."""
-
-    __slots__ = ("cells", "candidates", "left_out")
-
-    def __init__(self, entry: _RowContent, drop, page: PristineSheet):
-        by_col, keys = page.patterns_by_col(), entry.keys
-        cells, candidates, left_out = [], [], []
-        for at in entry.order:
-            c = at[1]
-            if c in drop:
-                left_out.append(at)
-                continue
-            key = keys.get(at)
-            if key is None:
-                key = keys[at] = known_cell_key(*entry.content[at])
-            if key[0] == "s" and c in by_col:
-                texts = [text for text in by_col[c] if IdentityMatcher.may_match(text, key[1])]
-                if texts:
-                    candidates.append((len(cells), texts))
-            cells.append((c, key))
-        self.cells, self.candidates, self.left_out = tuple(cells), tuple(candidates), tuple(left_out)
-
-
 def _meta_values(ws) -> set:
     """The meta sheet's key and value cells: read as the file's identity (check.py checks
     them), not compared."""
@@ -199,18 +115,14 @@ def _meta_values(ws) -> set:
 # ---------------------------------------------------------------- values under merges
 
 
-def under_merges(ws, content: dict, by_row: list | None = None) -> set:
+def under_merges(ws, content: dict) -> set:
     """The cells of ``content`` hidden under a merged area (not its top-left cell). The
     reader keeps their values (screen.lenient_cells binds merges as ranges only), so only
-    where they are is worked out here: their message says to unmerge to see them.
-    ``by_row``: the content's _RowContent, when the sheet was read by rows."""
+    where they are is worked out here: their message says to unmerge to see them."""
     if not ws.merged_cells.ranges:
         return set()
     index = _MergeIndex(ws.merged_cells.ranges)
     if not index.tall:  # only the rows a merge spans need a look
-        if by_row is not None:
-            spanned = index.by_row
-            return {at for entry in by_row if entry.row in spanned for at in entry.order if index.hides(*at)}
         return {at for at in content if at[0] in index.by_row and index.hides(*at)}
     return {at for at in content if index.hides(*at)}
 
@@ -405,13 +317,6 @@ def _col_of_cell(a1: str) -> int:
     return column_index_from_string(a1.rstrip("0123456789"))
 
 
-_A1_PLACES = Memo(kept=20_000)  # a field's cell (A1) -> (row, col): the same cells in every return
-
-
-def _place_of(a1: str) -> tuple[int, int]:
-    return _row_of_cell(a1), _col_of_cell(a1)
-
-
 def _anchors(sheet: _Sheet, field_cells, areas: dict) -> list[tuple[int, int]]:
     """(return row, template row) of the fields (``field_cells``: (id, row, col) of this
     sheet's) and table edges of this sheet, before :func:`_rows_agree` is asked."""
@@ -476,22 +381,17 @@ class Comparison:
                 continue  # the first sheet of a feedback copy is ours
             tpl = matched.get(ws.title)
             page = static.sheets.get(tpl) if tpl else None
-            sheet = _Sheet(ws=ws, page=page)
+            sheet = _Sheet(ws=ws, page=page, content=_content(ws))
+            sheet.hidden = under_merges(ws, sheet.content)
             if tpl == META_SHEET:
                 sheet.excluded = _meta_values(ws)
             for name, area in areas.items():
                 if area.ws.title == ws.title:
                     cols = {area.columns[c] for c in input_columns.get(name, ()) if area.columns.get(c)}
                     sheet.input_areas.append((area.first, area.last, cols))
-            signatures = self._read_by_rows(sheet) if page is not None else None
-            if signatures is None:  # not by rows: cell by cell
-                sheet.content = _content(ws)
-            sheet.hidden = under_merges(ws, sheet.content, sheet.by_row)
             if page is not None:
                 anchors = _anchors(sheet, self._field_cells(sheet), areas)
-                if signatures is None:
-                    signatures = self._signatures(sheet)
-                sheet.rows = _row_map(sheet, anchors, signatures)
+                sheet.rows = _row_map(sheet, anchors, self._signatures(sheet))
             self.sheets[ws.title] = sheet
         self.gone = _sheets_gone(static, set(matched.values()))
         return self
@@ -542,69 +442,13 @@ class Comparison:
         sheet.row_signatures = dict(out)
         return out
 
-    def _read_by_rows(self, sheet: _Sheet) -> list | None:
-        """The sheet's content, keys and sorted places, as :func:`_content` and _Keys give
-        them, and :meth:`_signatures`, put together from the rows the fast reader handed
-        (their _RowContent, remembered across returns): per row, only which of its columns
-        this return leaves out and the texts that may name the unit are worked out here.
-        None (the sheet untouched) when the reader handed no rows, or not one row each in
-        increasing order (a row could then overwrite another's cell)."""
-        scanned_rows = getattr(sheet.ws, "scanned_rows", None)
-        if scanned_rows is None:
-            return None
-        page, areas = sheet.page, sheet.input_areas
-        skipped_cols: dict[int, set] = {}
-        for r, c in [(r, c) for _fid, r, c in self._field_cells(sheet)] + list(sheet.excluded):
-            skipped_cols.setdefault(r, set()).add(c)
-        content, keys, order, by_row, out, left_out = {}, {}, [], [], [], set()
-        known, last = _ROW_CONTENT, 0
-        for scanned in scanned_rows:
-            if not scanned.pairs:
-                continue  # <row r="4"/>: no cell
-            entry = known.get(scanned) or _row_content(scanned)
-            r = entry.row
-            if r is None or r <= last:
-                return None
-            last = r
-            if not entry.content:
-                continue
-            content.update(entry.content)
-            order += entry.order
-            by_row.append(entry)
-            drop = skipped_cols.get(r, _NO_COLS)
-            for first, end, cols in areas:
-                if first <= r <= end:
-                    drop = drop | cols
-            found = entry.signature(entry.cols & drop if drop else _NO_COLS, page)
-            keys.update(entry.keys)  # (those its signatures made: the rest on first lookup)
-            cells = found.cells
-            if found.candidates:
-                cells = self._named(found)
-            if found.left_out:
-                left_out.update(found.left_out)
-            if cells:
-                out.append((r, cells))
-        sheet.content, sheet.by_row, sheet.left_out, sheet._order = content, by_row, left_out, order
-        sheet._keys = _Keys(content)
-        sheet._keys.update(keys)
-        sheet.row_signatures = dict(out)
-        return out
-
-    def _named(self, found: _RowSignature) -> tuple:
-        """A row's signature cells with the texts naming this unit as their template text."""
-        cells = list(found.cells)
-        for i, texts in found.candidates:
-            c, key = cells[i]
-            cells[i] = (c, next((("p", text) for text in texts if self._pattern(text).fullmatch(key[1])), key))
-        return tuple(cells)
-
     def _field_cells(self, sheet: _Sheet) -> list:
         """(field id, row, col) of the fields read on this sheet, in the fields' order."""
-        if self._by_sheet is None:  # the fields' cells by sheet (each A1 parsed once per process)
+        if self._by_sheet is None:  # the fields' cells by sheet, parsed once per return
             self._by_sheet = {}
             for fid, read in self.fields.items():
                 self._by_sheet.setdefault(read.sheet, []).append(
-                    (fid, *_A1_PLACES.get(read.cell, _place_of, read.cell)))
+                    (fid, _row_of_cell(read.cell), _col_of_cell(read.cell)))
         return self._by_sheet.get(sheet.ws.title, [])
 
     def is_template(self, title: str, row: int, col: int) -> bool:
@@ -629,9 +473,8 @@ class Comparison:
             page, rows = sheet.page, sheet.rows
             keys = sheet.keys() if page is not None else {}
             left_out, excluded, row_signatures = sheet.left_out, sheet.excluded, sheet.row_signatures
-            rows_left_out = {r for r, _ in left_out}
             row, t, same = None, None, False
-            for at in self._to_compare(sheet, rows_left_out):
+            for at in sheet.order():
                 r, c = at
                 if r != row:  # a new row: its template row, and whether it is the template's
                     row = r
@@ -656,24 +499,6 @@ class Comparison:
                 tampered += self._formulas_gone(sheet, taken)
         tampered += [(CellRead(value=None, sheet=name, cell=""), None) for name in self.gone]
         return outside, tampered, hidden
-
-    @staticmethod
-    def _to_compare(sheet: _Sheet, rows_left_out: set):
-        """The (row, col) of the content in order, a row read by rows left out whole when
-        its signature is its template row's and none of its cells is left out of it (then
-        :meth:`differences` would pass over each of them: the same as the template's)."""
-        if sheet.by_row is None or sheet.rows is None:
-            return sheet.order()
-        page, rows, row_signatures = sheet.page, sheet.rows, sheet.row_signatures
-        out = []
-        for entry in sheet.by_row:
-            r = entry.row
-            if r not in rows_left_out:
-                t = rows.template_row(r)
-                if t is not None and page.signature_at(t) == row_signatures.get(r):
-                    continue
-            out += entry.order
-        return out
 
     def _formulas_gone(self, sheet: _Sheet, taken: set) -> list:
         """Template formula cells that are empty in the return (deleted, not moved)."""
