@@ -204,27 +204,34 @@ def _fill_big(wb) -> None:
     wb.add_worksheet("Nhỏ").write_string(0, 0, "một\nhai")
 
 
-@pytest.mark.parametrize("breaks", [False, True])
+@pytest.mark.parametrize("breaks", [None, "fails", "astray"])
 def test_parts_deflated_by_the_thread_make_the_same_zip(tmp_path, monkeypatch, breaks):
     """SummaryWorkbook's worksheets are deflated by a thread as they are written and zipfile
     takes that stream (_Replay): the file is the one xlsxwriter writes, byte for byte; a
-    failing thread leaves the part to zipfile, the same file again."""
+    failing thread leaves the part to zipfile, and a stream of other bytes than the file's
+    (here rows changed on their way to the thread) is not used: the same file again."""
     from qcdc_xl.output.summary import sheet
     replayed = []
     flush = sheet._Replay.flush
     monkeypatch.setattr(sheet._Replay, "flush", lambda self: replayed.append(1) or flush(self))
-    if breaks:
+    if breaks == "fails":
         def fail(self, text):
             raise MemoryError
         monkeypatch.setattr(sheet._DeflatingFile, "_deflate", fail)
+    if breaks == "astray":
+        deflate = sheet._DeflatingFile._deflate
+        monkeypatch.setattr(sheet._DeflatingFile, "_deflate",
+                            lambda self, text: deflate(self, text.replace("</row>", "</row> ")))
     stock, fast = tmp_path / "stock.xlsx", tmp_path / "fast.xlsx"
     for cls, path in ((xlsxwriter.Workbook, stock), (SummaryWorkbook, fast)):
         wb = cls(str(path))
         wb.set_properties({"created": dt.datetime(2024, 1, 1)})
         _fill_big(wb)
         wb.close()
-    assert len(replayed) == (0 if breaks else 2)  # both worksheets, no other part
+    assert len(replayed) == (0 if breaks == "fails" else 2)  # both worksheets, no other part
     assert stock.stat().st_size > 50_000 and stock.read_bytes() == fast.read_bytes()
+    with zipfile.ZipFile(fast) as z:
+        assert z.testzip() is None  # every part's checksum holds
 
 
 def _renamed_functions() -> list:

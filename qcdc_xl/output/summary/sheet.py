@@ -526,6 +526,7 @@ class _DeflatingFile:
         self.out: list = []
         self.broken = False
         self.jobs: list = []  # the futures of the pieces, then of the end of the stream
+        self.crc, self.length = 0, 0  # of the bytes deflated: _Replay checks they are the file's
 
     def write(self, text: str) -> None:
         self.fh.write(text)
@@ -544,7 +545,9 @@ class _DeflatingFile:
         try:
             if os.linesep != "\n":  # the text file's own newlines (Windows)
                 text = text.replace("\n", os.linesep)
-            self.out.append(self.compressor.compress(text.encode("utf-8")))
+            data = text.encode("utf-8")
+            self.crc, self.length = zlib.crc32(data, self.crc), self.length + len(data)
+            self.out.append(self.compressor.compress(data))
         except BaseException:  # the file itself then says what is wrong, or is deflated anew
             self.broken = True
 
@@ -552,7 +555,7 @@ class _DeflatingFile:
         if self.broken:
             return None
         try:
-            return b"".join(self.out) + self.compressor.flush()
+            return b"".join(self.out) + self.compressor.flush(), self.crc, self.length
         except BaseException:
             return None
 
@@ -562,8 +565,9 @@ class _DeflatingFile:
             self._hand_over()
         self.jobs.append(self.pool.submit(self._finish))
 
-    def deflated(self) -> bytes | None:
-        """The whole stream, or None if any piece failed (zipfile then deflates the file)."""
+    def deflated(self) -> tuple | None:
+        """(the whole stream, CRC-32 and length of what it holds), or None if any piece
+        failed (zipfile then deflates the file)."""
         try:
             results = [job.result() for job in self.jobs]
         except BaseException:
@@ -600,14 +604,26 @@ class _DeflatedZip(zipfile.ZipFile):
 
 
 class _Replay:
-    """A compressor whose output is a stream deflated beforehand (all of it at the end)."""
+    """A compressor whose output is a stream deflated beforehand (all of it at the end), used
+    only if that stream holds exactly the bytes zipfile hands it (CRC-32 and length, checked
+    as they come): else those bytes are deflated anew, as zipfile would, so that a stream
+    that went astray (a newline translated otherwise, a write not seen) never makes a
+    corrupt part."""
 
-    def __init__(self, deflated: bytes):
-        self._deflated = deflated
+    def __init__(self, deflated: tuple):
+        self._deflated, self._crc, self._length = deflated
+        self._seen: list = []  # the bytes zipfile hands over (references, not copies)
+        self._seen_crc, self._seen_length = 0, 0
 
     def compress(self, data) -> bytes:
+        self._seen.append(data)
+        self._seen_crc, self._seen_length = zlib.crc32(data, self._seen_crc), self._seen_length + len(data)
         return b""
 
     def flush(self) -> bytes:
         deflated, self._deflated = self._deflated, b""
-        return deflated
+        seen, self._seen = self._seen, []
+        if (self._seen_crc, self._seen_length) == (self._crc, self._length):
+            return deflated
+        anew = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)  # zipfile's own
+        return b"".join(anew.compress(piece) for piece in seen) + anew.flush()
