@@ -320,13 +320,12 @@ def _formula_text(cell) -> str | None:
 
 
 def _cell_read(book: _Book, ws, row: int, col: int) -> CellRead:
-    cell = ws._cells.get((row, col))  # (_peek's look, inline: ~300 reads a return)
-    if cell is None:
-        formula = value = None
-    elif cell.data_type == "f" and (formula := _formula_text(cell)) is not None:
+    cell = _peek(ws, row, col)
+    formula = _formula_text(cell)
+    if formula is not None:
         value = book.cached_value(ws.title, row, col)
     else:
-        formula, value = None, cell.value
+        value = None if cell is None else cell.value
     problem = None
     if isinstance(value, Unreadable):  # what the file holds is shown, never used as a value
         value, problem = value.raw, value.why
