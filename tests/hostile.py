@@ -274,3 +274,35 @@ def stall_on_poison(found):
     if "poison" in found.rel:
         time.sleep(3600)
     return aggregate._work(found)
+
+
+class _Witness:
+    """Writes its file when freed: at a worker's exit only if Python frees, one by one, what
+    the worker still holds (which a reading worker skips)."""
+
+    def __init__(self, path: str):
+        import os
+
+        self.path, self.os = path, os  # (late in an exit, globals and builtins may be gone)
+
+    def __del__(self):
+        fd = self.os.open(self.path, self.os.O_WRONLY | self.os.O_CREAT)
+        self.os.write(fd, b"freed\n")
+        self.os.close(fd)
+
+
+_HELD: list = []
+
+
+def read_holding_a_witness(found):
+    """The worker's function, which also leaves a witness held by this module and notes the
+    worker's process id (folder: QCDC_TEST_WITNESS)."""
+    import os
+    from pathlib import Path
+
+    from qcdc_xl.report import aggregate
+    folder = Path(os.environ["QCDC_TEST_WITNESS"])
+    if not _HELD:
+        _HELD.append(_Witness(str(folder / f"freed_{os.getpid()}.txt")))
+        (folder / f"pid_{os.getpid()}.txt").write_text(str(os.getpid()), encoding="utf-8")
+    return aggregate._work(found)

@@ -332,3 +332,33 @@ def test_an_unlistable_subfolder_is_reported(tmp_path):
     finally:
         sub.chmod(0o755)
     assert [(f.rel, f.readable, f.problem.code) for f in found] == [("khoa", False, "unreadable_file")]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="waits for the workers' process ids to end")
+def test_reading_workers_exit_without_freeing_what_they_hold(form, tmp_path, monkeypatch):
+    """A worker leaves at once when the pool stops it (its memos are not freed one by one
+    while the summary is written); its results are all there."""
+    witness = tmp_path / "witness"
+    witness.mkdir()
+    monkeypatch.setenv("QCDC_TEST_WITNESS", str(witness))
+    files, units = _folder(form, tmp_path, [f"f{i}.xlsx" for i in range(aggregate.POOL_THRESHOLD)])
+    outcomes = aggregate.read_all(form, units, files, work=h.read_holding_a_witness)
+    assert all(v == [] for v in _codes(outcomes).values()) and len(outcomes) == len(files)
+    pids = [int(p.read_text(encoding="utf-8")) for p in witness.glob("pid_*.txt")]
+    assert pids
+    for pid in pids:
+        _wait_gone(pid)
+    assert not list(witness.glob("freed_*.txt"))
+
+
+def _wait_gone(pid: int, limit: float = 60) -> None:
+    import time
+
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"worker {pid} still running after {limit} s")
