@@ -2,22 +2,45 @@
 from __future__ import annotations
 
 
+# A memo's keys are texts and bytes of the returns: hostile files could make them large and
+# all different. Besides its count, what a memo holds is bounded by its keys' size.
+LARGEST_KEPT = 256 * 1024  # characters (or bytes) of one key remembered at most
+HELD_KEPT = 16 * 1024 * 1024  # characters (or bytes) of all the keys of one memo
+
+
+def weight(key) -> int:
+    """About what a key holds: the length of its texts and byte strings, nested in tuples too,
+    and one for anything else."""
+    if isinstance(key, (str, bytes)):
+        return len(key)
+    if isinstance(key, tuple):
+        return sum(map(weight, key)) + 1
+    return 1
+
+
 class Memo:
     """Values worked out once per process for keys that come back in every return (the same
-    template formulas, the same option texts); emptied when full, so memory stays bounded."""
+    template formulas, the same option texts); emptied when full, so memory stays bounded:
+    ``kept`` keys at most, HELD_KEPT in size; a key larger than LARGEST_KEPT is never kept."""
 
     def __init__(self, kept: int):
         self.kept = kept
         self.values: dict = {}
+        self.held = 0
 
     def get(self, key, compute, *args):
         """The value remembered for ``key``, else ``compute(*args)`` remembered."""
         found = self.values.get(key)
         if found is None:
             found = compute(*args)
-            if len(self.values) >= self.kept:
+            size = weight(key)
+            if size > LARGEST_KEPT or size > HELD_KEPT:
+                return found
+            if len(self.values) >= self.kept or self.held + size > HELD_KEPT:
                 self.values.clear()
+                self.held = 0
             self.values[key] = found
+            self.held += size
         return found
 
 

@@ -513,3 +513,51 @@ def test_custom_properties_read_as_openpyxl_reads_them():
         assert mine == theirs, body
         made_from_texts += shape_known and fastread._plain_texts(body) is not None
     assert made_from_texts >= 50
+
+
+def test_what_the_row_scan_remembers_is_bounded_in_bytes(form, tmp_path, monkeypatch):
+    """Hostile files of large, all different rows cannot fill the memory through the rows
+    and cells remembered across returns: a row or cell over _LARGEST_KEPT bytes is never
+    kept, and all that is kept stays under _BYTES_KEPT (made small here); the files still
+    read as openpyxl reads them, by the fast path."""
+    from qcdc_xl.intake import fastread
+
+    monkeypatch.setattr(fastread, "_BYTES_KEPT", 60_000)
+    fastread._forget_all()
+    good = SAMPLES[0].read_bytes()
+
+    def rows(n: int, first: int, text: str = "") -> str:
+        return "".join(f'<row r="{r}">' + "".join(f'<c r="{col}{r}"><v>{r * 7 + n}</v></c>' for col in "JKLM")
+                       + (f'<c r="N{r}" t="inlineStr"><is><t>{text}</t></is></c>' if text else "") + "</row>"
+                       for r in range(first, first + 150))
+
+    def junk(n: int, text: str = ""):
+        return lambda x: x.replace("</sheetData>", rows(n, 100, text) + "</sheetData>")
+
+    files = [h.edited(good, tmp_path / f"rows{n}.xlsx", {"sheet:Phụ lục 2": junk(n)}) for n in range(4)]
+    files.append(h.edited(good, tmp_path / "wide.xlsx", {"sheet:Phụ lục 2": junk(9, "x" * 70_000)}))
+    for path in files:
+        assert compare(path, form), path.name
+        tables = [t for memo in fastread._MEMOS.values() for t in memo.tables()]
+        keys = [k if isinstance(k, bytes) else k[0] for t in tables for k in t]
+        assert fastread._HELD[0] == sum(t.held for t in tables) == sum(map(len, keys))
+        assert fastread._HELD[0] <= 60_000 and max(map(len, keys)) <= fastread._LARGEST_KEPT
+    assert any(len(k) > 100 for k in keys)  # rows are still remembered
+
+
+def test_a_memo_is_bounded_by_the_size_of_its_keys(monkeypatch):
+    from qcdc_xl import memo
+
+    monkeypatch.setattr(memo, "HELD_KEPT", 1000)
+    kept = memo.Memo(kept=100)
+    assert kept.get(("x" * 2000,), len, "abc") == 3  # worked out, not kept: larger than the memo
+    assert kept.values == {}
+    monkeypatch.setattr(memo, "LARGEST_KEPT", 500)
+    assert kept.get(("y" * 600, 1), len, "ab") == 2 and kept.values == {}  # larger than LARGEST_KEPT
+    sizes = []
+    for i in range(5):
+        assert kept.get((f"{i}" * 300,), str.upper, f"t{i}") == f"T{i}"
+        assert kept.held == sum(map(memo.weight, kept.values)) <= 1000
+        sizes.append(len(kept.values))
+    assert sizes == [1, 2, 3, 1, 2]  # keys of 301: three fit in 1000, the fourth empties it
+    assert memo.weight(("ab", b"cde", (1, "f"))) == 2 + 3 + (1 + 1 + 1) + 1

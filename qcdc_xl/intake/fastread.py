@@ -37,12 +37,14 @@ from itertools import chain
 from operator import attrgetter, itemgetter
 
 from qcdc_xl.intake.screen import cell_position, lenient_cells, package
+from qcdc_xl.memo import LARGEST_KEPT, weight
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _MAIN_XMLNS = f'xmlns="{_MAIN_NS}"'.encode()
 _CORE, _CUSTOM = "docProps/core.xml", "docProps/custom.xml"
 _KNOWN_TYPES = frozenset({"n", "s", "b", "str", "inlineStr", "e", "d"})
 _SKELETONS_KEPT = 32  # skeletons remembered per process (one per template and program)
+_LARGEST_SKELETON = 2 * 1024 * 1024  # bytes of a skeleton's parts remembered at most (~40 KB)
 
 
 class NotFast(Exception):
@@ -209,9 +211,10 @@ def _memo(key: tuple, make):
             found = make()
         except Exception as exc:  # noqa: BLE001 - the caller's NotFast
             found = NotFast(f"{key[0]}: {type(exc).__name__}")
-        _SMALL[key] = found
-        if len(_SMALL) > 256:
-            _SMALL.popitem(last=False)
+        if weight(key) <= LARGEST_KEPT:
+            _SMALL[key] = found
+            if len(_SMALL) > 256:
+                _SMALL.popitem(last=False)
     if isinstance(found, NotFast):
         raise found
     return found
@@ -347,9 +350,10 @@ def _skeleton(skeleton_parts: dict) -> _Skeleton:
             found = exc
         except Exception as exc:  # noqa: BLE001 - openpyxl refuses it: so does the thorough path
             found = NotFast(f"skeleton: {type(exc).__name__}")
-        _SKELETONS[key] = found
-        if len(_SKELETONS) > _SKELETONS_KEPT:
-            _SKELETONS.popitem(last=False)
+        if weight(key) <= _LARGEST_SKELETON:  # (a larger one is read again each time)
+            _SKELETONS[key] = found
+            if len(_SKELETONS) > _SKELETONS_KEPT:
+                _SKELETONS.popitem(last=False)
     if isinstance(found, NotFast):
         raise found
     return found
@@ -408,7 +412,7 @@ def _custom_properties(body: bytes):
         out.props = [StringProperty(name=name, value=text) for name, text in zip(names, texts)]
         return out
     parsed = CustomPropertyList.from_tree(fromstring(body))
-    if shape is not None and names is None:
+    if shape is not None and names is None and len(shape) <= LARGEST_KEPT:
         props = list(parsed.props)
         plain = len(props) == len(texts) and all(
             type(p) is StringProperty and p.value == text for p, text in zip(props, texts))
@@ -586,6 +590,11 @@ def _rows(body: bytes):
             return
 _ROWS_KEPT = 20_000  # rows remembered per process (~30 MB; a template has about a thousand)
 _CELLS_KEPT = 50_000  # cells of the rows not remembered whole (each row of a unit's figures)
+# The counts alone would let hostile files of large distinct rows fill the memory: the bytes
+# of what is remembered are bounded too (a template's row is ~400 bytes, its rows and cells
+# remembered over a whole run ~10 MB): a larger row or cell is scanned every time.
+_LARGEST_KEPT = 64 * 1024  # bytes of one row or cell remembered at most
+_BYTES_KEPT = 24 * 1024 * 1024  # bytes of every row and cell remembered, in all the sheets
 
 
 _ERROR, _REFS, _PAIRS, _CELLS = attrgetter("error"), attrgetter("refs"), attrgetter("pairs"), attrgetter("cells")
@@ -615,6 +624,16 @@ class _Row:
         self.cells = None if refs else dict(entries)  # (dict.update reuses its hashes)
 
 
+class _Table(dict):
+    """One table of a _SheetMemo, which counts the bytes of its keys (``held``)."""
+
+    __slots__ = ("held",)
+
+    def __init__(self):
+        super().__init__()
+        self.held = 0
+
+
 class _SheetMemo:
     """The rows and cells of one sheet part of one skeleton seen so far in this process.
     A row's reading depends on the skeleton (styles, date formats) and on the sheet's
@@ -622,22 +641,53 @@ class _SheetMemo:
     is exact."""
 
     def __init__(self):
-        self.rows: dict = {}  # a row's bytes between "<row" and "</row>" -> _Row
-        self.full_rows: dict = {}  # a row's bytes as _rows yields them -> _Row
-        self.cells: dict = {}  # a plain cell's bytes after "<c " -> (at, cell or string index)
-        self.heads: dict = {}  # a plain row's open tag -> its attributes
+        self.rows = _Table()  # a row's bytes between "<row" and "</row>" -> _Row
+        self.full_rows = _Table()  # a row's bytes as _rows yields them -> _Row
+        self.cells = _Table()  # a plain cell's bytes after "<c " -> (at, cell or string index)
+        self.heads = _Table()  # (a plain row's open tag, self-closing?) -> its attributes
+
+    def tables(self) -> tuple:
+        return self.rows, self.full_rows, self.cells, self.heads
 
 
 _MEMOS: dict = {}  # (skeleton, part) -> _SheetMemo
+_HELD = [0]  # bytes of the keys every _SheetMemo's tables hold
 
 
 def _memo_of(skel: "_Skeleton", part: str) -> _SheetMemo:
     found = _MEMOS.get((skel, part))
     if found is None:
         if len(_MEMOS) >= 4 * _SKELETONS_KEPT:
+            _forget_all()
             _MEMOS.clear()
         found = _MEMOS[(skel, part)] = _SheetMemo()
     return found
+
+
+def _remember(table: _Table, key, value, kept: int, size: int) -> None:
+    """``table[key] = value`` within the bounds: at most ``kept`` entries in the table, no
+    entry of more than _LARGEST_KEPT bytes (``size``: the key's), _BYTES_KEPT in all."""
+    if size > _LARGEST_KEPT:
+        return
+    if len(table) >= kept:
+        _forget(table)
+    if _HELD[0] + size > _BYTES_KEPT:
+        _forget_all()
+    table[key] = value
+    table.held += size
+    _HELD[0] += size
+
+
+def _forget(table: _Table) -> None:
+    _HELD[0] -= table.held
+    table.clear()
+    table.held = 0
+
+
+def _forget_all() -> None:
+    for memo in _MEMOS.values():
+        for table in memo.tables():
+            _forget(table)
 
 
 def _unknown_construct(xml: bytes) -> bool:
@@ -711,9 +761,7 @@ class _SheetScan:
                 if row is None:
                     rows[i] = row = self._scan_row(b"<row" + pieces[i] + b"</row>")
                     if row.keep:
-                        if len(known) >= _ROWS_KEPT:
-                            known.clear()
-                        known[pieces[i]] = row
+                        _remember(known, pieces[i], row, _ROWS_KEPT, len(pieces[i]))
         return rows
 
     def _full_row(self, row: bytes) -> _Row:
@@ -722,9 +770,7 @@ class _SheetScan:
         if found is None:
             found = self._scan_row(row)
             if found.keep:
-                if len(known) >= _ROWS_KEPT:
-                    known.clear()
-                known[row] = found
+                _remember(known, row, found, _ROWS_KEPT, len(row))
         return found
 
     def _with_strings(self, rows: list) -> dict:
@@ -777,9 +823,7 @@ class _SheetScan:
         try:  # every new piece's tree first: one lxml must parse sends the whole row to it
             if attrs is None:
                 attrs = _plain_head(head, prefixes, self_closing)
-                if len(memo.heads) >= _CELLS_KEPT:
-                    memo.heads.clear()
-                memo.heads[(head, self_closing)] = attrs
+                _remember(memo.heads, (head, self_closing), attrs, _CELLS_KEPT, len(head))
             new = {piece: _plain_cell(piece, prefixes) for piece in cells if piece not in known}
         except _NotPlain:
             return None
@@ -790,9 +834,7 @@ class _SheetScan:
             if hit is None:
                 at, cell, shared = self._cell(new[piece])
                 if not shared:
-                    if len(known) >= _CELLS_KEPT:
-                        known.clear()
-                    known[piece] = (at, cell)
+                    _remember(known, piece, (at, cell), _CELLS_KEPT, len(piece))
                 keep = keep and not shared
             else:
                 at, cell = hit
