@@ -561,3 +561,28 @@ def test_a_memo_is_bounded_by_the_size_of_its_keys(monkeypatch):
         sizes.append(len(kept.values))
     assert sizes == [1, 2, 3, 1, 2]  # keys of 301: three fit in 1000, the fourth empties it
     assert memo.weight(("ab", b"cde", (1, "f"))) == 2 + 3 + (1 + 1 + 1) + 1
+
+
+def test_long_texts_of_a_return_are_worked_out_but_never_kept():
+    """The caches keyed by a return's texts keep none longer than their bound (hostile files
+    could fill the memory with long, all different texts); short ones are kept."""
+    from qcdc_xl.intake import pristine as P
+    from qcdc_xl.intake import screen as S
+    from qcdc_xl.intake.read import formula_shape
+
+    caches = (P._typed_cell_key, P._kept_text_key, P._kept_shape, S._kept_range_cells)
+
+    def sizes():
+        return [c.cache_info().currsize for c in caches]
+
+    for cache in caches:
+        cache.cache_clear()
+    text, formula = "Đảng  bộ " * 300, "=" + "+".join(f"A{i}" for i in range(1, 600))
+    assert len(text) > P.LONGEST_KEPT and len(formula) > P.LONGEST_KEPT
+    assert P.known_cell_key(text, None) == ("s", P.text_key(text))
+    assert P.known_cell_key(5, formula) == ("f", formula_shape(formula))
+    assert S.range_cells("A1:" + "B" * 70) is None and S.range_cells("A1:" + "B" * 2 + "7" * 62) is None
+    assert sizes() == [0, 0, 0, 0]
+    assert P.known_cell_key("Đảng  bộ", "=A1+A2") == ("f", formula_shape("=A1+A2"))
+    assert P.known_cell_key("Đảng  bộ", None) == ("s", "Đảng bộ") and S.range_cells("A1:B2") == 4
+    assert sizes() == [2, 1, 1, 1]

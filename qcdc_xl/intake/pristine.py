@@ -38,13 +38,31 @@ def text_key(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).split())
 
 
-@lru_cache(maxsize=65536)  # a template's texts come in every return of it
+# The memories below are keyed by a return's texts: hostile files could make them long and
+# all different, so a text longer than LONGEST_KEPT is worked out each time, never kept
+# (a template's longest text is ~1,500 characters), and the counts bound the rest.
+LONGEST_KEPT = 2048
+
+
 def _text_key(value: str) -> str:
+    return _kept_text_key(value) if len(value) <= LONGEST_KEPT else text_key(value)
+
+
+@lru_cache(maxsize=16384)  # a template's texts come in every return of it
+def _kept_text_key(value: str) -> str:
     return text_key(value)
 
 
-@lru_cache(maxsize=16384)
 def _shape(formula: str) -> str:
+    return _kept_shape(formula) if len(formula) <= LONGEST_KEPT else _formula_shape(formula)
+
+
+@lru_cache(maxsize=16384)
+def _kept_shape(formula: str) -> str:
+    return _formula_shape(formula)
+
+
+def _formula_shape(formula: str) -> str:
     from qcdc_xl.intake.read import formula_shape
 
     return formula_shape(formula)
@@ -73,7 +91,7 @@ def cell_key(value: Any, formula: str | None) -> tuple | None:
     return ("o", repr(value))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def _typed_cell_key(kind: type, value: Any, formula: str | None) -> tuple | None:
     return cell_key(value, formula)
 
@@ -85,10 +103,11 @@ def known_cell_key(value: Any, formula: str | None) -> tuple | None:
     """:func:`cell_key`, remembered: a return's cells are mostly its template's, the same
     texts, numbers and formulas in every return. By the value's type too (1, 1.0 and True
     are equal keys of a dict, not the same cell); other values (dates, whose equal ones
-    may be written differently across time zones, an array formula's object) are worked
-    out each time."""
+    may be written differently across time zones, an array formula's object) and texts
+    longer than LONGEST_KEPT are worked out each time."""
     kind = value.__class__
-    if kind in _PLAIN:
+    if kind in _PLAIN and (kind is not str or len(value) <= LONGEST_KEPT) and (
+            formula is None or len(formula) <= LONGEST_KEPT):
         return _typed_cell_key(kind, value, formula)
     return cell_key(value, formula)
 

@@ -68,9 +68,17 @@ def cell_position(text: str, absolute: bool = True) -> tuple[int, int] | None:
     return (row, col) if col <= MAX_COL and row <= MAX_ROW else None
 
 
-@lru_cache(maxsize=4096)  # the same few hundred refs in every return of a template
 def range_cells(ref: str) -> int | None:
     """How many cells an A1 range (or a single cell) covers; None when it is no valid range."""
+    return _kept_range_cells(ref) if len(ref) <= 64 else _range_cells(ref)  # (no long one kept)
+
+
+@lru_cache(maxsize=4096)  # the same few hundred refs in every return of a template
+def _kept_range_cells(ref: str) -> int | None:
+    return _range_cells(ref)
+
+
+def _range_cells(ref: str) -> int | None:
     ends = ref.split(":")
     if len(ends) not in (1, 2):
         return None
