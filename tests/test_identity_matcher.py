@@ -59,3 +59,28 @@ def test_matcher_on_a_title_naming_the_unit():
     assert m.fullmatch("Đơn vị: Sở Nội vụ (mã H001) — tệp «H001_so_noi_vu (1).xlsx»")
     assert not m.fullmatch("Đơn vị: Sở Tài chính (mã H001) — tệp «H001.xlsx»")
     assert not m.fullmatch("Đơn vị: Sở Nội vụ (mã H001) — tệp «a«b.xlsx»")
+
+
+def test_a_text_a_sheet_finds_unlike_its_titles_names_no_unit():
+    """PristineSheet.may_name_the_unit, which remembers the texts unlike every title of a
+    column across returns, is False only where no identity's matcher matches (random titles,
+    identities and texts); asked again, it answers the same."""
+    rng = random.Random(9)
+    pieces = ["Đơn vị: ", "a", " ", "«", "»", P.SENTINEL_CODE, P.SENTINEL_NAME, P.SENTINEL_FILE]
+    loose = ["a", "b", " ", "«", "»", "Đơn vị: ", "H001", "Sở A"]
+    refused = 0
+    for _ in range(300):
+        titles = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, 3))]
+        page = P.PristineSheet(name="x", patterns={(i + 1, 2): t for i, t in enumerate(titles)})
+        for _ in range(20):
+            identity = {"ma_don_vi": set(rng.sample(["H001", "a", "«"], rng.randint(0, 2))),
+                        "ten_don_vi": set(rng.sample(["Sở A", "a b"], rng.randint(0, 2)))}
+            title = rng.choice(titles)
+            value = text_key(_value_like(rng, title, identity) if rng.random() < 0.4 else
+                             "".join(rng.choice(loose) for _ in range(rng.randint(0, 5))))
+            first = page.may_name_the_unit(2, value)
+            assert page.may_name_the_unit(2, value) is first and page.may_name_the_unit(3, value) is False
+            if not first:
+                refused += 1
+                assert not any(P.IdentityMatcher(t, identity).fullmatch(value) for t in titles), (titles, value)
+    assert refused > 1000

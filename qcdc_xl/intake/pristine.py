@@ -130,6 +130,27 @@ class PristineSheet:
     _by_col: dict | None = field(default=None, compare=False, repr=False)
     _signature_at: dict | None = field(default=None, compare=False, repr=False)
     _formulas_sorted: list | None = field(default=None, compare=False, repr=False)
+    _unlike: dict | None = field(default=None, compare=False, repr=False)  # col -> {text}
+
+    def may_name_the_unit(self, col: int, text: str) -> bool:
+        """Whether a text in this column could be one of its titles naming the unit (its
+        literal start and end are): what any unit's name cannot change. Most texts of such
+        a column are labels, the same in every return: those found unlike every title are
+        remembered, and the titles themselves are matched against each return's identity."""
+        if self._unlike is None:
+            self._unlike = {c: set() for c in self.patterns_by_col()}
+        unlike = self._unlike.get(col)
+        if unlike is None:
+            return False
+        if text in unlike:
+            return False
+        if any(_may_be(text, _pieces(title)) for title in self._by_col[col]):
+            return True
+        if len(text) <= LONGEST_KEPT:
+            if len(unlike) >= 4096:  # (bounded: the texts are the returns')
+                unlike.clear()
+            unlike.add(text)
+        return False
 
     def expected(self, row: int, col: int):
         return self.cells.get((row, col))
@@ -206,6 +227,15 @@ def _pieces(text: str) -> tuple:
     return tuple(out + [text[pos:]])
 
 
+def _may_be(value: str, pieces: tuple) -> bool:
+    """The test IdentityMatcher.fullmatch starts with, which does not depend on the unit:
+    False where it is False for every unit."""
+    if len(pieces) == 1:
+        return value == pieces[0]
+    first, last = pieces[0], pieces[-1]
+    return len(value) >= len(first) + len(last) and value.startswith(first) and value.endswith(last)
+
+
 class IdentityMatcher:
     """Whether a return's cell text is the template text ``text`` (with sentinels) for this
     unit: the unit's own code and name put in (any of the spellings the file holds), the file
@@ -224,12 +254,9 @@ class IdentityMatcher:
                         for kind in self.pieces[1::2] if kind != "file"}
 
     def fullmatch(self, value: str) -> bool:
-        if len(self.pieces) == 1:
-            return value == self.pieces[0]
-        first, last = self.pieces[0], self.pieces[-1]
-        if len(value) < len(first) + len(last) or not value.startswith(first) or not value.endswith(last):
+        if not _may_be(value, self.pieces):
             return False  # most texts of the column: not this title at all
-        return self._match(1, value, len(first))
+        return len(self.pieces) == 1 or self._match(1, value, len(self.pieces[0]))
 
     def _match(self, i: int, value: str, pos: int) -> bool:
         if i == len(self.pieces):
