@@ -53,3 +53,34 @@ def test_locked_summary_is_a_plain_message_and_exit_1(tmp_path, monkeypatch):
     assert "Traceback" not in result.output
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".~")] == []
+
+
+_PACE = """
+import gc, sys
+from qcdc_xl import cli, collector
+sys.argv = ["qcdc-xl", "aggregate", {returns!r}, "--units", {units!r}, "-o", {out!r}]
+try:
+    {call}
+except SystemExit as exc:
+    print("exit", exc.code)
+print("pace", gc.get_threshold() == collector.BULK_THRESHOLD, gc.get_freeze_count() > 0)
+"""
+
+
+@pytest.mark.parametrize("call, bulk", [("cli.run()", True), ("cli.main()", False)], ids=["program", "main"])
+def test_the_program_keeps_the_bulk_pace_to_its_end_and_main_restores_it(tmp_path, call, bulk):
+    """The qcdc-xl program (run) ends its process: the collector keeps the bulk pace to the
+    end, with no full collection of the report as the roll-up ends. main, as tests and other
+    programs call it, leaves the collector as it found it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parent.parent / "samples" / "nq02_sk5"
+    script = _PACE.format(returns=str(samples / "returns"), units=str(samples / "don_vi.csv"),
+                          out=str(tmp_path / "tong_hop.xlsx"), call=call)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          encoding="utf-8")
+    assert "exit 0" in proc.stdout, proc.stderr[-2000:]
+    assert f"pace {bulk} {bulk}" in proc.stdout
+    assert (tmp_path / "tong_hop.xlsx").stat().st_size > 10_000
