@@ -1,6 +1,7 @@
 """A bounded per-process memo for values that recur in every return."""
 from __future__ import annotations
 
+from functools import lru_cache, wraps
 
 # A memo's keys are texts and bytes of the returns: hostile files could make them large and
 # all different. Besides its count, what a memo holds is bounded by its keys' size.
@@ -16,6 +17,21 @@ def weight(key) -> int:
     if isinstance(key, tuple):
         return sum(map(weight, key)) + 1
     return 1
+
+
+def cache_short(maxsize: int, longest: int):
+    """functools.lru_cache of ``maxsize`` entries for a function of one text, used only for
+    texts of at most ``longest`` characters: longer ones, which hostile files could make all
+    different, are worked out each time and never kept."""
+    def wrap(function):
+        kept = lru_cache(maxsize=maxsize)(function)
+
+        @wraps(function)
+        def call(text):
+            return kept(text) if len(text) <= longest else function(text)
+        call.cache_info, call.cache_clear = kept.cache_info, kept.cache_clear
+        return call
+    return wrap
 
 
 class Memo:

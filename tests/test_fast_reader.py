@@ -570,7 +570,7 @@ def test_long_texts_of_a_return_are_worked_out_but_never_kept():
     from qcdc_xl.intake import screen as S
     from qcdc_xl.intake.read import formula_shape
 
-    caches = (P._typed_cell_key, P._kept_text_key, P._kept_shape, S._kept_range_cells)
+    caches = (P._typed_cell_key, P._text_key, P._shape, S.range_cells)
 
     def sizes():
         return [c.cache_info().currsize for c in caches]

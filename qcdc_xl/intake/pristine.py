@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from qcdc_xl.form.formulas import is_blank
+from qcdc_xl.memo import cache_short
 from qcdc_xl.template.metadata import KEYS, META_SHEET
 
 # The stand-in unit of the pristine template. The sentinels are texts no form contains, so a
@@ -44,25 +45,13 @@ def text_key(value: str) -> str:
 LONGEST_KEPT = 2048
 
 
+@cache_short(16384, LONGEST_KEPT)  # a template's texts come in every return of it
 def _text_key(value: str) -> str:
-    return _kept_text_key(value) if len(value) <= LONGEST_KEPT else text_key(value)
-
-
-@lru_cache(maxsize=16384)  # a template's texts come in every return of it
-def _kept_text_key(value: str) -> str:
     return text_key(value)
 
 
+@cache_short(16384, LONGEST_KEPT)
 def _shape(formula: str) -> str:
-    return _kept_shape(formula) if len(formula) <= LONGEST_KEPT else _formula_shape(formula)
-
-
-@lru_cache(maxsize=16384)
-def _kept_shape(formula: str) -> str:
-    return _formula_shape(formula)
-
-
-def _formula_shape(formula: str) -> str:
     from qcdc_xl.intake.read import formula_shape
 
     return formula_shape(formula)
@@ -144,7 +133,7 @@ class PristineSheet:
             return False
         if text in unlike:
             return False
-        if any(_may_be(text, _pieces(title)) for title in self._by_col[col]):
+        if any(_may_be(text, _pieces(title)) for title in self.patterns_by_col()[col]):
             return True
         if len(text) <= LONGEST_KEPT:
             if len(unlike) >= 4096:  # (bounded: the texts are the returns')

@@ -24,8 +24,7 @@ import zipfile
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
-from qcdc_xl.memo import Memo
+from qcdc_xl.memo import Memo, cache_short
 
 MAX_RANGE_CELLS = 10_000  # cells of one merge or hyperlink range (the template's largest: ~50)
 MAX_SHEET_RANGE_CELLS = 1_000_000  # cells of all merges and hyperlink ranges of one sheet
@@ -68,17 +67,9 @@ def cell_position(text: str, absolute: bool = True) -> tuple[int, int] | None:
     return (row, col) if col <= MAX_COL and row <= MAX_ROW else None
 
 
+@cache_short(4096, 64)  # the same few hundred refs in every return of a template
 def range_cells(ref: str) -> int | None:
     """How many cells an A1 range (or a single cell) covers; None when it is no valid range."""
-    return _kept_range_cells(ref) if len(ref) <= 64 else _range_cells(ref)  # (no long one kept)
-
-
-@lru_cache(maxsize=4096)  # the same few hundred refs in every return of a template
-def _kept_range_cells(ref: str) -> int | None:
-    return _range_cells(ref)
-
-
-def _range_cells(ref: str) -> int | None:
     ends = ref.split(":")
     if len(ends) not in (1, 2):
         return None
